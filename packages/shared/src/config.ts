@@ -1,0 +1,118 @@
+// Configuration for every service: parsed once from the environment (plus a .env file when present),
+// validated with zod, and refused with a message naming the bad variable.
+import { z } from 'zod';
+
+/** Booleans only from explicit words: "yes"/"on" or a typo must not silently become true. */
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const DEV_ADMIN_TOKEN = 'dev-admin-token';
+const DEV_WEBHOOK_SECRET = 'dev-payment-webhook-secret';
+const DEV_QR_KEY = 'dev-qr-signing-key-change-me';
+const DEV_INTERNAL_TOKEN = 'dev-internal-token';
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/cruise'),
+    DATABASE_POOL_SIZE: positiveInt.default(20),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    /** Prefix of every Redis key and BullMQ queue: lets several deployments (or test files) share one Redis. */
+    REDIS_PREFIX: z.string().min(1).default('cruise'),
+    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    /** Prefix of every NATS subject and JetStream stream name, for the same reason. */
+    NATS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('cruise'),
+    NATS_REQUEST_TIMEOUT_MS: positiveInt.default(5000),
+    HOST: z.string().default('127.0.0.1'),
+    GATEWAY_PORT: port.default(8080),
+    INVENTORY_PORT: port.default(8081),
+    ISSUANCE_PORT: port.default(8082),
+    REDEMPTION_PORT: port.default(8083),
+    INVENTORY_URL: z.string().url().optional(),
+    ISSUANCE_URL: z.string().url().optional(),
+    REDEMPTION_URL: z.string().url().optional(),
+    ADMIN_TOKEN: z.string().min(16).optional(),
+    PAYMENT_WEBHOOK_SECRET: z.string().min(16).optional(),
+    QR_SIGNING_KEY: z.string().min(16).optional(),
+    /** Shared secret the gateway puts on forwarded requests; services trust caller headers only with it. */
+    INTERNAL_TOKEN: z.string().min(16).optional(),
+    RESERVATION_HOLD_SECONDS: positiveInt.default(86_400),
+    QR_TTL_SECONDS: positiveInt.default(1_800),
+    BATCH_TENTATIVE_DAYS: positiveInt.default(30),
+    EXPIRY_SWEEP_SECONDS: positiveInt.default(30),
+    VENUE_TIMEZONE: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a known IANA time zone')
+      .default('Asia/Shanghai'),
+    RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+    /** Per-IP limit for unauthenticated and public calls (bad keys, /qr/{code}/info). */
+    PUBLIC_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+    BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+    UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
+    BATCH_CHUNK_SIZE: positiveInt.default(2_000),
+    BATCH_WORKER_CONCURRENCY: positiveInt.default(2),
+    /** Run BullMQ workers and schedulers inside the service process (off for HTTP-only replicas). */
+    RUN_WORKERS: bool.default(true),
+    AUDIT_FLUSH_MS: positiveInt.default(200),
+  })
+  .transform((c, ctx) => {
+    const secrets = {
+      ADMIN_TOKEN: [c.ADMIN_TOKEN, DEV_ADMIN_TOKEN],
+      PAYMENT_WEBHOOK_SECRET: [c.PAYMENT_WEBHOOK_SECRET, DEV_WEBHOOK_SECRET],
+      QR_SIGNING_KEY: [c.QR_SIGNING_KEY, DEV_QR_KEY],
+      INTERNAL_TOKEN: [c.INTERNAL_TOKEN, DEV_INTERNAL_TOKEN],
+    } as const;
+    const resolved = {} as Record<keyof typeof secrets, string>;
+    for (const [name, [value, dev]] of Object.entries(secrets) as [
+      keyof typeof secrets,
+      readonly [string | undefined, string],
+    ][]) {
+      if (value === undefined && c.NODE_ENV === 'production') {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      }
+      resolved[name] = value ?? dev;
+    }
+    const local = (p: number) => `http://127.0.0.1:${p}`;
+    return {
+      ...c,
+      ...resolved,
+      INVENTORY_URL: c.INVENTORY_URL ?? local(c.INVENTORY_PORT),
+      ISSUANCE_URL: c.ISSUANCE_URL ?? local(c.ISSUANCE_PORT),
+      REDEMPTION_URL: c.REDEMPTION_URL ?? local(c.REDEMPTION_PORT),
+    };
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses configuration from `env`; empty strings count as unset so `FOO=` in a .env file means "default". */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads `.env` from the working directory into process.env when present (never overriding real env). */
+export async function loadDotenv(): Promise<void> {
+  const { config } = await import('dotenv');
+  config({ quiet: true } as never);
+}

@@ -1,0 +1,100 @@
+// Building blocks of the public contract (../shared/api.md): money, ids, pagination, problems.
+import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
+import { isValidDate } from '../time.ts';
+
+export const PRODUCT_IDS = [106, 107, 108] as const;
+/** Any integer product id: an unknown one is a business error (422 UNKNOWN_PRODUCT), not a type error. */
+export const productId = z.coerce.number().int().positive().max(2_147_483_647);
+export const customerType = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z_]+$/, 'lower-case letters and _ only');
+export const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
+export const money = z.object({
+  amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  currency,
+});
+export type Money = z.infer<typeof money>;
+
+export const uuid = z.uuid();
+export const isoDate = z.string().refine(isValidDate, 'must be a date YYYY-MM-DD');
+export const isoDateTime = z.string().datetime({ offset: true });
+/** A date (`2026-11-24`) or date-time; used by list filters. */
+export const dateOrDateTime = z.union([isoDate, isoDateTime]);
+export const channel = z.enum(['direct', 'ota', 'reseller']);
+
+export const paginationQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  page_size: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+    has_more: z.boolean(),
+  });
+}
+
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    detail: z.string().optional(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .passthrough()
+  .meta({ id: 'Problem' });
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional(),
+});
+
+/** Who may call a route: the gateway enforces it; the OpenAPI document shows it. */
+export type RouteAuth = 'partner' | 'admin' | 'device' | 'public' | 'webhook' | 'partner-or-admin';
+export type OwningService = 'gateway' | 'inventory' | 'issuance' | 'redemption';
+
+/** One public route: its schemas validate requests in the owning service and generate the OpenAPI document. */
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** fastify-style path, e.g. `/api/ota/reservations/:reservation_id`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  auth: RouteAuth;
+  service: OwningService;
+  params?: z.ZodObject;
+  querystring?: z.ZodObject;
+  body?: z.ZodType;
+  headers?: z.ZodObject;
+  /** Success responses by status code. */
+  response: Record<number, z.ZodType>;
+  /** Error codes this route may answer, for the document. */
+  errors: ErrorCode[];
+}
+
+export function defineRoute<const R extends RouteDef>(route: R): R {
+  return route;
+}
+
+/** The fastify `schema` of a route definition (what the owning service registers). */
+export function routeSchema(route: RouteDef) {
+  return {
+    ...(route.params ? { params: route.params } : {}),
+    ...(route.querystring ? { querystring: route.querystring } : {}),
+    ...(route.body ? { body: route.body } : {}),
+    ...(route.headers ? { headers: route.headers } : {}),
+    response: route.response,
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: route.tags,
+  };
+}

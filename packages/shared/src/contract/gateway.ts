@@ -1,0 +1,4 @@
+// Public routes owned by the gateway service (see ../shared/api.md).
+import type { RouteDef } from './common.ts';
+
+export const gatewayRoutes: RouteDef[] = [];

@@ -1,0 +1,13 @@
+export * from './common.ts';
+export * from './gateway.ts';
+export * from './inventory.ts';
+export * from './issuance.ts';
+export * from './redemption.ts';
+
+import { gatewayRoutes } from './gateway.ts';
+import { inventoryRoutes } from './inventory.ts';
+import { issuanceRoutes } from './issuance.ts';
+import { redemptionRoutes } from './redemption.ts';
+
+/** Every public route of the system, for the gateway's OpenAPI document and routing table. */
+export const allRoutes = [...gatewayRoutes, ...inventoryRoutes, ...issuanceRoutes, ...redemptionRoutes];

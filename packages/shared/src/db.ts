@@ -1,0 +1,117 @@
+// PostgreSQL access: one pg pool per process, drizzle on top, transactions with retry on serialization
+// failures, and the migration runner (one schema and one migrations folder per service).
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import type { Config } from './config.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export type Db = NodePgDatabase<Record<string, never>>;
+
+// BIGINT counts come back as strings by default; ours fit comfortably in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+// NUMERIC (commission rates) as numbers too.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number.parseFloat(v));
+
+export function createPool(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_SIZE'>,
+  applicationName = 'cruise',
+): Pool {
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_SIZE,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: applicationName,
+    // A statement that runs away is cut off rather than holding a connection forever.
+    statement_timeout: 30_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function createDb(pool: Pool): Db {
+  return drizzle(pool);
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/** Runs `fn` in a transaction on one client; retried (a few times) on serialization failures and deadlocks. */
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+  options: { isolation?: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE'; retries?: number } = {},
+): Promise<T> {
+  const retries = options.retries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${options.isolation ?? 'READ COMMITTED'}`);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < retries) {
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+        continue;
+      }
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export async function pingDatabase(pool: Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}
+
+/** Creates the database named in `url` when it does not exist (connecting to `postgres` to do so). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[\w-]+$/.test(name)) throw new Error(`Unsupported database name "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created concurrently by another starter
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export interface MigrationSet {
+  /** The PostgreSQL schema the service owns, e.g. `inventory`. */
+  schema: string;
+  /** Absolute path of the service's committed drizzle migrations folder. */
+  folder: string;
+}
+
+/** Applies a service's committed migrations (idempotent; safe with several starters). */
+export async function runMigrations(pool: Pool, set: MigrationSet): Promise<void> {
+  // Serialise concurrent starters (several replicas booting at once) on an advisory lock.
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${set.schema}`]);
+    // The journal lives apart from the service's schema, which the first migration itself creates.
+    await migrate(drizzle(client), {
+      migrationsFolder: set.folder,
+      migrationsSchema: 'drizzle',
+      migrationsTable: `__migrations_${set.schema}`,
+    });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrate:${set.schema}`]).catch(() => {});
+    client.release();
+  }
+}

@@ -1,0 +1,223 @@
+// NATS commands (request/reply between services) and events (JetStream), each with its zod schema.
+// Subjects here are relative: `subject(prefix, name)` puts the deployment's prefix in front.
+import { z } from 'zod';
+import { customerType, money, productId } from './contract/common.ts';
+import { ERROR_STATUS, type ErrorCode } from './errors.ts';
+
+const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+/** Every command reply: `{ ok: true, ... }` or a typed refusal the caller turns into its own answer. */
+export const refusalSchema = z.object({
+  ok: z.literal(false),
+  code: errorCode,
+  detail: z.string(),
+  extensions: z.record(z.string(), z.unknown()).optional(),
+});
+const okReply = <T extends z.ZodRawShape>(shape: T) => z.object({ ok: z.literal(true), ...shape });
+const reply = <T extends z.ZodRawShape>(shape: T) =>
+  z.discriminatedUnion('ok', [okReply(shape), refusalSchema]);
+
+const productInfo = z.object({
+  product_id: productId,
+  name: z.string(),
+  /** The entitlements a ticket of this product carries, in redemption order. */
+  functions: z.array(z.string()),
+});
+const pricedItem = z.object({
+  customer_type: customerType,
+  quantity: z.number().int().positive(),
+  unit_price: money,
+});
+const channel = z.enum(['direct', 'ota', 'reseller']);
+
+export const reservationSnapshot = z.object({
+  reservation_id: z.uuid(),
+  partner_id: z.uuid(),
+  product_id: productId,
+  visit_date: z.string(),
+  reseller_id: z.uuid().nullable(),
+  reseller_reference: z.string().nullable(),
+  status: z.enum(['ON_HOLD', 'CONFIRMED', 'EXPIRED', 'CANCELLED']),
+  items: z.array(pricedItem),
+  quantity: z.number().int(),
+  total: money,
+  expires_at: z.string(),
+  confirmed_at: z.string().nullable(),
+  payment_id: z.string().nullable(),
+});
+export type ReservationSnapshot = z.infer<typeof reservationSnapshot>;
+
+export const ticketSnapshot = z.object({
+  ticket_code: z.string(),
+  partner_id: z.uuid().nullable(),
+  channel,
+  product_id: productId,
+  product_name: z.string(),
+  status: z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']),
+  entitlements: z.array(z.object({ function_code: z.string(), redeemed_at: z.string().nullable() })),
+  /** Increases with every state change, so a consumer applies only newer snapshots. */
+  revision: z.number().int().nonnegative(),
+  created_at: z.string(),
+});
+export type TicketSnapshot = z.infer<typeof ticketSnapshot>;
+
+/** Request/reply commands: subject, request schema and reply schema. Responders use queue groups. */
+export const commands = {
+  /** Reads one reservation (any partner's; the webhook is not partner-scoped). */
+  getReservation: {
+    subject: 'inventory.cmd.get-reservation',
+    request: z.object({ reservation_id: z.uuid() }),
+    reply: reply({ reservation: reservationSnapshot }),
+  },
+  /**
+   * Held → sold for a paid reservation, checking the amount. Idempotent by `payment_id`: the same
+   * payment confirming again gets the same answer. An expired hold is re-held when the pool has room,
+   * else RESERVATION_EXPIRED; cancelled → RESERVATION_NOT_ON_HOLD; unknown → NOT_FOUND.
+   */
+  confirmHold: {
+    subject: 'inventory.cmd.confirm-hold',
+    request: z.object({ reservation_id: z.uuid(), payment_id: z.string().min(1), amount: money }),
+    reply: reply({ reservation: reservationSnapshot, product: productInfo, reheld: z.boolean() }),
+  },
+  /** Holds `quantity` units in the partner's reseller pool for a batch. Idempotent by `batch_id`. */
+  holdBatch: {
+    subject: 'inventory.cmd.hold-batch',
+    request: z.object({
+      batch_id: z.uuid(),
+      partner_id: z.uuid(),
+      product_id: productId,
+      quantity: z.number().int().positive(),
+    }),
+    reply: reply({ product: productInfo }),
+  },
+  /** One held reseller unit → sold, priced for the customer type on `date`. Idempotent by `ref`. */
+  sellHeld: {
+    subject: 'inventory.cmd.sell-held',
+    request: z.object({
+      ref: z.string().min(1),
+      partner_id: z.uuid(),
+      product_id: productId,
+      channel: z.literal('reseller'),
+      customer_type: customerType,
+      date: z.string(),
+    }),
+    reply: reply({ unit_price: money }),
+  },
+  /** Returns units to a pool (from held or from sold). Idempotent by `ref`. */
+  release: {
+    subject: 'inventory.cmd.release',
+    request: z.object({
+      ref: z.string().min(1),
+      partner_id: z.uuid().nullable(),
+      product_id: productId,
+      channel,
+      from: z.enum(['held', 'sold']),
+      quantity: z.number().int().positive(),
+      reason: z.enum(['cancel', 'expire']),
+    }),
+    reply: reply({}),
+  },
+  /** The operator's own sale from the direct pool, sold at once. Idempotent by `order_id`. */
+  directSale: {
+    subject: 'inventory.cmd.direct-sale',
+    request: z.object({
+      order_id: z.uuid(),
+      product_id: productId,
+      visit_date: z.string(),
+      items: z.array(z.object({ customer_type: customerType, quantity: z.number().int().positive() })).min(1),
+    }),
+    reply: reply({ items: z.array(pricedItem), total: money, product: productInfo }),
+  },
+  /** A partner's pools (or the direct pool with partner_id null), for reconciliation. */
+  listPools: {
+    subject: 'inventory.cmd.list-pools',
+    request: z.object({ partner_id: z.uuid().nullable() }),
+    reply: reply({
+      pools: z.array(
+        z.object({
+          product_id: productId,
+          channel,
+          allocated: z.number().int(),
+          held: z.number().int(),
+          sold: z.number().int(),
+          available: z.number().int(),
+        }),
+      ),
+    }),
+  },
+  /** Issuance's current view of one ticket, for redemption when its projection has not seen it yet. */
+  ticketSnapshot: {
+    subject: 'issuance.cmd.ticket-snapshot',
+    request: z.object({ ticket_code: z.string().min(1).max(64) }),
+    reply: reply({ ticket: ticketSnapshot }),
+  },
+} as const;
+
+export type CommandName = keyof typeof commands;
+export type CommandRequest<N extends CommandName> = z.input<(typeof commands)[N]['request']>;
+export type CommandReply<N extends CommandName> = z.output<(typeof commands)[N]['reply']>;
+
+/** Events: published through each service's outbox onto the JetStream stream. */
+export const events = {
+  ticketsIssued: {
+    subject: 'events.issuance.tickets.issued',
+    data: z.object({ tickets: z.array(ticketSnapshot) }),
+  },
+  ticketsActivated: {
+    subject: 'events.issuance.tickets.activated',
+    data: z.object({ tickets: z.array(ticketSnapshot) }),
+  },
+  ticketsCancelled: {
+    subject: 'events.issuance.tickets.cancelled',
+    data: z.object({ tickets: z.array(ticketSnapshot) }),
+  },
+  ticketsExpired: {
+    subject: 'events.issuance.tickets.expired',
+    data: z.object({ tickets: z.array(ticketSnapshot) }),
+  },
+  ticketRedeemed: {
+    subject: 'events.redemption.tickets.redeemed',
+    data: z.object({ ticket_code: z.string(), function_code: z.string(), redeemed_at: z.string() }),
+  },
+  ticketUsed: {
+    subject: 'events.redemption.tickets.used',
+    data: z.object({
+      ticket_code: z.string(),
+      used_at: z.string(),
+      entitlements: z.array(z.object({ function_code: z.string(), redeemed_at: z.string() })),
+    }),
+  },
+  reservationsExpired: {
+    subject: 'events.inventory.reservations.expired',
+    data: z.object({
+      reservations: z.array(
+        z.object({
+          reservation_id: z.uuid(),
+          partner_id: z.uuid(),
+          product_id: productId,
+          quantity: z.number().int(),
+        }),
+      ),
+    }),
+  },
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventData<N extends EventName> = z.infer<(typeof events)[N]['data']>;
+
+/** What goes on the wire for every event. */
+export const eventEnvelope = z.object({
+  id: z.string(),
+  type: z.string(),
+  occurred_at: z.string(),
+  data: z.unknown(),
+});
+export type EventEnvelope = z.infer<typeof eventEnvelope>;
+
+export function subject(prefix: string, name: string): string {
+  return `${prefix}.${name}`;
+}
+
+export function streamName(prefix: string): string {
+  return `${prefix.replaceAll('-', '_').toUpperCase()}_EVENTS`;
+}

@@ -1,0 +1,231 @@
+// NATS: connections, typed request/reply commands with timeouts, the JetStream event stream and
+// durable consumers. A missing responder or a timeout becomes SERVICE_UNAVAILABLE, never a hang.
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  JSONCodec,
+  type JsMsg,
+  type NatsConnection,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type Subscription,
+} from 'nats';
+import type { z } from 'zod';
+import type { Config } from './config.ts';
+import { AppError, type Refusal } from './errors.ts';
+import type { Logger } from './logger.ts';
+import {
+  type CommandName,
+  type CommandReply,
+  type CommandRequest,
+  commands,
+  type EventEnvelope,
+  eventEnvelope,
+  streamName,
+  subject,
+} from './messages.ts';
+
+export type { NatsConnection };
+
+const codec = JSONCodec<unknown>();
+
+export async function connectNats(config: Pick<Config, 'NATS_URL'>, name: string): Promise<NatsConnection> {
+  return connect({
+    servers: config.NATS_URL.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+    timeout: 5_000,
+  });
+}
+
+export async function pingNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) throw new Error('NATS connection closed');
+  await nc.flush();
+  await nc.rtt();
+}
+
+export interface CommandClient {
+  send<N extends CommandName>(name: N, request: CommandRequest<N>): Promise<CommandReply<N>>;
+}
+
+/**
+ * Sends commands to other services. Replies are validated against the catalog; no responder, a
+ * timeout or a disconnected NATS throws SERVICE_UNAVAILABLE (safe for the partner to retry).
+ */
+export function createCommandClient(nc: NatsConnection, prefix: string, timeoutMs: number): CommandClient {
+  return {
+    async send(name, request) {
+      const def = commands[name];
+      const payload = def.request.parse(request);
+      let raw: unknown;
+      try {
+        const msg = await nc.request(subject(prefix, def.subject), codec.encode(payload), {
+          timeout: timeoutMs,
+        });
+        raw = codec.decode(msg.data);
+      } catch (err) {
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `The ${def.subject.split('.')[0]} service did not answer; retry shortly`,
+          {
+            cause_code: (err as { code?: string }).code,
+          },
+        );
+      }
+      const parsed = def.reply.safeParse(raw);
+      if (!parsed.success) throw new AppError('INTERNAL_ERROR', `Malformed reply to ${def.subject}`);
+      return parsed.data as never;
+    },
+  };
+}
+
+type Handler<N extends CommandName> = (
+  request: z.output<(typeof commands)[N]['request']>,
+) => Promise<Exclude<CommandReply<N>, Refusal> | Refusal>;
+
+/** Answers one command in a queue group, so several instances share the load and each request gets one reply. */
+export function respond<N extends CommandName>(
+  nc: NatsConnection,
+  prefix: string,
+  name: N,
+  queue: string,
+  handler: Handler<N>,
+  log: Logger,
+): Subscription {
+  const def = commands[name];
+  return nc.subscribe(subject(prefix, def.subject), {
+    queue,
+    callback: (err, msg) => {
+      if (err) {
+        log.error({ err, command: name }, 'command subscription error');
+        return;
+      }
+      void (async () => {
+        let answer: unknown;
+        try {
+          const parsed = def.request.safeParse(codec.decode(msg.data));
+          answer = parsed.success
+            ? await handler(parsed.data as never)
+            : { ok: false, code: 'VALIDATION_FAILED', detail: parsed.error.message };
+        } catch (e) {
+          log.error({ err: e, command: name }, 'command handler failed');
+          const unavailable = e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
+          answer = {
+            ok: false,
+            code: unavailable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR',
+            detail: unavailable ? e.message : 'The command failed',
+          };
+        }
+        if (msg.reply) msg.respond(codec.encode(answer));
+      })();
+    },
+  });
+}
+
+/** Creates (or updates) the deployment's event stream. Every service calls it at start; it is idempotent. */
+export async function ensureEventStream(nc: NatsConnection, prefix: string): Promise<string> {
+  const jsm = await nc.jetstreamManager();
+  const name = streamName(prefix);
+  const cfg = {
+    name,
+    subjects: [subject(prefix, 'events.>')],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: nanos(7 * 24 * 3600 * 1000),
+    duplicate_window: nanos(10 * 60 * 1000),
+  };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, cfg);
+  } catch (err) {
+    if (
+      (err as { code?: string }).code === '404' ||
+      /stream not found/i.test(String((err as Error).message))
+    ) {
+      await jsm.streams.add(cfg).catch((e: Error) => {
+        if (!/already in use/i.test(e.message)) throw e;
+      });
+    } else {
+      throw err;
+    }
+  }
+  return name;
+}
+
+export async function deleteEventStream(nc: NatsConnection, prefix: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.delete(streamName(prefix)).catch(() => {});
+}
+
+/** Publishes one event envelope; the message id makes JetStream drop a re-publish of the same event. */
+export async function publishEvent(
+  nc: NatsConnection,
+  prefix: string,
+  envelope: EventEnvelope,
+  name: string,
+) {
+  const js = nc.jetstream();
+  await js.publish(subject(prefix, name), codec.encode(envelope), { msgID: envelope.id, timeout: 5_000 });
+}
+
+export interface EventConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * A durable JetStream consumer: at-least-once delivery, so `handle` must be idempotent. A handler that
+ * throws gets the message again after a back-off; nothing is acknowledged before it is handled.
+ */
+export async function consumeEvents(opts: {
+  nc: NatsConnection;
+  prefix: string;
+  durable: string;
+  /** Relative filter, e.g. `events.issuance.>` (NATS 2.9: one filter per consumer). */
+  filter: string;
+  handle: (subject: string, envelope: EventEnvelope) => Promise<void>;
+  log: Logger;
+}): Promise<EventConsumer> {
+  const { nc, prefix, log } = opts;
+  const stream = await ensureEventStream(nc, prefix);
+  const jsm = await nc.jetstreamManager();
+  const durable = `${prefix}_${opts.durable}`.replaceAll('.', '_');
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: subject(prefix, opts.filter),
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    max_ack_pending: 1_000,
+  });
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: 200 });
+  const done = (async () => {
+    for await (const m of messages) await handleOne(m);
+  })();
+
+  async function handleOne(m: JsMsg) {
+    try {
+      const envelope = eventEnvelope.parse(codec.decode(m.data));
+      await opts.handle(m.subject.slice(prefix.length + 1), envelope);
+      m.ack();
+    } catch (err) {
+      log.warn(
+        { err, subject: m.subject, redelivery: m.info.redeliveryCount },
+        'event handling failed; will retry',
+      );
+      m.nak(Math.min(30_000, 500 * 2 ** Math.min(m.info.redeliveryCount, 6)));
+    }
+  }
+
+  return {
+    async stop() {
+      await messages.close();
+      await done.catch(() => {});
+    },
+  };
+}

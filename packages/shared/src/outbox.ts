@@ -1,0 +1,143 @@
+// Transactional outbox: events are rows written in the same transaction as the change they describe,
+// then relayed to JetStream with the row id as the message id. Nothing is lost when NATS is down.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { bigserial, index, jsonb, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Pool, PoolClient } from './db.ts';
+import type { Logger } from './logger.ts';
+import { type EventData, type EventName, events } from './messages.ts';
+import { type NatsConnection, publishEvent } from './nats.ts';
+
+/** The outbox table in a service's own schema (each service's drizzle schema includes it). */
+export function outboxTable(schema: PgSchema) {
+  return schema.table(
+    'outbox',
+    {
+      id: bigserial('id', { mode: 'number' }).primaryKey(),
+      /** Relative subject, e.g. `events.issuance.tickets.issued`. */
+      subject: text('subject').notNull(),
+      /** The full event envelope as published. */
+      envelope: jsonb('envelope').notNull(),
+      createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      publishedAt: timestamp('published_at', { withTimezone: true }),
+    },
+    (t) => [index('outbox_unpublished_idx').on(t.id).where(sqlUnpublished)],
+  );
+}
+const sqlUnpublished = sql`published_at IS NULL`;
+
+/** Writes an event into the outbox inside the caller's transaction. */
+export async function appendEvent<N extends EventName>(
+  client: PoolClient,
+  schema: string,
+  name: N,
+  data: EventData<N>,
+): Promise<void> {
+  const def = events[name];
+  const envelope = {
+    id: randomUUID(),
+    type: def.subject.split('.').slice(2).join('.'),
+    occurred_at: new Date().toISOString(),
+    data: def.data.parse(data),
+  };
+  await client.query(`INSERT INTO "${schema}".outbox (subject, envelope) VALUES ($1, $2)`, [
+    def.subject,
+    envelope,
+  ]);
+}
+
+export interface OutboxRelay {
+  /** Ask for an immediate pass (after a commit that wrote events). */
+  kick(): void;
+  /** Publishes whatever is pending once; returns how many were published. */
+  drainOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes pending outbox rows in id order. Several relays (replicas) may run: rows are claimed with
+ * FOR UPDATE SKIP LOCKED, and a re-publish after a crash is dropped by JetStream's de-duplication.
+ */
+export function startOutboxRelay(opts: {
+  pool: Pool;
+  nc: NatsConnection;
+  prefix: string;
+  schema: string;
+  log: Logger;
+  intervalMs?: number;
+  batchSize?: number;
+}): OutboxRelay {
+  const { pool, nc, prefix, schema, log } = opts;
+  const interval = opts.intervalMs ?? 200;
+  const batchSize = opts.batchSize ?? 500;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let failing = false;
+
+  async function drainOnce(): Promise<number> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: number; subject: string; envelope: { id: string } }>(
+        `SELECT id, subject, envelope FROM "${schema}".outbox WHERE published_at IS NULL
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      );
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
+      await Promise.all(rows.map((r) => publishEvent(nc, prefix, r.envelope as never, r.subject)));
+      await client.query(`UPDATE "${schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
+      await client.query('COMMIT');
+      return rows.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function loop() {
+    if (stopped) return;
+    running = (async () => {
+      let total = 0;
+      for (;;) {
+        const n = await drainOnce();
+        total += n;
+        if (n < batchSize) return total;
+      }
+    })();
+    try {
+      await running;
+      if (failing) log.info({ schema }, 'outbox relay recovered');
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn({ err, schema }, 'outbox relay cannot publish yet; will retry');
+      failing = true;
+    } finally {
+      running = undefined;
+      if (!stopped) timer = setTimeout(loop, failing ? interval * 5 : interval);
+    }
+  }
+
+  timer = setTimeout(loop, 0);
+
+  return {
+    kick() {
+      if (stopped || running) return;
+      clearTimeout(timer);
+      timer = setTimeout(loop, 0);
+    },
+    drainOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The BullMQ queue and job catalog, and Redis connections. Never rename a live queue.
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import type { Config } from './config.ts';
+
+export const QUEUES = {
+  batchGeneration: 'batch-generation',
+  reservationExpiry: 'reservation-expiry',
+  batchExpiry: 'batch-expiry',
+} as const;
+
+export const jobSchemas = {
+  [QUEUES.batchGeneration]: z.object({ batch_id: z.uuid() }),
+  [QUEUES.reservationExpiry]: z.object({}).passthrough(),
+  [QUEUES.batchExpiry]: z.object({}).passthrough(),
+} as const;
+
+export type JobPayload<Q extends keyof typeof jobSchemas> = z.infer<(typeof jobSchemas)[Q]>;
+
+/** BullMQ's key prefix under the deployment's Redis prefix. */
+export function bullPrefix(config: Pick<Config, 'REDIS_PREFIX'>): string {
+  return `${config.REDIS_PREFIX}:bull`;
+}
+
+/**
+ * A Redis connection. `blocking` connections (BullMQ workers) must never give up on a command;
+ * request-path connections fail fast so a Redis outage degrades instead of hanging requests.
+ */
+export function createRedis(
+  config: Pick<Config, 'REDIS_URL'>,
+  kind: 'request' | 'blocking' = 'request',
+): Redis {
+  const options: RedisOptions =
+    kind === 'blocking'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: false }
+      : {
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2_000,
+          commandTimeout: 1_000,
+          enableOfflineQueue: false,
+          retryStrategy: (times) => Math.min(times * 200, 2_000),
+        };
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: false, ...options });
+  redis.on('error', () => {}); // reconnects on its own; readiness reports the outage
+  return redis;
+}
+
+export async function pingRedis(redis: Redis): Promise<void> {
+  const pong = await redis.ping();
+  if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
+}

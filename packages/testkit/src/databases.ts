@@ -1,0 +1,55 @@
+// A migrated template database per test run, cloned into a fresh database per test file (cheap: a
+// file copy inside PostgreSQL), so files run in parallel without seeing each other's rows.
+import { randomBytes } from 'node:crypto';
+import { type MigrationSet, runMigrations } from '@cruise/shared';
+import pg from 'pg';
+
+export function databaseUrl(serverUrl: string, name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates and migrates this run's template database; returns its name. */
+export async function prepareTemplate(serverUrl: string, sets: MigrationSet[]): Promise<string> {
+  const name = `cruise_tmpl_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await admin(serverUrl, async (c) => {
+    await c.query(`CREATE DATABASE "${name}"`);
+  });
+  const pool = new pg.Pool({ connectionString: databaseUrl(serverUrl, name), max: 1 });
+  try {
+    for (const set of sets) await runMigrations(pool, set);
+  } finally {
+    await pool.end();
+  }
+  return name;
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  await admin(serverUrl, async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
+}
+
+/** Clones the template into a new database. Concurrent clones of one template can collide: retry. */
+export async function cloneTemplate(serverUrl: string, template: string, name: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin(serverUrl, (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55006' || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    }
+  }
+}

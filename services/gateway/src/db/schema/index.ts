@@ -1,0 +1,2 @@
+export * from './gateway-schema.ts';
+export * from './outbox.ts';

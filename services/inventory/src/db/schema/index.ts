@@ -1,0 +1,2 @@
+export * from './inventory-schema.ts';
+export * from './outbox.ts';

@@ -1,0 +1,2 @@
+export { buildApp } from './app.ts';
+export { migrationSet } from './db/migrations.ts';

@@ -1,0 +1,2 @@
+export * from './issuance-schema.ts';
+export * from './outbox.ts';
