@@ -1,11 +1,20 @@
-// The redemption service's app factory: an un-listened fastify instance wired to its dependencies.
+// The redemption service's app factory: an un-listened fastify instance wired to its dependencies —
+// routes, the projection consumer of issuance's ticket events, and the outbox relay of its own events.
 import {
   type App,
   addDependencyChecks,
   type Config,
+  createCommandClient,
   createServiceApp,
+  ensureEventStream,
   type ServiceDeps,
+  startOutboxRelay,
 } from '@cruise/shared';
+import { startIssuanceEventConsumer } from './messaging/issuance-events.ts';
+import { issuanceTicketSource } from './messaging/ticket-snapshots.ts';
+import { registerDeviceRoutes } from './routes/devices.ts';
+import { registerQrRoutes } from './routes/qr.ts';
+import { registerVenueRoutes } from './routes/venue.ts';
 
 export async function buildApp(
   config: Config,
@@ -14,5 +23,26 @@ export async function buildApp(
 ): Promise<App> {
   const app = createServiceApp({ service: 'redemption', config, ...opts });
   addDependencyChecks(app, deps);
+
+  const prefix = config.NATS_PREFIX;
+  await ensureEventStream(deps.nc, prefix);
+  const consumer = await startIssuanceEventConsumer({ nc: deps.nc, prefix, pool: deps.pool, log: deps.log });
+  const relay = startOutboxRelay({
+    pool: deps.pool,
+    nc: deps.nc,
+    prefix,
+    schema: 'redemption',
+    log: deps.log,
+  });
+  app.addHook('onClose', async () => {
+    await consumer.stop();
+    await relay.stop();
+  });
+
+  const commands = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
+  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay };
+  registerQrRoutes(app, ctx);
+  registerVenueRoutes(app, ctx);
+  registerDeviceRoutes(app, ctx);
   return app;
 }

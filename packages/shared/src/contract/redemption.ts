@@ -1,4 +1,178 @@
-// Public routes owned by the redemption service (see ../shared/api.md).
-import type { RouteDef } from './common.ts';
+// Public routes owned by the redemption service (see ../shared/api.md): QR tokens, public ticket info,
+// scanner redemption and scanner devices.
+import { z } from 'zod';
+import { defineRoute, idempotencyHeaders, isoDateTime, productId, type RouteDef, uuid } from './common.ts';
 
-export const redemptionRoutes: RouteDef[] = [];
+/** Ticket codes are opaque; 64 characters is the most issuance ever hands out. */
+export const qrTicketCodeParams = z.object({ ticket_code: z.string().min(1).max(64) });
+const functionCode = z
+  .string()
+  .min(1)
+  .max(64)
+  .meta({ description: 'An entitlement of the ticket, e.g. `FERRY`' });
+const ticketStatus = z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']);
+
+export const qrTokenResponse = z
+  .object({
+    ticket_code: z.string(),
+    qr_token: z.string().meta({
+      description:
+        'Signed token to show as a QR code. It expires at `expires_at`; a newer token for the same ticket supersedes it.',
+    }),
+    expires_at: isoDateTime,
+    image: z.string().meta({ description: 'The token as a PNG QR code: `data:image/png;base64,…`' }),
+  })
+  .meta({ id: 'QrToken' });
+export type QrTokenResponse = z.infer<typeof qrTokenResponse>;
+
+export const ticketInfoResponse = z
+  .object({
+    ticket_code: z.string(),
+    status: ticketStatus,
+    product_id: productId,
+    product_name: z.string(),
+    entitlements: z.array(z.object({ function_code: z.string(), redeemed_at: isoDateTime.nullable() })),
+    remaining: z.array(z.string()).meta({ description: 'Function codes not redeemed yet, in order' }),
+  })
+  .meta({ id: 'TicketInfo' });
+export type TicketInfoResponse = z.infer<typeof ticketInfoResponse>;
+
+/** One of `qr_token` and `ticket_code` is required (checked by the service: a 400 naming `qr_token`). */
+export const redeemRequest = z
+  .object({
+    qr_token: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: 'The scanned QR code. Required unless `ticket_code` is given.' }),
+    ticket_code: z.string().min(1).max(64).optional().meta({
+      description: 'Manual entry instead of `qr_token`. With both, they must name the same ticket.',
+    }),
+    function_code: functionCode,
+    session_code: z.string().min(1).max(64).optional(),
+    nonce: z.string().min(1).max(128).optional().meta({
+      description:
+        'Per-device retry key: a repeat with the same nonce gets the original answer (same status and body) instead of being evaluated again.',
+    }),
+  })
+  .meta({ id: 'RedeemRequest' });
+export type RedeemRequest = z.infer<typeof redeemRequest>;
+
+export const redeemAccepted = z
+  .object({
+    result: z.literal('ACCEPTED'),
+    ticket_code: z.string(),
+    function_code: z.string(),
+    ticket_status: z.enum(['ACTIVE', 'USED']),
+    remaining: z.array(z.string()),
+    redeemed_at: isoDateTime,
+  })
+  .meta({ id: 'RedeemAccepted' });
+export type RedeemAccepted = z.infer<typeof redeemAccepted>;
+
+export const createDeviceRequest = z
+  .object({ venue: z.string().trim().min(1).max(200), name: z.string().trim().min(1).max(200) })
+  .meta({ id: 'CreateDeviceRequest' });
+export type CreateDeviceRequest = z.infer<typeof createDeviceRequest>;
+
+export const createdDevice = z
+  .object({
+    device_id: uuid,
+    device_key: z
+      .string()
+      .meta({ description: 'Shown once; the scanner sends it as `Authorization: Bearer`' }),
+    venue: z.string(),
+    name: z.string(),
+    created_at: isoDateTime,
+  })
+  .meta({ id: 'CreatedDevice' });
+export type CreatedDevice = z.infer<typeof createdDevice>;
+
+export const createQrTokenRoute = defineRoute({
+  method: 'POST',
+  path: '/qr/:ticket_code',
+  operationId: 'createQrToken',
+  summary:
+    'Issue a QR token for an ACTIVE ticket (the partner its own tickets, the operator any). Each new token supersedes every earlier one for the ticket.',
+  tags: ['QR codes'],
+  auth: 'partner-or-admin',
+  service: 'redemption',
+  params: qrTicketCodeParams,
+  response: { 200: qrTokenResponse },
+  errors: ['UNAUTHORIZED', 'NOT_FOUND', 'TICKET_NOT_ACTIVE', 'SERVICE_UNAVAILABLE'],
+});
+
+export const ticketInfoRoute = defineRoute({
+  method: 'GET',
+  path: '/qr/:ticket_code/info',
+  operationId: 'getTicketInfo',
+  summary:
+    'Public ticket info: status and entitlements. The ticket code is the secret; calls are limited per client IP.',
+  tags: ['QR codes'],
+  auth: 'public',
+  service: 'redemption',
+  params: qrTicketCodeParams,
+  response: { 200: ticketInfoResponse },
+  errors: ['NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'],
+});
+
+export const redeemRoute = defineRoute({
+  method: 'POST',
+  path: '/venue/redeem',
+  operationId: 'redeem',
+  summary:
+    'Redeem one entitlement of a ticket from a scanner (device key). Rejections are problem documents carrying `ticket_status` and `remaining` when the ticket is known, and `redeemed_at` for ALREADY_REDEEMED. An unknown manually entered ticket code is INVALID_QR.',
+  tags: ['Redemption'],
+  auth: 'device',
+  service: 'redemption',
+  body: redeemRequest,
+  response: { 200: redeemAccepted },
+  errors: [
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'INVALID_QR',
+    'QR_EXPIRED',
+    'QR_SUPERSEDED',
+    'TICKET_NOT_ACTIVE',
+    'ENTITLEMENT_NOT_FOUND',
+    'ALREADY_REDEEMED',
+    'IDEMPOTENCY_KEY_REUSED',
+    'SERVICE_UNAVAILABLE',
+  ],
+});
+
+export const createDeviceRoute = defineRoute({
+  method: 'POST',
+  path: '/api/admin/devices',
+  operationId: 'createDevice',
+  summary: 'Register a scanner device; its key is returned once.',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'redemption',
+  headers: idempotencyHeaders,
+  body: createDeviceRequest,
+  response: { 201: createdDevice },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED', 'IDEMPOTENCY_KEY_REUSED'],
+});
+
+export const revokeDeviceRoute = defineRoute({
+  method: 'DELETE',
+  path: '/api/admin/devices/:device_id',
+  operationId: 'revokeDevice',
+  summary: 'Revoke a scanner device: its key is refused from then on. Repeating it is harmless.',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'redemption',
+  params: z.object({ device_id: uuid }),
+  response: { 204: z.null().meta({ description: 'Revoked' }) },
+  errors: ['UNAUTHORIZED', 'NOT_FOUND'],
+});
+
+export const redemptionRoutes: RouteDef[] = [
+  createQrTokenRoute,
+  ticketInfoRoute,
+  redeemRoute,
+  createDeviceRoute,
+  revokeDeviceRoute,
+];
