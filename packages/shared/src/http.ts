@@ -157,7 +157,8 @@ export function toAppError(error: unknown): AppError {
   const e = error as FastifyError & { issues?: unknown };
   if (hasZodFastifySchemaValidationErrors(e)) {
     const errors: FieldError[] = e.validation.map((v) => ({
-      path: v.params.issue.path.map(String).join('.'),
+      // fastify-type-provider-zod 6 reports the issue's path as a JSON pointer (`/items/0/quantity`).
+      path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
       message: v.message ?? 'is invalid',
     }));
     const where = e.validationContext ? ` in ${e.validationContext}` : '';
