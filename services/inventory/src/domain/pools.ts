@@ -1,0 +1,254 @@
+// Pools and their counters. Units move only through `moveUnits`, a conditional update that refuses a
+// change leaving the pool invalid (`available < 0`, negative counters) and writes the ledger row in the
+// same transaction. Allocation takes a lock on the product row so capacity holds across all pools.
+import { randomUUID } from 'node:crypto';
+import { type Outcome, type Pool, type PoolClient, refuse, withTransaction } from '@cruise/shared';
+import { expireStaleHolds } from './expiry.ts';
+import { type LedgerKind, recordMovements } from './ledger.ts';
+
+type Queryable = Pool | PoolClient;
+
+export type Channel = 'direct' | 'ota' | 'reseller';
+
+export interface PoolRow {
+  id: string;
+  product_id: number;
+  channel: Channel;
+  partner_id: string | null;
+  allocated: number;
+  held: number;
+  sold: number;
+}
+
+export interface PoolView {
+  product_id: number;
+  channel: Channel;
+  partner_id: string | null;
+  allocated: number;
+  held: number;
+  sold: number;
+  available: number;
+}
+
+/**
+ * How `moveUnits` applies a change. `conditional` is the real one. `read-then-write` reads the counters,
+ * decides in JavaScript and writes the result back: the naive version, kept only so the concurrency
+ * tests can show the oversell it allows (their control run).
+ */
+export type HoldStrategy = 'conditional' | 'read-then-write';
+
+export async function findPool(
+  db: Queryable,
+  productId: number,
+  channel: Channel,
+  partnerId: string | null,
+): Promise<PoolRow | undefined> {
+  const { rows } = await db.query<PoolRow>(
+    `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools
+     WHERE product_id = $1 AND channel = $2 AND partner_id IS NOT DISTINCT FROM $3`,
+    [productId, channel, partnerId],
+  );
+  return rows[0];
+}
+
+export interface UnitMove {
+  poolId: string;
+  kind: Exclude<LedgerKind, 'allocate'>;
+  heldDelta: number;
+  soldDelta: number;
+  reference: string;
+}
+
+export type MoveResult = { moved: true; pool: PoolRow } | { moved: false; pool: PoolRow | undefined };
+
+/**
+ * Applies a change to a pool's held/sold counters only if the pool stays valid, and records it in the
+ * ledger. With `conditional` the check and the change are one UPDATE, so concurrent callers (in this or
+ * any other process) can never together take more than is available.
+ */
+export async function moveUnits(
+  client: PoolClient,
+  move: UnitMove,
+  strategy: HoldStrategy = 'conditional',
+): Promise<MoveResult> {
+  let pool: PoolRow | undefined;
+  if (strategy === 'conditional') {
+    const { rows } = await client.query<PoolRow>(
+      `UPDATE "inventory".pools SET held = held + $2, sold = sold + $3, updated_at = now()
+       WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
+       RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
+      [move.poolId, move.heldDelta, move.soldDelta],
+    );
+    pool = rows[0];
+  } else {
+    const { rows } = await client.query<PoolRow>(
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
+      [move.poolId],
+    );
+    const read = rows[0];
+    if (read) {
+      const held = read.held + move.heldDelta;
+      const sold = read.sold + move.soldDelta;
+      if (held >= 0 && sold >= 0 && read.allocated - held - sold >= 0) {
+        await client.query(
+          `UPDATE "inventory".pools SET held = $2, sold = $3, updated_at = now() WHERE id = $1`,
+          [move.poolId, held, sold],
+        );
+        pool = { ...read, held, sold };
+      }
+    }
+  }
+  if (!pool) {
+    const { rows } = await client.query<PoolRow>(
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
+      [move.poolId],
+    );
+    return { moved: false, pool: rows[0] };
+  }
+  await recordMovements(client, [move]);
+  return { moved: true, pool };
+}
+
+export function available(pool: Pick<PoolRow, 'allocated' | 'held' | 'sold'>): number {
+  return pool.allocated - pool.held - pool.sold;
+}
+
+export function toPoolView(pool: PoolRow): PoolView {
+  return {
+    product_id: pool.product_id,
+    channel: pool.channel,
+    partner_id: pool.partner_id,
+    allocated: pool.allocated,
+    held: pool.held,
+    sold: pool.sold,
+    available: available(pool),
+  };
+}
+
+/**
+ * Pools as a caller should see them at `now`: units of holds past their expiry count as available even
+ * before the sweeper (or the next reservation) has released them. Read-only.
+ */
+export async function poolViews(
+  db: Queryable,
+  filter: { partnerId: string | null; now: Date },
+): Promise<PoolView[]> {
+  const { rows } = await db.query<PoolRow & { stale: number }>(
+    `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
+            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+                      WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
+     FROM "inventory".pools p WHERE p.partner_id IS NOT DISTINCT FROM $1
+     ORDER BY p.product_id, p.channel`,
+    [filter.partnerId, filter.now],
+  );
+  return rows.map((r) => toPoolView({ ...r, held: r.held - r.stale }));
+}
+
+export interface AllocationInput {
+  productId: number;
+  channel: Channel;
+  partnerId: string | null;
+  allocated: number;
+  /** Ledger reference; a fresh one per call unless the caller needs a stable one (seeds). */
+  reference?: string;
+  now?: Date;
+}
+
+/**
+ * Sets a pool's allocation (creating the pool when needed). Refused below the pool's held + sold, or
+ * when all of the product's pools together would exceed its capacity. The product row is locked for
+ * the duration, so two concurrent allocations cannot together pass the capacity.
+ */
+export async function setAllocation(
+  pool: Pool,
+  input: AllocationInput,
+): Promise<Outcome<{ pool: PoolView }, 'UNKNOWN_PRODUCT' | 'ALLOCATION_CONFLICT'>> {
+  if ((input.channel === 'direct') !== (input.partnerId === null)) {
+    throw new Error('the direct pool has no partner; ota and reseller pools have one');
+  }
+  return withTransaction(pool, async (client) => {
+    // FOR NO KEY UPDATE: serialises allocations of the product without blocking the foreign-key checks
+    // of reservations and ledger rows that reference it.
+    const product = await client.query<{ capacity: number }>(
+      `SELECT capacity FROM "inventory".products WHERE id = $1 FOR NO KEY UPDATE`,
+      [input.productId],
+    );
+    const capacity = product.rows[0]?.capacity;
+    if (capacity === undefined) return refuse('UNKNOWN_PRODUCT', `Product ${input.productId} does not exist`);
+
+    await client.query(
+      `INSERT INTO "inventory".pools (product_id, channel, partner_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [input.productId, input.channel, input.partnerId],
+    );
+    const target = (await findPool(client, input.productId, input.channel, input.partnerId))!;
+    // Release this pool's expired holds first: they must not make a lower allocation look impossible.
+    await expireStaleHolds(client, target.id, input.now ?? new Date());
+    const locked = await client.query<PoolRow>(
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1 FOR UPDATE`,
+      [target.id],
+    );
+    const current = locked.rows[0]!;
+    if (input.allocated < current.held + current.sold) {
+      return refuse(
+        'ALLOCATION_CONFLICT',
+        `Cannot allocate ${input.allocated}: ${current.held} units are held and ${current.sold} sold in this pool`,
+        { held: current.held, sold: current.sold },
+      );
+    }
+    const others = await client.query<{ total: number }>(
+      `SELECT COALESCE(sum(allocated), 0)::int AS total FROM "inventory".pools WHERE product_id = $1 AND id <> $2`,
+      [input.productId, current.id],
+    );
+    const elsewhere = others.rows[0]!.total;
+    if (elsewhere + input.allocated > capacity) {
+      return refuse(
+        'ALLOCATION_CONFLICT',
+        `Cannot allocate ${input.allocated}: product ${input.productId} has a capacity of ${capacity} and ${elsewhere} units are allocated to other pools`,
+        { capacity, allocated_elsewhere: elsewhere },
+      );
+    }
+    const delta = input.allocated - current.allocated;
+    if (delta !== 0) {
+      await client.query(`UPDATE "inventory".pools SET allocated = $2, updated_at = now() WHERE id = $1`, [
+        current.id,
+        input.allocated,
+      ]);
+      await recordMovements(client, [
+        {
+          poolId: current.id,
+          kind: 'allocate',
+          allocatedDelta: delta,
+          reference: input.reference ?? `allocation:${randomUUID()}`,
+        },
+      ]);
+    }
+    return { ok: true, pool: toPoolView({ ...current, allocated: input.allocated }) };
+  });
+}
+
+/** The demo partner's seed allocations (api.md "Seed data"). */
+export const SEED_PARTNER_ALLOCATIONS: {
+  productId: number;
+  channel: 'ota' | 'reseller';
+  allocated: number;
+}[] = [
+  { productId: 106, channel: 'ota', allocated: 2_000 },
+  { productId: 107, channel: 'ota', allocated: 1_500 },
+  { productId: 108, channel: 'ota', allocated: 1_500 },
+  { productId: 106, channel: 'reseller', allocated: 1_000 },
+  { productId: 107, channel: 'reseller', allocated: 500 },
+  { productId: 108, channel: 'reseller', allocated: 500 },
+];
+
+/**
+ * Gives a partner the seed allocations; idempotent: a pool the partner already has is left as it is
+ * (an operator may have changed it). Fails when the capacity does not allow it.
+ */
+export async function seedPartnerPools(pool: Pool, partnerId: string): Promise<void> {
+  for (const seed of SEED_PARTNER_ALLOCATIONS) {
+    const existing = await findPool(pool, seed.productId, seed.channel, partnerId);
+    if (existing && existing.allocated > 0) continue;
+    const result = await setAllocation(pool, { ...seed, partnerId });
+    if (!result.ok) throw new Error(`Cannot seed partner ${partnerId}'s pools: ${result.detail}`);
+  }
+}

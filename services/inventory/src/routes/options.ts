@@ -1,0 +1,10 @@
+import type { Config, Pool } from '@cruise/shared';
+import type { HoldStrategy } from '../domain/pools.ts';
+
+/** What the route plugins need from the app. */
+export interface InventoryRouteOptions {
+  pool: Pool;
+  config: Config;
+  /** Always `conditional` outside the concurrency tests' control run. */
+  holdStrategy: HoldStrategy;
+}
