@@ -1,18 +1,84 @@
-// The gateway service's app factory: an un-listened fastify instance wired to its dependencies.
+// The gateway's app factory: the public edge. Authenticates, rate-limits and audits every public
+// request, serves the operator API it owns, forwards the rest of the contract's routes to their
+// services, and publishes the OpenAPI document.
+
 import {
   type App,
   addDependencyChecks,
+  allRoutes,
   type Config,
   createServiceApp,
+  purgeIdempotencyKeys,
+  type RouteDef,
   type ServiceDeps,
 } from '@cruise/shared';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { createAuditWriter } from './audit/audit-log.ts';
+import { createKeyResolver } from './auth/credentials.ts';
+import { createUpstreams } from './forwarding/upstreams.ts';
+import { buildOpenApiDocument } from './openapi/document.ts';
+import accessControl from './plugins/access-control.ts';
+import auditTrail from './plugins/audit-trail.ts';
+import { createRateLimiter } from './rate-limit/rate-limiter.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
+import { forwardedRoutes } from './routes/forwarded-routes.ts';
+
+export interface GatewayAppOptions {
+  logger?: boolean;
+  /** The public route catalogue; the contract's `allRoutes` unless a test supplies its own. */
+  routes?: RouteDef[];
+}
+
+const IDEMPOTENCY_PURGE_MS = 60 * 60 * 1000;
 
 export async function buildApp(
   config: Config,
   deps: ServiceDeps,
-  opts: { logger?: boolean } = {},
+  opts: GatewayAppOptions = {},
 ): Promise<App> {
-  const app = createServiceApp({ service: 'gateway', config, ...opts });
+  const routes = opts.routes ?? allRoutes;
+  const app = createServiceApp({
+    service: 'gateway',
+    config,
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+  });
   addDependencyChecks(app, deps);
+
+  const limiter = createRateLimiter(deps.redis, app.log);
+  app.addReadinessCheck('rate_limit', async () => {
+    if (limiter.mode() === 'fallback') {
+      throw new Error('Redis unreachable: limits enforced per instance in memory (fallback)');
+    }
+  });
+  const auditWriter = createAuditWriter(deps.pool, app.log, { flushIntervalMs: config.AUDIT_FLUSH_MS });
+  app.addReadinessCheck('audit_log', async () => {
+    const { failing, buffered } = auditWriter.stats();
+    if (failing) throw new Error(`audit rows not being written (${buffered} buffered)`);
+  });
+  const upstreams = createUpstreams(config);
+
+  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter });
+  await app.register(auditTrail, { writer: auditWriter });
+  await app.register(adminRoutes, { config, pool: deps.pool });
+  await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
+
+  const document = buildOpenApiDocument(routes);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => document);
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const purge = setInterval(() => {
+    purgeIdempotencyKeys(deps.pool, 'gateway').catch((err) =>
+      app.log.warn({ err }, 'idempotency purge failed'),
+    );
+  }, IDEMPOTENCY_PURGE_MS);
+  purge.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(purge);
+    limiter.close();
+    await upstreams.close();
+  });
   return app;
 }

@@ -1,2 +1,3 @@
-export { buildApp } from './app.ts';
+export { buildApp, type GatewayAppOptions } from './app.ts';
 export { migrationSet } from './db/migrations.ts';
+export { DEMO_PARTNER_NAME, seedDemoPartner } from './domain/partners.ts';

@@ -1,0 +1,184 @@
+// The audit trail: rows are buffered in memory and written in multi-row batches, so auditing never
+// slows a request. A database outage keeps rows buffered (bounded) and retries; nothing throws.
+import type { ActorKind, Pool } from '@cruise/shared';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+
+export interface AuditRecord {
+  at: Date;
+  requestId: string;
+  actorKind: ActorKind;
+  partnerId: string | null;
+  method: string;
+  route: string | null;
+  path: string;
+  status: number;
+  durationMs: number;
+  clientIp: string | null;
+}
+
+export interface AuditWriterOptions {
+  flushIntervalMs: number;
+  /** A batch this big is written at once rather than waiting for the timer. */
+  batchSize?: number;
+  /** Rows kept while the database is unreachable; beyond it the oldest are dropped (and counted). */
+  maxBuffered?: number;
+}
+
+export interface AuditWriter {
+  record(row: AuditRecord): void;
+  /** Writes everything buffered now; resolves when written or when the write failed (rows kept). */
+  flush(): Promise<void>;
+  /** Stops the timer and makes a last attempt to write what is buffered. */
+  close(): Promise<void>;
+  stats(): { buffered: number; dropped: number; failing: boolean };
+}
+
+const COLUMNS =
+  '(at, request_id, actor_kind, partner_id, method, route, path, status, duration_ms, client_ip)';
+// One statement with ten array parameters, whatever the batch size.
+const INSERT = `INSERT INTO gateway.audit_log ${COLUMNS}
+  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                       $7::text[], $8::int[], $9::int[], $10::text[])`;
+
+export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOptions): AuditWriter {
+  const batchSize = opts.batchSize ?? 500;
+  const maxBuffered = opts.maxBuffered ?? 100_000;
+  let buffer: AuditRecord[] = [];
+  let dropped = 0;
+  let failing = false;
+  let inFlight: Promise<void> | undefined;
+  let closed = false;
+
+  const timer = setInterval(() => void flush(), opts.flushIntervalMs);
+  timer.unref();
+
+  async function writeBatch(rows: AuditRecord[]): Promise<void> {
+    await pool.query(INSERT, [
+      rows.map((r) => r.at.toISOString()),
+      rows.map((r) => r.requestId),
+      rows.map((r) => r.actorKind),
+      rows.map((r) => r.partnerId),
+      rows.map((r) => r.method),
+      rows.map((r) => r.route),
+      rows.map((r) => r.path),
+      rows.map((r) => r.status),
+      rows.map((r) => Math.round(r.durationMs)),
+      rows.map((r) => r.clientIp),
+    ]);
+  }
+
+  function trim(): void {
+    if (buffer.length <= maxBuffered) return;
+    const excess = buffer.length - maxBuffered;
+    buffer = buffer.slice(excess);
+    if (dropped === 0) log.error({ maxBuffered }, 'audit buffer full; dropping the oldest rows');
+    dropped += excess;
+  }
+
+  async function drain(): Promise<void> {
+    while (buffer.length > 0) {
+      // Taken out while written; put back in front if the write fails, so order and count hold.
+      const batch = buffer.splice(0, batchSize);
+      try {
+        await writeBatch(batch);
+      } catch (err) {
+        buffer = batch.concat(buffer);
+        trim();
+        if (!failing) log.warn({ err, buffered: buffer.length }, 'audit log write failed; keeping rows');
+        failing = true;
+        return; // the timer retries
+      }
+      if (failing) log.info({ buffered: buffer.length }, 'audit log writes recovered');
+      failing = false;
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (!inFlight) {
+      inFlight = drain().finally(() => {
+        inFlight = undefined;
+      });
+    }
+    return inFlight;
+  }
+
+  return {
+    record(row) {
+      buffer.push(row);
+      trim();
+      if (buffer.length >= batchSize && !failing && !closed) void flush();
+    },
+    flush: async () => {
+      await flush();
+      // A flush requested while one was running must also cover rows recorded since.
+      if (buffer.length > 0 && !failing) await flush();
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      if (inFlight) await inFlight;
+      await flush();
+      if (buffer.length > 0) log.error({ lost: buffer.length }, 'audit rows not written at shutdown');
+    },
+    stats: () => ({ buffered: buffer.length, dropped, failing }),
+  };
+}
+
+export interface AuditQuery {
+  partnerId?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  page: number;
+  pageSize: number;
+}
+
+export interface AuditRow {
+  id: number;
+  at: Date;
+  request_id: string;
+  actor_kind: ActorKind;
+  partner_id: string | null;
+  method: string;
+  route: string | null;
+  path: string;
+  status: number;
+  duration_ms: number;
+  client_ip: string | null;
+}
+
+/** A date alone means its start in UTC; `to` is exclusive. */
+function instant(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+}
+
+export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.partnerId) {
+    params.push(q.partnerId);
+    where.push(`partner_id = $${params.length}`);
+  }
+  if (q.from) {
+    params.push(instant(q.from));
+    where.push(`at >= $${params.length}::timestamptz`);
+  }
+  if (q.to) {
+    params.push(instant(q.to));
+    where.push(`at < $${params.length}::timestamptz`);
+  }
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const [rows, total] = await Promise.all([
+    pool.query<AuditRow>(
+      `SELECT id, at, request_id, actor_kind, partner_id, method, route, path, status, duration_ms, client_ip
+         FROM gateway.audit_log ${filter}
+        ORDER BY at DESC, id DESC
+        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, q.pageSize, (q.page - 1) * q.pageSize],
+    ),
+    pool.query<{ total: number }>(
+      `SELECT count(*)::bigint AS total FROM gateway.audit_log ${filter}`,
+      params,
+    ),
+  ]);
+  return { rows: rows.rows, total: total.rows[0]?.total ?? 0 };
+}

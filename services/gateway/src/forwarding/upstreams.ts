@@ -1,0 +1,181 @@
+// Forwarding to the owning services over keep-alive undici pools. Bodies pass through as raw bytes
+// (the payment webhook's signature covers them) and responses stream back (CSV exports are large).
+// A refused, reset or silent upstream becomes 503 SERVICE_UNAVAILABLE, never a hang.
+import { AppError, type Config, HEADER, type OwningService } from '@cruise/shared';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Pool } from 'undici';
+
+export type UpstreamService = Exclude<OwningService, 'gateway'>;
+
+/** The identity the upstream learns from the trusted internal headers. */
+export type ForwardedCaller = { kind: 'partner'; partnerId: string } | { kind: 'admin' } | { kind: 'none' };
+
+export interface Upstreams {
+  forward(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    service: UpstreamService,
+    caller: ForwardedCaller,
+    opts: { keepCredentials: boolean },
+  ): Promise<FastifyReply>;
+  close(): Promise<void>;
+}
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus those the proxy sets itself.
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+  HEADER.requestId,
+]);
+// Identity headers only the gateway may set: a client sending them is ignored, not trusted.
+const INTERNAL_PREFIXES = ['x-internal-', 'x-caller-', 'x-partner-', 'x-device-'];
+const CREDENTIALS = new Set(['authorization', 'x-api-key']);
+const NOT_RETURNED = new Set([...NOT_FORWARDED, 'date', 'server']);
+
+function connectionListed(value: string | string[] | undefined): Set<string> {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(
+    joined
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+export function upstreamRequestHeaders(
+  request: FastifyRequest,
+  internalToken: string,
+  caller: ForwardedCaller,
+  keepCredentials: boolean,
+): Record<string, string | string[]> {
+  const listed = connectionListed(request.headers.connection);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || NOT_FORWARDED.has(name) || listed.has(name)) continue;
+    if (INTERNAL_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (!keepCredentials && CREDENTIALS.has(name)) continue;
+    headers[name] = value;
+  }
+  const priorFor = request.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${request.ip}` : request.ip;
+  headers['x-forwarded-proto'] = request.protocol;
+  headers[HEADER.requestId] = request.id;
+  headers[HEADER.internalToken] = internalToken;
+  if (caller.kind === 'partner') {
+    headers[HEADER.callerKind] = 'partner';
+    headers[HEADER.partnerId] = caller.partnerId;
+  } else if (caller.kind === 'admin') {
+    headers[HEADER.callerKind] = 'admin';
+  }
+  return headers;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+interface Upstream {
+  pool: Pool;
+  basePath: string;
+}
+
+export function createUpstreams(
+  config: Pick<
+    Config,
+    'INVENTORY_URL' | 'ISSUANCE_URL' | 'REDEMPTION_URL' | 'UPSTREAM_TIMEOUT_MS' | 'INTERNAL_TOKEN'
+  >,
+): Upstreams {
+  const timeout = config.UPSTREAM_TIMEOUT_MS;
+  const make = (base: string): Upstream => {
+    const url = new URL(base);
+    return {
+      pool: new Pool(url.origin, {
+        connections: 128,
+        // Below the services' own keep-alive (65 s) so we never reuse a socket they are closing.
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 60_000,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        connect: { timeout: Math.min(timeout, 5_000) },
+      }),
+      basePath: url.pathname.replace(/\/+$/, ''),
+    };
+  };
+  const upstreams: Record<UpstreamService, Upstream> = {
+    inventory: make(config.INVENTORY_URL),
+    issuance: make(config.ISSUANCE_URL),
+    redemption: make(config.REDEMPTION_URL),
+  };
+
+  return {
+    async forward(request, reply, service, caller, opts) {
+      const upstream = upstreams[service];
+      // The client going away cancels the upstream call rather than leaving it running.
+      const abort = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      };
+      reply.raw.once('close', onClose);
+      let response: Awaited<ReturnType<Pool['request']>>;
+      try {
+        response = await upstream.pool.request({
+          method: request.method as 'GET',
+          path: upstream.basePath + request.url,
+          headers: upstreamRequestHeaders(request, config.INTERNAL_TOKEN, caller, opts.keepCredentials),
+          body: Buffer.isBuffer(request.body) ? request.body : null,
+          signal: abort.signal,
+        });
+      } catch (err) {
+        reply.raw.off('close', onClose);
+        const code = (err as { code?: string }).code;
+        if (abort.signal.aborted || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
+          if (!abort.signal.aborted) request.log.warn({ err, service, code }, 'upstream unavailable');
+          throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
+        }
+        throw err;
+      }
+      reply.code(response.statusCode);
+      const listed = connectionListed(response.headers.connection);
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
+        if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
+        reply.header(name, value);
+      }
+      const bodyless =
+        request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
+      if (bodyless) {
+        await response.body.dump();
+        reply.raw.off('close', onClose);
+        return reply.send();
+      }
+      response.body.once('end', () => reply.raw.off('close', onClose));
+      return reply.send(response.body);
+    },
+    async close() {
+      await Promise.all(Object.values(upstreams).map((u) => u.pool.close()));
+    },
+  };
+}

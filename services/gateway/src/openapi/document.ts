@@ -1,0 +1,218 @@
+// The OpenAPI 3.1 document, generated from the same route catalogue and zod schemas that validate
+// requests in the services, so the documentation cannot drift from the behaviour.
+import { ERROR_STATUS, type ErrorCode, problem, type RouteAuth, type RouteDef } from '@cruise/shared';
+import { z } from 'zod';
+
+type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  tags: { name: string }[];
+  paths: Record<string, Record<string, unknown>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    securitySchemes: Record<string, unknown>;
+    headers: Record<string, unknown>;
+    responses: Record<string, unknown>;
+  };
+}
+
+const DESCRIPTION = `Public API of the cruise ticketing platform. Every error is RFC 9457
+\`application/problem+json\` with a stable \`code\`. Partners authenticate with an API key
+(\`Authorization: Bearer <key>\` or \`X-API-Key\`), operators with the operator token, scanners with
+their device key. Each partner has a rolling 60-second limit (default 100 requests); partner responses
+carry \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds until a unit of quota
+returns), and a 429 carries \`Retry-After\`. Requests without valid credentials, and public routes, are
+limited per client IP. Payment notifications are not throttled by the gateway (their signature is
+checked by the issuance service).`;
+
+const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
+  partner: [{ partnerKey: [] }, { partnerApiKeyHeader: [] }],
+  admin: [{ adminToken: [] }],
+  'partner-or-admin': [{ partnerKey: [] }, { partnerApiKeyHeader: [] }, { adminToken: [] }],
+  device: [{ deviceKey: [] }],
+  webhook: [],
+  public: [],
+};
+
+/** Errors the gateway itself may answer on a route, beyond those the route lists. */
+function edgeErrors(route: RouteDef): ErrorCode[] {
+  const codes: ErrorCode[] = ['SERVICE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE'];
+  if (route.auth !== 'webhook') codes.push('RATE_LIMITED');
+  if (route.auth === 'partner' || route.auth === 'partner-or-admin')
+    codes.push('UNAUTHORIZED', 'PARTNER_SUSPENDED');
+  if (route.auth === 'admin') codes.push('UNAUTHORIZED');
+  return codes;
+}
+
+/** Converts a zod schema, moving its named definitions into `components.schemas`. */
+function converter(components: Record<string, JsonSchema>) {
+  return (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+    const json = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+    }) as JsonSchema;
+    const { $schema: _ignored, $defs, ...rest } = json;
+    for (const [name, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
+      components[name] ??= rewriteRefs(def) as JsonSchema;
+    }
+    return rewriteRefs(rest) as JsonSchema;
+  };
+}
+
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string'
+          ? v.replace('#/$defs/', '#/components/schemas/')
+          : rewriteRefs(v),
+      ]),
+    );
+  }
+  return value;
+}
+
+export function openApiPath(fastifyPath: string): string {
+  return fastifyPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+}
+
+function parameters(
+  convert: ReturnType<typeof converter>,
+  schema: z.ZodObject | undefined,
+  where: 'path' | 'query' | 'header',
+): unknown[] {
+  if (!schema) return [];
+  const json = convert(schema, 'input');
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+const PARTNER_LIMIT_HEADERS = {
+  'RateLimit-Limit': { $ref: '#/components/headers/RateLimitLimit' },
+  'RateLimit-Remaining': { $ref: '#/components/headers/RateLimitRemaining' },
+  'RateLimit-Reset': { $ref: '#/components/headers/RateLimitReset' },
+};
+
+export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
+  const schemas: Record<string, JsonSchema> = {};
+  const convert = converter(schemas);
+  convert(problem, 'output'); // registers the Problem component
+  const paths: OpenApiDocument['paths'] = {};
+  const tags = new Set<string>();
+
+  for (const route of routes) {
+    for (const tag of route.tags) tags.add(tag);
+    const limited = route.auth === 'partner' || route.auth === 'partner-or-admin';
+    const responses: Record<string, unknown> = {};
+    for (const [status, schema] of Object.entries(route.response)) {
+      const json = Number(status) === 204 ? undefined : convert(schema, 'output');
+      responses[status] = {
+        description: Number(status) === 204 ? 'No content' : 'Success',
+        ...(limited ? { headers: PARTNER_LIMIT_HEADERS } : {}),
+        ...(json ? { content: { [contentTypeOf(route)]: { schema: json } } } : {}),
+      };
+    }
+    const byStatus = new Map<number, Set<ErrorCode>>();
+    for (const code of [...route.errors, ...edgeErrors(route)]) {
+      const status = ERROR_STATUS[code];
+      if (!byStatus.has(status)) byStatus.set(status, new Set());
+      byStatus.get(status)!.add(code);
+    }
+    for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+      responses[String(status)] = {
+        description: `Problem: ${[...codes].join(', ')}`,
+        ...(status === 429
+          ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
+          : {}),
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+    const operation: Record<string, unknown> = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: route.tags,
+      security: SECURITY[route.auth],
+      parameters: [
+        ...parameters(convert, route.params, 'path'),
+        ...parameters(convert, route.querystring, 'query'),
+        ...parameters(convert, route.headers, 'header'),
+        ...(route.auth === 'webhook'
+          ? [
+              {
+                name: 'X-Payment-Signature',
+                in: 'header',
+                required: true,
+                description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + raw body>',
+                schema: { type: 'string' },
+              },
+            ]
+          : []),
+      ],
+      responses,
+    };
+    if (route.body) {
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: convert(route.body, 'input') } },
+      };
+    }
+    const path = openApiPath(route.path);
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = operation;
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Cruise ticketing API', version: '1.0.0', description: DESCRIPTION },
+    servers: [{ url: '/' }],
+    tags: [...tags].sort().map((name) => ({ name })),
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        partnerKey: { type: 'http', scheme: 'bearer', description: 'Partner API key (ck_live_…)' },
+        partnerApiKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'Partner API key',
+        },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'Operator token (ADMIN_TOKEN)' },
+        deviceKey: { type: 'http', scheme: 'bearer', description: 'Scanner device key' },
+      },
+      headers: {
+        RateLimitLimit: { description: 'Requests allowed per rolling minute', schema: { type: 'integer' } },
+        RateLimitRemaining: {
+          description: 'Requests left in the current window',
+          schema: { type: 'integer' },
+        },
+        RateLimitReset: {
+          description: 'Seconds until the oldest counted request leaves the window',
+          schema: { type: 'integer' },
+        },
+        RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+      },
+      responses: {},
+    },
+  };
+}
+
+function contentTypeOf(route: RouteDef): string {
+  return route.path.endsWith('.csv') ? 'text/csv' : 'application/json';
+}

@@ -1,0 +1,138 @@
+// Who is calling and how often: authenticates every routed request per its route's `auth`, applies
+// the per-partner and per-IP rolling-minute limits, and records the actor for the audit trail.
+import { type ActorKind, AppError, type Config, type RouteAuth } from '@cruise/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { bearerToken, isAdminToken, type KeyResolver, presentedApiKey } from '../auth/credentials.ts';
+import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.ts';
+
+export interface AccessInfo {
+  actor: ActorKind;
+  partnerId: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; routes without it (health, metrics, docs) are open and unlimited. */
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    access: AccessInfo;
+  }
+}
+
+export interface AccessControlOptions {
+  config: Pick<
+    Config,
+    'ADMIN_TOKEN' | 'REDIS_PREFIX' | 'RATE_LIMIT_PER_MINUTE' | 'PUBLIC_RATE_LIMIT_PER_MINUTE'
+  >;
+  keys: KeyResolver;
+  limiter: RateLimiter;
+}
+
+function setLimitHeaders(reply: FastifyReply, d: RateDecision): void {
+  reply.header('RateLimit-Limit', String(d.limit));
+  reply.header('RateLimit-Remaining', String(d.remaining));
+  reply.header('RateLimit-Reset', String(d.resetSeconds));
+}
+
+function rateLimited(reply: FastifyReply, d: RateDecision, whose: string): AppError {
+  reply.header('Retry-After', String(d.resetSeconds));
+  return new AppError(
+    'RATE_LIMITED',
+    `${whose} limit of ${d.limit} requests per minute is used up; retry in ${d.resetSeconds} s`,
+  );
+}
+
+async function accessControl(app: FastifyInstance, opts: AccessControlOptions): Promise<void> {
+  const { config, keys, limiter } = opts;
+  const prefix = `${config.REDIS_PREFIX}:rl`;
+
+  app.decorateRequest('access', null as never);
+
+  /** Unauthenticated traffic, failed authentication and public routes share a per-IP budget. */
+  async function limitByIp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const d = await limiter.consume(`${prefix}:ip:${request.ip}`, config.PUBLIC_RATE_LIMIT_PER_MINUTE);
+    setLimitHeaders(reply, d);
+    if (!d.allowed) throw rateLimited(reply, d, 'The per-client');
+  }
+
+  /** A refused credential still counts against the client's IP budget (slows key guessing). */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<never> {
+    await limitByIp(request, reply);
+    throw error;
+  }
+
+  async function authenticatePartner(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const apiKey = presentedApiKey(request);
+    if (!apiKey) {
+      await refuse(
+        request,
+        reply,
+        new AppError('UNAUTHORIZED', 'An API key is required: Authorization: Bearer <key> or X-API-Key'),
+      );
+      return;
+    }
+    const identity = await keys.resolve(apiKey);
+    if (!identity || identity.revoked) {
+      await refuse(request, reply, new AppError('UNAUTHORIZED', 'The API key is unknown or revoked'));
+      return;
+    }
+    request.access = { actor: 'partner', partnerId: identity.partnerId };
+    if (identity.partnerStatus === 'SUSPENDED') {
+      await refuse(request, reply, new AppError('PARTNER_SUSPENDED', 'This partner account is suspended'));
+      return;
+    }
+    const limit = identity.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
+    const d = await limiter.consume(`${prefix}:partner:${identity.partnerId}`, limit);
+    setLimitHeaders(reply, d);
+    if (!d.allowed) throw rateLimited(reply, d, 'Your');
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.access = { actor: 'anonymous', partnerId: null };
+    const auth = request.routeOptions.config.auth;
+    if (!auth) {
+      // Health, metrics and docs are open; a path that matches nothing is anonymous traffic.
+      if (request.is404) await limitByIp(request, reply);
+      return;
+    }
+    switch (auth) {
+      case 'public':
+        await limitByIp(request, reply);
+        return;
+      case 'webhook':
+        // The payment provider proves itself with a signature the issuance service verifies; its
+        // notifications are not throttled, as dropping one would delay a customer's tickets.
+        request.access.actor = 'webhook';
+        return;
+      case 'device':
+        // The redemption service owns device keys and checks them; without any key it is anonymous.
+        if (bearerToken(request)) {
+          request.access.actor = 'device';
+        } else {
+          await limitByIp(request, reply);
+        }
+        return;
+      case 'admin':
+        if (isAdminToken(request, config.ADMIN_TOKEN)) {
+          request.access.actor = 'admin';
+          return;
+        }
+        await refuse(request, reply, new AppError('UNAUTHORIZED', 'The operator token is required'));
+        return;
+      case 'partner-or-admin':
+        if (isAdminToken(request, config.ADMIN_TOKEN)) {
+          request.access.actor = 'admin';
+          return;
+        }
+        await authenticatePartner(request, reply);
+        return;
+      case 'partner':
+        await authenticatePartner(request, reply);
+        return;
+    }
+  });
+}
+
+export default fp(accessControl, { name: 'access-control', fastify: '5.x' });

@@ -1,0 +1,54 @@
+// One forwarding route per public route another service owns (the contract's `allRoutes`): same
+// method and path, authenticated by the access-control hook, body kept as raw bytes, and relayed to
+// the owning service.
+import { AppError, type Pool, type RouteDef } from '@cruise/shared';
+import type { FastifyInstance } from 'fastify';
+import { partnerExists } from '../domain/partners.ts';
+import type { ForwardedCaller, UpstreamService, Upstreams } from '../forwarding/upstreams.ts';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ForwardedRoutesOptions {
+  routes: RouteDef[];
+  upstreams: Upstreams;
+  pool: Pool;
+}
+
+export async function forwardedRoutes(app: FastifyInstance, opts: ForwardedRoutesOptions): Promise<void> {
+  // In this scope only: every body, whatever its type, stays the exact bytes the client sent
+  // (fastify still enforces the body limit → 413).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  for (const route of opts.routes) {
+    if (route.service === 'gateway') continue;
+    const service = route.service as UpstreamService;
+    // Operators addressing a partner get 404 here when it does not exist: partners live in the gateway.
+    const checksPartner = route.path.includes(':partner_id');
+    // Device keys are checked by the redemption service; the payment webhook carries no credentials
+    // of ours. Partner keys and the operator token stay at the edge.
+    const keepCredentials = route.auth === 'device' || route.auth === 'webhook' || route.auth === 'public';
+
+    app.route({
+      method: route.method,
+      url: route.path,
+      config: { auth: route.auth },
+      handler: async (request, reply) => {
+        const access = request.access;
+        const caller: ForwardedCaller =
+          access.actor === 'partner' && access.partnerId
+            ? { kind: 'partner', partnerId: access.partnerId }
+            : access.actor === 'admin'
+              ? { kind: 'admin' }
+              : { kind: 'none' };
+        if (checksPartner && caller.kind === 'admin') {
+          const partnerId = (request.params as Record<string, string>).partner_id ?? '';
+          if (UUID_RE.test(partnerId) && !(await partnerExists(opts.pool, partnerId))) {
+            throw new AppError('NOT_FOUND', `No partner ${partnerId}`);
+          }
+        }
+        return opts.upstreams.forward(request, reply, service, caller, { keepCredentials });
+      },
+    });
+  }
+}
