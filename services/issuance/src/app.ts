@@ -1,18 +1,159 @@
-// The issuance service's app factory: an un-listened fastify instance wired to its dependencies.
+// The issuance service's app factory: an un-listened fastify instance wired to its dependencies —
+// routes, the outbox relay, the ticketSnapshot responder, the redemption event consumer, and (when
+// RUN_WORKERS) the batch-generation worker and the batch-expiry scheduler.
 import {
   type App,
   addDependencyChecks,
+  bullPrefix,
   type Config,
+  createCommandClient,
+  createRedis,
   createServiceApp,
+  type EventConsumer,
+  QUEUES,
   type ServiceDeps,
+  startOutboxRelay,
 } from '@cruise/shared';
+import { Queue, Worker } from 'bullmq';
+import { flushPendingReleases } from './domain/pool-releases.ts';
+import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
+import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
+import { batchRoutes } from './routes/batches.ts';
+import type { RouteContext } from './routes/context.ts';
+import { directOrderRoutes } from './routes/direct-orders.ts';
+import { paymentRoutes } from './routes/payments.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { resellerRoutes } from './routes/resellers.ts';
+import { ticketRoutes } from './routes/tickets.ts';
+import { batchExpiryProcessor } from './workers/batch-expiry.worker.ts';
+import {
+  BATCH_JOB_ATTEMPTS,
+  batchGenerationProcessor,
+  onBatchJobFailed,
+} from './workers/batch-generation.worker.ts';
+
+export interface IssuanceAppOptions {
+  logger?: boolean;
+  /** Overrides config.RUN_WORKERS (tests drive generation themselves, or run a worker apart). */
+  workers?: boolean;
+}
+
+/** Adds a batch's generation job; the job id is the batch id, so adding it twice is a no-op. */
+export function batchJobOptions(batchId: string) {
+  return {
+    jobId: batchId,
+    attempts: BATCH_JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: true,
+    removeOnFail: 1_000,
+  };
+}
+
+/** A batch-generation worker, apart from the HTTP app (also used by tests that kill and restart one). */
+export function startBatchWorker(config: Config, deps: Pick<ServiceDeps, 'pool' | 'log'>) {
+  const connection = createRedis(config, 'blocking');
+  const worker = new Worker(QUEUES.batchGeneration, batchGenerationProcessor(deps.pool, config, deps.log), {
+    connection,
+    prefix: bullPrefix(config),
+    concurrency: config.BATCH_WORKER_CONCURRENCY,
+  });
+  worker.on('failed', (job, err) => {
+    void onBatchJobFailed(deps.pool, job, err, deps.log).catch((e) =>
+      deps.log.error({ err: e }, 'could not mark batch failed'),
+    );
+  });
+  worker.on('error', (err) => deps.log.warn({ err }, 'batch worker error'));
+  return {
+    worker,
+    async close(force = false) {
+      await worker.close(force);
+      connection.disconnect();
+    },
+  };
+}
 
 export async function buildApp(
   config: Config,
   deps: ServiceDeps,
-  opts: { logger?: boolean } = {},
+  opts: IssuanceAppOptions = {},
 ): Promise<App> {
   const app = createServiceApp({ service: 'issuance', config, ...opts });
   addDependencyChecks(app, deps);
+  const { pool, nc, log } = deps;
+  const prefix = config.NATS_PREFIX;
+  const inventory = createCommandClient(nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
+
+  const queueConnection = createRedis(config, 'blocking');
+  const batchQueue = new Queue(QUEUES.batchGeneration, {
+    connection: queueConnection,
+    prefix: bullPrefix(config),
+  });
+  batchQueue.on('error', (err) => log.warn({ err }, 'batch queue error'));
+  const enqueueBatch = async (batchId: string) => {
+    await batchQueue.add('generate', { batch_id: batchId }, batchJobOptions(batchId));
+  };
+
+  const relay = startOutboxRelay({ pool, nc, prefix, schema: 'issuance', log });
+  const responder = respondTicketSnapshot(nc, prefix, pool, log);
+  const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
+
+  const ctx: RouteContext = {
+    pool,
+    inventory,
+    config,
+    enqueueBatch,
+    eventsWritten: () => relay.kick(),
+    async sendReleases(refs) {
+      await flushPendingReleases(pool, inventory, log, { refs }).catch((err) =>
+        log.warn({ err, refs }, 'pool release not sent yet; the sweep will retry'),
+      );
+    },
+  };
+  await paymentRoutes(app, ctx);
+  await ticketRoutes(app, ctx);
+  await batchRoutes(app, ctx);
+  await resellerRoutes(app, ctx);
+  await reportRoutes(app, ctx);
+  await directOrderRoutes(app, ctx);
+
+  const runWorkers = opts.workers ?? config.RUN_WORKERS;
+  const closers: (() => Promise<void>)[] = [];
+  if (runWorkers) {
+    const batchWorker = startBatchWorker(config, deps);
+    closers.push(() => batchWorker.close());
+
+    const expiryConnection = createRedis(config, 'blocking');
+    const expiryQueue = new Queue(QUEUES.batchExpiry, {
+      connection: expiryConnection,
+      prefix: bullPrefix(config),
+    });
+    await expiryQueue.upsertJobScheduler(
+      'batch-expiry-sweep',
+      { every: config.EXPIRY_SWEEP_SECONDS * 1_000 },
+      { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+    const expiryWorkerConnection = createRedis(config, 'blocking');
+    const expiryWorker = new Worker(
+      QUEUES.batchExpiry,
+      batchExpiryProcessor({ pool, inventory, log, enqueueBatch }),
+      { connection: expiryWorkerConnection, prefix: bullPrefix(config), concurrency: 1 },
+    );
+    expiryWorker.on('error', (err) => log.warn({ err }, 'batch expiry worker error'));
+    closers.push(async () => {
+      await expiryWorker.close();
+      await expiryQueue.close();
+      expiryConnection.disconnect();
+      expiryWorkerConnection.disconnect();
+    });
+  }
+
+  app.addHook('onClose', async () => {
+    await consumer.stop().catch(() => {});
+    responder.unsubscribe();
+    for (const close of closers) await close().catch((err) => log.warn({ err }, 'worker close failed'));
+    await batchQueue.close().catch(() => {});
+    queueConnection.disconnect();
+    await relay.stop();
+  });
   return app;
 }

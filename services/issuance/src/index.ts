@@ -1,2 +1,3 @@
-export { buildApp } from './app.ts';
+export { batchJobOptions, buildApp, startBatchWorker } from './app.ts';
 export { migrationSet } from './db/migrations.ts';
+export { signPayment } from './domain/payment-signature.ts';

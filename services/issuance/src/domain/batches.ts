@@ -1,0 +1,282 @@
+// Bulk generation: a batch holds its units in the partner's reseller pool when it is requested, and
+// the worker writes its PRE_GENERATED tickets in chunks. Each chunk, the batch's progress and the
+// chunk's event commit together; (batch_id, batch_seq) is unique, so a chunk retried after a crash
+// cannot duplicate and the next run resumes after the highest sequence written.
+import { createHash } from 'node:crypto';
+import {
+  AppError,
+  appendEvent,
+  type BulkGenerateBody,
+  type CommandClient,
+  newTicketCode,
+  type Pool,
+  type PoolClient,
+  refusalError,
+  withTransaction,
+} from '@cruise/shared';
+import { recordRelease } from './pool-releases.ts';
+import { productFunctions, rememberProduct } from './product-catalogue.ts';
+import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
+import { assertOwnReseller } from './tickets.ts';
+
+/** A UUID derived from (partner, Idempotency-Key): a retried request names the same batch, so inventory holds once. */
+export function batchIdFromKey(partnerId: string, key: string): string {
+  const h = createHash('sha256').update(`batch\n${partnerId}\n${key}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50; // version 5-style (name-based)
+  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface BatchRow {
+  batch_id: string;
+  partner_id: string;
+  product_id: number;
+  reseller_id: string;
+  reseller_name: string | null;
+  reseller_status: 'ACTIVE' | 'INACTIVE' | null;
+  quantity: number;
+  generated: number;
+  status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+  batch_reference: string | null;
+  distribution: Record<string, unknown> | null;
+  error: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+  expires_at: Date;
+}
+
+const BATCH_COLUMNS = `b.batch_id, b.partner_id, b.product_id, b.reseller_id, r.name AS reseller_name,
+  r.status AS reseller_status, b.quantity, b.generated, b.status, b.batch_reference, b.distribution, b.error,
+  b.created_at, b.completed_at, b.expires_at`;
+
+export function toBatch(b: BatchRow) {
+  return {
+    batch_id: b.batch_id,
+    status: b.status,
+    product_id: b.product_id,
+    quantity: b.quantity,
+    generated: b.generated,
+    reseller:
+      b.reseller_name !== null
+        ? { reseller_id: b.reseller_id, name: b.reseller_name, status: b.reseller_status ?? 'ACTIVE' }
+        : null,
+    batch_reference: b.batch_reference,
+    distribution: b.distribution,
+    created_at: b.created_at.toISOString(),
+    completed_at: b.completed_at?.toISOString() ?? null,
+    expires_at: b.expires_at.toISOString(),
+    error: b.error,
+  };
+}
+
+/**
+ * Validates the request, records the batch and holds its units in inventory (in the caller's
+ * transaction: a refusal rolls the batch back, so nothing is queued). The caller enqueues the job
+ * after commit.
+ */
+export async function createBatch(
+  client: PoolClient,
+  inventory: CommandClient,
+  input: { partnerId: string; batchId: string; body: BulkGenerateBody; tentativeDays: number },
+) {
+  const { partnerId, batchId, body } = input;
+  await assertOwnReseller(client, partnerId, body.reseller_id);
+  await client.query(
+    `INSERT INTO ${S}.batches (batch_id, partner_id, product_id, reseller_id, quantity, batch_reference,
+       distribution, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + make_interval(days => $8))`,
+    [
+      batchId,
+      partnerId,
+      body.product_id,
+      body.reseller_id,
+      body.quantity,
+      body.batch_reference ?? null,
+      body.distribution ? JSON.stringify(body.distribution) : null,
+      input.tentativeDays,
+    ],
+  );
+  const reply = await inventory.send('holdBatch', {
+    batch_id: batchId,
+    partner_id: partnerId,
+    product_id: body.product_id,
+    quantity: body.quantity,
+  });
+  if (!reply.ok) throw refusalError(reply);
+  await rememberProduct(client, reply.product);
+  return {
+    batch_id: batchId,
+    status: 'QUEUED' as const,
+    quantity: body.quantity,
+    poll_url: `/api/ota/batches/${batchId}`,
+  };
+}
+
+export async function getBatch(client: Queryable, partnerId: string, batchId: string) {
+  const { rows } = await client.query<BatchRow>(
+    `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+     WHERE b.batch_id = $1 AND b.partner_id = $2`,
+    [batchId, partnerId],
+  );
+  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such batch');
+  return toBatch(rows[0]);
+}
+
+export async function listBatches(client: Queryable, partnerId: string, page: number, pageSize: number) {
+  const [{ rows }, count] = await Promise.all([
+    client.query<BatchRow>(
+      `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+       WHERE b.partner_id = $1 ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
+      [partnerId, pageSize, (page - 1) * pageSize],
+    ),
+    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.batches WHERE partner_id = $1`, [
+      partnerId,
+    ]),
+  ]);
+  const total = count.rows[0]?.n ?? 0;
+  return { data: rows.map(toBatch), page, page_size: pageSize, total, has_more: page * pageSize < total };
+}
+
+export type ChunkResult = 'written' | 'completed' | 'finished-already' | 'missing';
+
+/**
+ * Writes the next chunk of a batch, in one transaction with its progress and its event. The batch
+ * row is locked for the chunk, so two workers on one batch take turns instead of colliding.
+ */
+export async function generateNextChunk(
+  pool: Pool,
+  batchId: string,
+  chunkSize: number,
+): Promise<ChunkResult> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{
+      partner_id: string;
+      product_id: number;
+      reseller_id: string;
+      quantity: number;
+      status: string;
+    }>(
+      `SELECT partner_id, product_id, reseller_id, quantity, status FROM ${S}.batches WHERE batch_id = $1 FOR UPDATE`,
+      [batchId],
+    );
+    const b = rows[0];
+    if (!b) return 'missing';
+    if (b.status === 'COMPLETED' || b.status === 'FAILED') return 'finished-already';
+    const written =
+      (
+        await client.query<{ max: number | null }>(
+          `SELECT max(batch_seq) AS max FROM ${S}.tickets WHERE batch_id = $1`,
+          [batchId],
+        )
+      ).rows[0]?.max ?? 0;
+    const n = Math.min(chunkSize, b.quantity - written);
+    if (n > 0) {
+      const functions = (await productFunctions(client, b.product_id)) ?? [];
+      const codes = Array.from({ length: n }, newTicketCode);
+      const entitlements = entitlementsOf(functions);
+      const inserted = await client.query<{ created_at: Date; revision: number }>(
+        `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+           reseller_id, entitlements)
+         SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
+         FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
+         ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING
+         RETURNING created_at`,
+        [b.partner_id, b.product_id, batchId, written, b.reseller_id, JSON.stringify(entitlements), codes],
+      );
+      if (inserted.rowCount !== n)
+        throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
+      const createdAt = inserted.rows[0]!.created_at.toISOString();
+      const { rows: names } = await client.query<{ name: string }>(
+        `SELECT name FROM ${S}.product_catalogue WHERE product_id = $1`,
+        [b.product_id],
+      );
+      // One event per chunk carrying the chunk's snapshots: bounded by the chunk size.
+      await appendEvent(client, 'issuance', 'ticketsIssued', {
+        tickets: codes.map((code) => ({
+          ticket_code: code,
+          partner_id: b.partner_id,
+          channel: 'reseller' as const,
+          product_id: b.product_id,
+          product_name: names[0]?.name ?? `Product ${b.product_id}`,
+          status: 'PRE_GENERATED' as const,
+          entitlements,
+          revision: 0,
+          created_at: createdAt,
+        })),
+      });
+    }
+    const done = written + n >= b.quantity;
+    if (done) {
+      const { rows: c } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${S}.tickets WHERE batch_id = $1`,
+        [batchId],
+      );
+      if (c[0]!.n !== b.quantity)
+        throw new Error(`batch ${batchId} has ${c[0]!.n} tickets, expected ${b.quantity}`);
+    }
+    await client.query(
+      `UPDATE ${S}.batches SET generated = $2, status = $3, started_at = COALESCE(started_at, now()),
+         completed_at = CASE WHEN $3 = 'COMPLETED' THEN now() END
+       WHERE batch_id = $1`,
+      [batchId, written + n, done ? 'COMPLETED' : 'RUNNING'],
+    );
+    return done ? 'completed' : 'written';
+  });
+}
+
+/** Runs a batch to completion from wherever it stands. `onChunk` lets a test stop it part-way. */
+export async function generateBatch(
+  pool: Pool,
+  batchId: string,
+  opts: { chunkSize: number; onChunk?: (chunk: number) => Promise<void> | void },
+): Promise<ChunkResult> {
+  for (let chunk = 1; ; chunk++) {
+    const result = await generateNextChunk(pool, batchId, opts.chunkSize);
+    if (result !== 'written') return result;
+    await opts.onChunk?.(chunk);
+  }
+}
+
+/**
+ * A batch the worker gave up on: kept with its error; the tickets written so far stay PRE_GENERATED
+ * (and expire like any other), the units never written go back from held to the reseller pool.
+ */
+export async function markBatchFailed(pool: Pool, batchId: string, error: string): Promise<string | null> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{
+      partner_id: string;
+      product_id: number;
+      quantity: number;
+      generated: number;
+    }>(
+      `UPDATE ${S}.batches SET status = 'FAILED', error = $2
+       WHERE batch_id = $1 AND status IN ('QUEUED', 'RUNNING')
+       RETURNING partner_id, product_id, quantity, generated`,
+      [batchId, error.slice(0, 1000)],
+    );
+    const b = rows[0];
+    if (!b || b.quantity === b.generated) return null;
+    const ref = `batch-failed:${batchId}`;
+    await recordRelease(client, {
+      ref,
+      partnerId: b.partner_id,
+      productId: b.product_id,
+      channel: 'reseller',
+      from: 'held',
+      quantity: b.quantity - b.generated,
+      reason: 'cancel',
+    });
+    return ref;
+  });
+}
+
+/** Batches that should be running: their job may have been lost between commit and enqueue. */
+export async function unfinishedBatchIds(pool: Pool, olderThanSeconds: number): Promise<string[]> {
+  const { rows } = await pool.query<{ batch_id: string }>(
+    `SELECT batch_id FROM ${S}.batches WHERE status IN ('QUEUED', 'RUNNING')
+       AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
+    [olderThanSeconds],
+  );
+  return rows.map((r) => r.batch_id);
+}

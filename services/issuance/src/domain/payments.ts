@@ -1,0 +1,150 @@
+// The payment webhook's business: a SUCCEEDED payment confirms the hold in inventory and issues one
+// ACTIVE ticket per unit; FAILED is recorded and changes nothing. Idempotent by payment_id: the first
+// notification's response is stored in `payments` (primary key payment_id) and every repeat gets it.
+import {
+  AppError,
+  type CommandClient,
+  type PaymentNotification,
+  type Pool,
+  type PoolClient,
+  refusalError,
+  type Ticket,
+  withTransaction,
+} from '@cruise/shared';
+import { issueUnits } from './issue-tickets.ts';
+import { rememberProduct } from './product-catalogue.ts';
+import { S, toTicket } from './ticket-records.ts';
+
+export interface PaymentResult {
+  payment_id: string;
+  reservation_id: string;
+  reservation_status: 'ON_HOLD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+  tickets: Ticket[];
+}
+
+/** 200 with the result, or a stored refusal (RESERVATION_EXPIRED / RESERVATION_NOT_ON_HOLD) replayed as such. */
+type StoredOutcome =
+  | { status: 200; body: PaymentResult }
+  | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } };
+
+export interface PaymentOptions {
+  /**
+   * `serialized` (the real thing): concurrent notifications of one payment_id queue on an advisory
+   * lock and the later ones replay the first one's stored response; tickets are keyed per unit.
+   * `naive`: read-then-write without lock or unit keys; only the race-demonstration test uses it.
+   */
+  strategy?: 'serialized' | 'naive';
+  /** Test hook: runs after inventory confirmed and before tickets are written (a crash there is repaired by the retry). */
+  afterConfirm?: () => Promise<void>;
+}
+
+export async function handlePaymentNotification(
+  pool: Pool,
+  inventory: CommandClient,
+  n: PaymentNotification,
+  opts: PaymentOptions = {},
+): Promise<PaymentResult> {
+  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n, opts));
+  if (outcome.status === 200) return outcome.body;
+  throw new AppError(outcome.body.code, outcome.body.detail);
+}
+
+async function processPayment(
+  client: PoolClient,
+  inventory: CommandClient,
+  n: PaymentNotification,
+  opts: PaymentOptions,
+): Promise<StoredOutcome> {
+  const naive = opts.strategy === 'naive';
+  if (!naive) {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `issuance:payment:${n.payment_id}`,
+    ]);
+  }
+  const { rows } = await client.query<{ outcome: string; response_status: 200 | 409; response_body: never }>(
+    `SELECT outcome, response_status, response_body FROM ${S}.payments WHERE payment_id = $1`,
+    [n.payment_id],
+  );
+  const existing = rows[0];
+  // A stored outcome is final, except that a FAILED attempt may later succeed under the same payment_id.
+  if (existing && !(existing.outcome === 'FAILED' && n.status === 'SUCCEEDED')) {
+    return { status: existing.response_status, body: existing.response_body };
+  }
+
+  if (n.status === 'FAILED') {
+    const reply = await inventory.send('getReservation', { reservation_id: n.reservation_id });
+    if (!reply.ok) throw refusalError(reply);
+    const body: PaymentResult = {
+      payment_id: n.payment_id,
+      reservation_id: n.reservation_id,
+      reservation_status: reply.reservation.status,
+      tickets: [],
+    };
+    await recordPayment(client, n, 'FAILED', { status: 200, body });
+    return { status: 200, body };
+  }
+
+  const reply = await inventory.send('confirmHold', {
+    reservation_id: n.reservation_id,
+    payment_id: n.payment_id,
+    amount: n.amount,
+  });
+  if (!reply.ok) {
+    if (reply.code === 'RESERVATION_EXPIRED' || reply.code === 'RESERVATION_NOT_ON_HOLD') {
+      // The money was taken but nothing can be sold: keep the payment for a refund, answer the same way on repeats.
+      const stored: StoredOutcome = { status: 409, body: { code: reply.code, detail: reply.detail } };
+      await recordPayment(client, n, 'REFUND_REQUIRED', stored);
+      return stored;
+    }
+    throw refusalError(reply); // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
+  }
+  await opts.afterConfirm?.();
+  const { reservation, product } = reply;
+  await rememberProduct(client, product);
+  const tickets = await issueUnits(client, {
+    source: { kind: 'reservation', reservationId: reservation.reservation_id },
+    partnerId: reservation.partner_id,
+    channel: 'ota',
+    productId: reservation.product_id,
+    resellerId: reservation.reseller_id,
+    functions: product.functions,
+    items: reservation.items,
+    strategy: naive ? 'unkeyed' : 'keyed',
+  });
+  const body: PaymentResult = {
+    payment_id: n.payment_id,
+    reservation_id: reservation.reservation_id,
+    reservation_status: 'CONFIRMED',
+    tickets: tickets.map(toTicket),
+  };
+  await recordPayment(client, n, 'CONFIRMED', { status: 200, body });
+  return { status: 200, body };
+}
+
+async function recordPayment(
+  client: PoolClient,
+  n: PaymentNotification,
+  outcome: 'CONFIRMED' | 'FAILED' | 'REFUND_REQUIRED',
+  stored: StoredOutcome,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${S}.payments (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
+       response_status, response_body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (payment_id) DO UPDATE SET notified_status = EXCLUDED.notified_status,
+       outcome = EXCLUDED.outcome, response_status = EXCLUDED.response_status,
+       response_body = EXCLUDED.response_body, updated_at = now()
+     WHERE payments.outcome = 'FAILED'`,
+    [
+      n.payment_id,
+      n.reservation_id,
+      n.status,
+      outcome,
+      n.amount.amount,
+      n.amount.currency,
+      n.paid_at ?? null,
+      stored.status,
+      JSON.stringify(stored.body),
+    ],
+  );
+}

@@ -1,0 +1,129 @@
+// A partner's sub-resellers. Every statement is scoped by partner_id: another partner's reseller is
+// not found. Deleting one that tickets or batches refer to keeps it as INACTIVE, so history stays.
+import {
+  AppError,
+  type CreateResellerBody,
+  newId,
+  type PoolClient,
+  type UpdateResellerBody,
+} from '@cruise/shared';
+import { type Queryable, S } from './ticket-records.ts';
+
+interface ResellerRow {
+  reseller_id: string;
+  name: string;
+  contact_email: string | null;
+  region: string | null;
+  commission_rate: number | null;
+  status: 'ACTIVE' | 'INACTIVE';
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'reseller_id, name, contact_email, region, commission_rate, status, created_at, updated_at';
+
+function toReseller(r: ResellerRow) {
+  return { ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() };
+}
+
+export async function createReseller(client: PoolClient, partnerId: string, body: CreateResellerBody) {
+  const { rows } = await client.query<ResellerRow>(
+    `INSERT INTO ${S}.resellers (reseller_id, partner_id, name, contact_email, region, commission_rate)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+    [
+      newId(),
+      partnerId,
+      body.name,
+      body.contact_email ?? null,
+      body.region ?? null,
+      body.commission_rate ?? null,
+    ],
+  );
+  return toReseller(rows[0]!);
+}
+
+export async function getReseller(client: Queryable, partnerId: string, resellerId: string) {
+  const { rows } = await client.query<ResellerRow>(
+    `SELECT ${COLUMNS} FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    [resellerId, partnerId],
+  );
+  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
+  return toReseller(rows[0]);
+}
+
+export async function listResellers(
+  client: Queryable,
+  partnerId: string,
+  q: { page: number; page_size: number; status?: 'ACTIVE' | 'INACTIVE' },
+) {
+  const filter = q.status ? 'AND status = $4' : '';
+  const params = [partnerId, q.page_size, (q.page - 1) * q.page_size, ...(q.status ? [q.status] : [])];
+  const { rows } = await client.query<ResellerRow & { total: number }>(
+    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM ${S}.resellers WHERE partner_id = $1 ${filter}
+     ORDER BY created_at DESC NULLS LAST, reseller_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
+    params,
+  );
+  let total = rows[0]?.total;
+  if (total === undefined) {
+    const c = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${S}.resellers WHERE partner_id = $1 ${q.status ? 'AND status = $2' : ''}`,
+      q.status ? [partnerId, q.status] : [partnerId],
+    );
+    total = c.rows[0]?.n ?? 0;
+  }
+  return {
+    data: rows.map(({ total: _t, ...r }) => toReseller(r)),
+    page: q.page,
+    page_size: q.page_size,
+    total,
+    has_more: q.page * q.page_size < total,
+  };
+}
+
+export async function updateReseller(
+  client: PoolClient,
+  partnerId: string,
+  resellerId: string,
+  body: UpdateResellerBody,
+) {
+  const sets: string[] = [];
+  const params: unknown[] = [resellerId, partnerId];
+  for (const field of ['name', 'contact_email', 'region', 'commission_rate', 'status'] as const) {
+    if (body[field] !== undefined) {
+      params.push(body[field]);
+      sets.push(`${field} = $${params.length}`);
+    }
+  }
+  const { rows } = await client.query<ResellerRow>(
+    `UPDATE ${S}.resellers SET ${sets.join(', ')}, updated_at = now()
+     WHERE reseller_id = $1 AND partner_id = $2 RETURNING ${COLUMNS}`,
+    params,
+  );
+  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
+  return toReseller(rows[0]);
+}
+
+/** Removes a reseller nobody refers to; one that tickets or batches refer to becomes INACTIVE instead. */
+export async function deleteReseller(client: PoolClient, partnerId: string, resellerId: string) {
+  const { rows } = await client.query<{ reseller_id: string }>(
+    `SELECT reseller_id FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2 FOR UPDATE`,
+    [resellerId, partnerId],
+  );
+  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
+  const { rows: used } = await client.query(
+    `SELECT 1 FROM ${S}.tickets WHERE partner_id = $1 AND reseller_id = $2
+     UNION ALL SELECT 1 FROM ${S}.batches WHERE partner_id = $1 AND reseller_id = $2 LIMIT 1`,
+    [partnerId, resellerId],
+  );
+  if (used.length === 0) {
+    await client.query(`DELETE FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`, [
+      resellerId,
+      partnerId,
+    ]);
+    return { deleted: true as const };
+  }
+  return {
+    deleted: false as const,
+    reseller: await updateReseller(client, partnerId, resellerId, { status: 'INACTIVE' }),
+  };
+}

@@ -1,0 +1,228 @@
+// A partner's tickets: the filtered list, one ticket, activation of a pre-generated ticket, and cancel.
+// Every query carries `partner_id = $caller`, so another partner's ticket is simply not found.
+import {
+  type ActivateTicketBody,
+  AppError,
+  appendEvent,
+  type CommandClient,
+  type PoolClient,
+  refusalError,
+  type Ticket,
+  type TicketListQuery,
+} from '@cruise/shared';
+import { type ReleaseRequest, recordRelease } from './pool-releases.ts';
+import {
+  type Queryable,
+  S,
+  TICKET_COLUMNS,
+  TICKET_JOINS,
+  type TicketRow,
+  toSnapshot,
+  toTicket,
+} from './ticket-records.ts';
+
+/** Above this many matches the list reports a lower bound instead of counting every row. */
+export const TOTAL_COUNT_CAP = 10_000;
+
+/** A date means its start at 00:00 UTC; a date-time is taken as given. */
+export function boundary(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : new Date(value).toISOString();
+}
+
+/** Builds the list query; exported so the index test can EXPLAIN exactly what the route runs. */
+export function ticketListSql(partnerId: string, q: TicketListQuery) {
+  const params: unknown[] = [partnerId];
+  const where = ['t.partner_id = $1'];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (q.status) add('t.status = ?', q.status);
+  if (q.batch_id) add('t.batch_id = ?', q.batch_id);
+  if (q.reservation_id) add('t.reservation_id = ?', q.reservation_id);
+  if (q.reseller_id) add('t.reseller_id = ?', q.reseller_id);
+  if (q.product_id) add('t.product_id = ?', q.product_id);
+  if (q.created_from) add('t.created_at >= ?', boundary(q.created_from));
+  if (q.created_to) add('t.created_at < ?', boundary(q.created_to));
+  // Within one batch "newest first" is the highest sequence first (chunks are written in sequence
+  // order), which the (batch_id, batch_seq) key serves without sorting a million-ticket batch.
+  const order = q.batch_id ? 't.batch_seq DESC' : 't.created_at DESC NULLS LAST, t.id DESC NULLS LAST';
+  const whereSql = where.join(' AND ');
+  const offset = (q.page - 1) * q.page_size;
+  const n = params.length;
+  return {
+    page: {
+      text: `SELECT ${TICKET_COLUMNS} FROM (
+               SELECT t.* FROM ${S}.tickets t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}
+             ) t ${TICKET_JOINS} ORDER BY ${order}`,
+      values: [...params, q.page_size + 1, offset],
+    },
+    // Counting walks the same index in the same order and stops at the cap.
+    count: {
+      text: `SELECT count(*)::int AS n FROM (
+               SELECT 1 FROM ${S}.tickets t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1}
+             ) c`,
+      values: [...params, TOTAL_COUNT_CAP + 1],
+    },
+  };
+}
+
+export async function listTickets(client: Queryable, partnerId: string, q: TicketListQuery) {
+  const sql = ticketListSql(partnerId, q);
+  const [page, count] = await Promise.all([
+    client.query<TicketRow>(sql.page),
+    client.query<{ n: number }>(sql.count),
+  ]);
+  const rows = page.rows.slice(0, q.page_size);
+  const counted = count.rows[0]?.n ?? 0;
+  const capped = counted > TOTAL_COUNT_CAP;
+  const offset = (q.page - 1) * q.page_size;
+  return {
+    data: rows.map(toTicket),
+    page: q.page,
+    page_size: q.page_size,
+    // Past the cap, the exact count is only known to be at least what this page proves exists.
+    total: capped ? Math.max(TOTAL_COUNT_CAP, offset + page.rows.length) : counted,
+    total_is_lower_bound: capped,
+    has_more: page.rows.length > q.page_size,
+  };
+}
+
+async function lockTicket(client: PoolClient, partnerId: string, code: string): Promise<TicketRow> {
+  const { rows } = await client.query<TicketRow>(
+    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
+     WHERE t.ticket_code = $1 AND t.partner_id = $2 FOR UPDATE OF t`,
+    [code, partnerId],
+  );
+  const row = rows[0];
+  if (!row) throw new AppError('NOT_FOUND', 'No such ticket');
+  return row;
+}
+
+export async function readTicketRow(client: Queryable, code: string, partnerId?: string) {
+  const { rows } = await client.query<TicketRow>(
+    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
+     WHERE t.ticket_code = $1 ${partnerId ? 'AND t.partner_id = $2' : ''}`,
+    partnerId ? [code, partnerId] : [code],
+  );
+  return rows[0] ?? null;
+}
+
+export async function getTicket(client: Queryable, partnerId: string, code: string): Promise<Ticket> {
+  const row = await readTicketRow(client, code, partnerId);
+  if (!row) throw new AppError('NOT_FOUND', 'No such ticket');
+  return toTicket(row);
+}
+
+export async function assertOwnReseller(client: PoolClient, partnerId: string, resellerId: string) {
+  const { rows } = await client.query<{ name: string; status: string }>(
+    `SELECT name, status FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    [resellerId, partnerId],
+  );
+  const r = rows[0];
+  if (!r)
+    throw new AppError('NOT_FOUND', 'No such reseller', {
+      errors: [{ path: 'reseller_id', message: 'unknown reseller' }],
+    });
+  if (r.status !== 'ACTIVE') {
+    throw new AppError('VALIDATION_FAILED', 'The reseller is INACTIVE', {
+      errors: [{ path: 'reseller_id', message: 'reseller is INACTIVE' }],
+    });
+  }
+  return r;
+}
+
+/**
+ * PRE_GENERATED → ACTIVE: the unit moves from held to sold in the reseller pool at today's price for
+ * the customer type (inventory's sellHeld, idempotent by the ticket code), and the ticket records
+ * who sold it to whom. Runs inside the caller's transaction (the Idempotency-Key one).
+ */
+export async function activateTicket(
+  client: PoolClient,
+  inventory: CommandClient,
+  partnerId: string,
+  code: string,
+  body: ActivateTicketBody,
+  venueToday: string,
+): Promise<Ticket> {
+  const row = await lockTicket(client, partnerId, code);
+  if (row.status !== 'PRE_GENERATED') {
+    throw new AppError(
+      'TICKET_NOT_ACTIVE',
+      `The ticket is ${row.status}; only a PRE_GENERATED ticket can be activated`,
+      {
+        ticket_status: row.status,
+      },
+    );
+  }
+  if (body.reseller_id) await assertOwnReseller(client, partnerId, body.reseller_id);
+  const reply = await inventory.send('sellHeld', {
+    ref: `activate:${code}`,
+    partner_id: partnerId,
+    product_id: row.product_id,
+    channel: 'reseller',
+    customer_type: body.customer_type,
+    date: venueToday,
+  });
+  if (!reply.ok) throw refusalError(reply);
+  await client.query(
+    `UPDATE ${S}.tickets SET status = 'ACTIVE', activated_at = now(), customer_type = $2, price_amount = $3,
+       price_currency = $4, customer_name = $5, customer_email = $6, order_reference = $7,
+       reseller_id = COALESCE($8, reseller_id), revision = revision + 1
+     WHERE ticket_code = $1`,
+    [
+      code,
+      body.customer_type,
+      reply.unit_price.amount,
+      reply.unit_price.currency,
+      body.customer.name,
+      body.customer.email ?? null,
+      body.order_reference ?? null,
+      body.reseller_id ?? null,
+    ],
+  );
+  const updated = (await readTicketRow(client, code, partnerId))!;
+  await appendEvent(client, 'issuance', 'ticketsActivated', { tickets: [toSnapshot(updated)] });
+  return toTicket(updated);
+}
+
+/**
+ * → CANCELLED, and the unit goes back to its pool: a PRE_GENERATED ticket's from held in the reseller
+ * pool, an ACTIVE one's from sold in its channel's pool. The release is recorded in the same
+ * transaction and sent afterwards (see pool-releases.ts); returns the release to send.
+ */
+export async function cancelTicket(
+  client: PoolClient,
+  partnerId: string,
+  code: string,
+): Promise<{ ticket: Ticket; release: ReleaseRequest }> {
+  const row = await lockTicket(client, partnerId, code);
+  const redeemed = row.entitlements.some((e) => e.redeemed_at !== null);
+  if (!(row.status === 'PRE_GENERATED' || (row.status === 'ACTIVE' && !redeemed))) {
+    throw new AppError(
+      'TICKET_NOT_CANCELLABLE',
+      row.status === 'ACTIVE'
+        ? 'The ticket has redeemed entitlements and cannot be cancelled'
+        : `The ticket is ${row.status}; only PRE_GENERATED or unredeemed ACTIVE tickets can be cancelled`,
+      { ticket_status: row.status },
+    );
+  }
+  const release: ReleaseRequest = {
+    ref: `cancel:${code}`,
+    partnerId: row.partner_id,
+    productId: row.product_id,
+    channel: row.status === 'PRE_GENERATED' ? 'reseller' : row.channel,
+    from: row.status === 'PRE_GENERATED' ? 'held' : 'sold',
+    quantity: 1,
+    reason: 'cancel',
+  };
+  await client.query(
+    `UPDATE ${S}.tickets SET status = 'CANCELLED', cancelled_at = now(), revision = revision + 1
+     WHERE ticket_code = $1`,
+    [code],
+  );
+  await recordRelease(client, release);
+  const updated = (await readTicketRow(client, code, partnerId))!;
+  await appendEvent(client, 'issuance', 'ticketsCancelled', { tickets: [toSnapshot(updated)] });
+  return { ticket: toTicket(updated), release };
+}

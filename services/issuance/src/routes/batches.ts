@@ -1,0 +1,97 @@
+// Bulk generation and batch routes: thin adapters over domain/batches.ts; the CSV is streamed
+// straight from PostgreSQL (COPY … TO STDOUT), so a million-ticket batch never sits in memory.
+import {
+  type App,
+  AppError,
+  type BulkGenerateBody,
+  batchTicketsCsvRoute,
+  bulkGenerateRoute,
+  getBatchRoute,
+  idempotent,
+  listBatchesRoute,
+  newId,
+  routeSchema,
+} from '@cruise/shared';
+import { to as copyTo } from 'pg-copy-streams';
+import { batchIdFromKey, createBatch, getBatch, listBatches } from '../domain/batches.ts';
+import { idempotencyKeyOf, partnerOf, type RouteContext } from './context.ts';
+
+type BatchParams = { batch_id: string };
+
+export async function batchRoutes(app: App, ctx: RouteContext) {
+  app.post(bulkGenerateRoute.path, { schema: routeSchema(bulkGenerateRoute) }, async (request, reply) => {
+    const partnerId = partnerOf(request);
+    const body = request.body as BulkGenerateBody;
+    const key = idempotencyKeyOf(request);
+    const batchId = key ? batchIdFromKey(partnerId, key) : newId();
+    const result = await idempotent(
+      ctx.pool,
+      'issuance',
+      { scope: partnerId, key, operation: 'bulk-generate', request: body },
+      async (client) => ({
+        status: 202,
+        body: await createBatch(client, ctx.inventory, {
+          partnerId,
+          batchId,
+          body,
+          tentativeDays: ctx.config.BATCH_TENTATIVE_DAYS,
+        }),
+      }),
+    );
+    // Also on a replay: enqueueing is idempotent and repairs a crash between commit and enqueue.
+    await ctx.enqueueBatch(result.body.batch_id);
+    return reply.code(result.status).send(result.body);
+  });
+
+  app.get(listBatchesRoute.path, { schema: routeSchema(listBatchesRoute) }, async (request) => {
+    const q = request.query as { page: number; page_size: number };
+    return listBatches(ctx.pool, partnerOf(request), q.page, q.page_size);
+  });
+
+  app.get(getBatchRoute.path, { schema: routeSchema(getBatchRoute) }, async (request) =>
+    getBatch(ctx.pool, partnerOf(request), (request.params as BatchParams).batch_id),
+  );
+
+  app.get(
+    batchTicketsCsvRoute.path,
+    { schema: routeSchema(batchTicketsCsvRoute) },
+    async (request, reply) => {
+      const partnerId = partnerOf(request);
+      const { batch_id } = request.params as BatchParams;
+      await getBatch(ctx.pool, partnerId, batch_id); // 404 for an unknown or another partner's batch
+      const client = await ctx.pool.connect();
+      let released = false;
+      const release = (err?: Error) => {
+        if (released) return;
+        released = true;
+        client.release(err);
+      };
+      try {
+        // COPY takes no parameters: both ids were validated as UUIDs (route schema, partnerOf).
+        const stream = client.query(
+          copyTo(
+            `COPY (SELECT batch_seq, ticket_code, status,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+                 FROM "issuance".tickets WHERE batch_id = '${batch_id}' AND partner_id = '${partnerId}'
+                 ORDER BY batch_seq) TO STDOUT WITH (FORMAT csv, HEADER true)`,
+          ),
+        );
+        stream.on('end', () => release());
+        stream.on('error', (err: Error) => release(err));
+        reply.raw.on('close', () => {
+          if (!released) {
+            stream.destroy();
+            release(new Error('client went away mid-CSV'));
+          }
+        });
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="batch-${batch_id}.csv"`)
+          .send(stream);
+      } catch (err) {
+        release(err as Error);
+        throw err instanceof AppError ? err : new AppError('INTERNAL_ERROR', 'The CSV could not be produced');
+      }
+    },
+  );
+}
