@@ -1,0 +1,161 @@
+// Test harness: the real inventory app (its NATS responders answer issuance's commands) next to the
+// issuance app, both on the test context's PostgreSQL/Redis/NATS, plus the headers the gateway adds.
+import { randomUUID } from 'node:crypto';
+import { buildApp as buildInventory, seedCatalogue, setAllocation } from '@cruise/inventory';
+import {
+  type App,
+  type Config,
+  closeServiceDeps,
+  createCommandClient,
+  createServiceDeps,
+  type ServiceDeps,
+  venueDate,
+} from '@cruise/shared';
+import { buildApp, type IssuanceAppOptions } from '../src/app.ts';
+import { signPayment } from '../src/domain/payment-signature.ts';
+
+export interface System {
+  config: Config;
+  inventory: App;
+  issuance: App;
+  inventoryDeps: ServiceDeps;
+  deps: ServiceDeps;
+  close(): Promise<void>;
+}
+
+export async function startSystem(config: Config, opts: IssuanceAppOptions = {}): Promise<System> {
+  const inventoryDeps = await createServiceDeps(config, 'inventory');
+  await seedCatalogue(inventoryDeps.pool);
+  const inventory = await buildInventory(config, inventoryDeps, { logger: false });
+  await inventory.ready();
+  const deps = await createServiceDeps(config, 'issuance');
+  const issuance = await buildApp(config, deps, { logger: false, ...opts });
+  await issuance.ready();
+  return {
+    config,
+    inventory,
+    issuance,
+    inventoryDeps,
+    deps,
+    async close() {
+      await issuance.close();
+      await inventory.close();
+      await closeServiceDeps(deps);
+      await closeServiceDeps(inventoryDeps);
+    },
+  };
+}
+
+export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
+  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'partner', 'x-partner-id': partnerId };
+}
+
+export function adminHeaders(config: Config): Record<string, string> {
+  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'admin' };
+}
+
+export async function allocate(
+  sys: System,
+  a: {
+    productId: number;
+    channel: 'direct' | 'ota' | 'reseller';
+    partnerId: string | null;
+    allocated: number;
+  },
+) {
+  const r = await setAllocation(sys.inventoryDeps.pool, a);
+  if (!r.ok) throw new Error(`allocation refused: ${r.detail}`);
+}
+
+/** A new partner with the given allocations. */
+export async function newPartner(
+  sys: System,
+  allocations: { productId: number; channel: 'ota' | 'reseller'; allocated: number }[],
+): Promise<string> {
+  const partnerId = randomUUID();
+  for (const a of allocations) await allocate(sys, { ...a, partnerId });
+  return partnerId;
+}
+
+/** The next date (from tomorrow on, venue calendar) whose day is weekend or weekday. */
+export function nextDate(config: Config, kind: 'weekday' | 'weekend'): string {
+  const d = new Date(`${venueDate(new Date(), config.VENUE_TIMEZONE)}T00:00:00Z`);
+  for (;;) {
+    d.setUTCDate(d.getUTCDate() + 1);
+    const day = d.getUTCDay();
+    if ((day === 0 || day === 6) === (kind === 'weekend')) return d.toISOString().slice(0, 10);
+  }
+}
+
+export interface ReservationView {
+  reservation_id: string;
+  status: string;
+  total: { amount: number; currency: string };
+  quantity: number;
+  items: { customer_type: string; quantity: number; unit_price: { amount: number; currency: string } }[];
+}
+
+export async function reserve(
+  sys: System,
+  config: Config,
+  partnerId: string,
+  items: { customer_type: string; quantity: number }[],
+  productId = 106,
+): Promise<ReservationView> {
+  const res = await sys.inventory.inject({
+    method: 'POST',
+    url: '/api/ota/reservations',
+    headers: partnerHeaders(config, partnerId),
+    payload: { product_id: productId, visit_date: nextDate(config, 'weekend'), items },
+  });
+  if (res.statusCode !== 201) throw new Error(`reservation failed: ${res.statusCode} ${res.body}`);
+  return res.json();
+}
+
+export async function getReservation(sys: System, config: Config, partnerId: string, id: string) {
+  const res = await sys.inventory.inject({
+    url: `/api/ota/reservations/${id}`,
+    headers: partnerHeaders(config, partnerId),
+  });
+  return res.json() as ReservationView;
+}
+
+/** Sends a payment notification signed as the provider would (or with the given signature header). */
+export function notify(
+  sys: System,
+  config: Config,
+  body: Record<string, unknown>,
+  opts: { signature?: string | null; t?: number; raw?: string } = {},
+) {
+  const raw = opts.raw ?? JSON.stringify(body);
+  const t = opts.t ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.signature !== null)
+    headers['x-payment-signature'] = opts.signature ?? signPayment(config.PAYMENT_WEBHOOK_SECRET, raw, t);
+  return sys.issuance.inject({ method: 'POST', url: '/payments/notify', headers, payload: raw });
+}
+
+/** One pool's counters, read the way issuance reads them: inventory's listPools over NATS. */
+export async function poolOf(sys: System, partnerId: string | null, productId: number, channel: string) {
+  const reply = await createCommandClient(sys.deps.nc, sys.config.NATS_PREFIX, 5_000).send('listPools', {
+    partner_id: partnerId,
+  });
+  if (!reply.ok) throw new Error(reply.detail);
+  const found = reply.pools.find((p) => p.product_id === productId && p.channel === channel);
+  if (!found) throw new Error(`no ${channel} pool of ${productId}`);
+  return found;
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
