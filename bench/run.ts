@@ -1,0 +1,209 @@
+// `pnpm bench [--quick] [--only=reservations,batches,…] [--duration=20] [--keep]`
+// Runs every service as a real process against a database, Redis prefix and NATS prefix of its own on
+// this machine's PostgreSQL/Redis/NATS, measures each scenario next to a raw-database baseline taken in
+// the same run, checks the system's invariants afterwards, prints a table and writes bench/results.json
+// (bench/results-quick.json for --quick, the CI smoke mode). It reports; it never fails on a threshold.
+
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeViolations, waitForInvariants } from '../test/resilience/invariants.ts';
+import {
+  migrateDatabase,
+  operator,
+  raiseCapacity,
+  seedCatalogue,
+  startSystem,
+} from '../test/resilience/system.ts';
+import {
+  batchInsertBaseline,
+  type ReservationBaseline,
+  reservationBaseline,
+  singleRowUpdateBaseline,
+  type UpdateBaseline,
+} from './baselines.ts';
+import { createBenchEnvironment } from './environment.ts';
+import { renderTable, type ScenarioOutcome } from './report.ts';
+import {
+  type BenchContext,
+  batches,
+  gatewayOverhead,
+  redemption,
+  reservations,
+  type Sizes,
+  ticketQuery,
+} from './scenarios.ts';
+
+const SCENARIOS = ['gateway', 'reservations', 'batches', 'redemption', 'tickets'] as const;
+type ScenarioKey = (typeof SCENARIOS)[number];
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const value = (name: string) => flag(name)?.split('=')[1];
+const quick = !!flag('quick');
+const only = new Set<ScenarioKey>((value('only')?.split(',') as ScenarioKey[] | undefined) ?? [...SCENARIOS]);
+for (const s of only)
+  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+const keep = !!flag('keep');
+
+const sizes: Sizes = quick
+  ? {
+      durationS: Number(value('duration') ?? 2),
+      batchQuantity: 2_000,
+      bigBatches: 2,
+      bigBatchQuantity: 5_000,
+      redemptionTickets: 2_000,
+      queryTickets: 20_000,
+      reservationAllocation: 200_000,
+    }
+  : {
+      durationS: Number(value('duration') ?? 20),
+      batchQuantity: 100_000,
+      bigBatches: 10,
+      bigBatchQuantity: 100_000,
+      redemptionTickets: 40_000,
+      queryTickets: 1_000_000,
+      reservationAllocation: 5_000_000,
+    };
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const started = performance.now();
+const log = (m: string) =>
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${m}`);
+
+const outcomes: ScenarioOutcome[] = [];
+const notes: string[] = [];
+const env = await createBenchEnvironment();
+log(
+  `database ${env.databaseName}, Redis/NATS prefix ${env.prefix}, ${quick ? 'QUICK smoke mode' : 'full run'}`,
+);
+let system: Awaited<ReturnType<typeof startSystem>> | undefined;
+let exitCode = 0;
+try {
+  await migrateDatabase(env.databaseUrl);
+  await seedCatalogue(env.databaseUrl).catch((err) => notes.push(`seedCatalogue: ${(err as Error).message}`));
+  // Seeded capacity is 10,000 per product across pools; the bench needs far more units than that.
+  const capacity = await raiseCapacity(env.databaseUrl, 100_000_000);
+  notes.push(`product capacity raised directly in the bench database: ${capacity}`);
+
+  // Raw baselines first, while no service holds connections or CPU.
+  let resBaseline: ReservationBaseline | undefined;
+  let batchBaseline: number | undefined;
+  let updateBaseline: UpdateBaseline | undefined;
+  if (only.has('reservations')) {
+    log('baseline: conditional pool update + reservation insert + ledger insert, raw pg, 64 clients');
+    resBaseline = await reservationBaseline(env, 64, sizes.durationS);
+  }
+  if (only.has('batches') || only.has('redemption')) {
+    log(`baseline: INSERT … SELECT generate_series of ${sizes.batchQuantity} tickets`);
+    batchBaseline = await batchInsertBaseline(env, sizes.batchQuantity);
+  }
+  if (only.has('redemption')) {
+    log('baseline: raw single-row UPDATE, 100 clients');
+    updateBaseline = await singleRowUpdateBaseline(env, 100, sizes.durationS);
+  }
+
+  log('starting inventory, issuance, redemption and the gateway as processes');
+  system = await startSystem({
+    databaseUrl: env.databaseUrl,
+    redisUrl: env.redisUrl,
+    natsUrl: env.natsUrl,
+    prefix: env.prefix,
+    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+  });
+  const partner = await operator(system).createPartner('Bench partner', 1_000_000);
+  const ctx: BenchContext = { quick, sizes, env, system, partner, log };
+
+  const run = async (key: ScenarioKey, name: string, fn: () => Promise<ScenarioOutcome>) => {
+    if (!only.has(key)) return;
+    try {
+      outcomes.push(await fn());
+    } catch (err) {
+      log(`${name} FAILED: ${(err as Error).stack ?? err}`);
+      outcomes.push({
+        scenario: name,
+        status: 'failed',
+        figures: [],
+        checks: [],
+        error: (err as Error).message,
+      });
+    }
+  };
+  await run('gateway', 'Gateway overhead', () => gatewayOverhead(ctx));
+  await run('reservations', 'Reservations', () => reservations(ctx, resBaseline!));
+  await run('batches', 'Bulk generation', () => batches(ctx, batchBaseline!));
+  await run('redemption', 'Redemption', () => redemption(ctx, updateBaseline!));
+
+  // The system's invariants after all that traffic (before the ticket query seeds rows by hand).
+  log('checking invariants');
+  const invariants = await waitForInvariants(env.pool as never, { timeoutMs: quick ? 10_000 : 30_000 });
+  outcomes.push({
+    scenario: 'Invariants after the load',
+    status: 'ok',
+    figures: [],
+    checks: invariants.map((r) => ({
+      name: r.name,
+      ok: r.ok,
+      detail: r.ok ? '' : (r.error ?? JSON.stringify(r.violations.slice(0, 2))),
+    })),
+  });
+  if (!invariants.every((r) => r.ok)) log(`invariant violations:\n${describeViolations(invariants)}`);
+
+  await run('tickets', 'Ticket query', async () => {
+    const { outcome, partnerId } = await ticketQuery(ctx);
+    notes.push(
+      `ticket query partner ${partnerId}: its tickets were inserted directly (excluded from invariants)`,
+    );
+    return outcome;
+  });
+} catch (err) {
+  exitCode = 1;
+  log(`bench aborted: ${(err as Error).stack ?? err}`);
+  outcomes.push({
+    scenario: 'Setup',
+    status: 'failed',
+    figures: [],
+    checks: [],
+    error: (err as Error).message,
+  });
+} finally {
+  if (system) {
+    if (exitCode !== 0)
+      for (const [name, s] of system.services) log(`${name} logs:\n${s.logs().slice(-3000)}`);
+    await system.stop();
+  }
+  if (keep) log(`--keep: database ${env.databaseName} left in place`);
+  else await env.teardown();
+}
+
+const runtimeS = (performance.now() - started) / 1000;
+const table = renderTable(outcomes);
+console.log(`\n${table}\n`);
+for (const n of notes) console.log(`note: ${n}`);
+console.log(`runtime ${runtimeS.toFixed(1)} s`);
+const file = path.join(root, 'bench', quick ? 'results-quick.json' : 'results.json');
+await writeFile(
+  file,
+  `${JSON.stringify(
+    {
+      mode: quick ? 'quick' : 'full',
+      finished_at: new Date().toISOString(),
+      runtime_s: Number(runtimeS.toFixed(1)),
+      machine: {
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model,
+        memory_gb: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+        node: process.version,
+      },
+      sizes,
+      notes,
+      outcomes,
+      table,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`results written to ${path.relative(root, file)}`);
+process.exit(exitCode);
