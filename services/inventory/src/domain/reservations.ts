@@ -254,10 +254,11 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
   if (input.createdFrom) where.push(`created_at >= ${param(input.createdFrom)}`);
   if (input.createdTo) where.push(`created_at < ${param(input.createdTo)}`);
   const filter = where.join(' AND ');
+  const filterParams = [...params];
   const [count, page] = await Promise.all([
     db.query<{ total: number }>(
       `SELECT count(*)::int AS total FROM "inventory".reservations WHERE ${filter}`,
-      params,
+      filterParams,
     ),
     db.query<ReservationRow>(
       `SELECT ${COLUMNS} FROM "inventory".reservations WHERE ${filter}
