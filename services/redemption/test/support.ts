@@ -91,7 +91,7 @@ const EVENT_BY_STATUS = {
 
 /** Publishes ticket snapshots as issuance would (one event carrying them all). */
 export async function publishTickets(
-  deps: ServiceDeps,
+  deps: Pick<ServiceDeps, 'nc'>,
   config: Config,
   tickets: TicketSnapshot[],
   name: 'ticketsIssued' | 'ticketsActivated' | 'ticketsCancelled' | 'ticketsExpired' = EVENT_BY_STATUS[
