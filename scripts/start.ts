@@ -1,0 +1,82 @@
+// `pnpm start`: the whole system on one machine against local PostgreSQL, Redis and NATS.
+// Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
+// the first time), then runs the four services as separate processes and restarts any that dies.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, loadDotenv } from '@cruise/shared';
+import { prepareDatabase } from './prepare-database.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tsx = createRequire(import.meta.url).resolve('tsx');
+
+await loadDotenv();
+const config = loadConfig();
+
+await prepareDatabase(config);
+
+const services = [
+  ['inventory', config.INVENTORY_PORT],
+  ['issuance', config.ISSUANCE_PORT],
+  ['redemption', config.REDEMPTION_PORT],
+  ['gateway', config.GATEWAY_PORT],
+] as const;
+
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+
+function run(name: string, attempt = 0): void {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, path.join(root, 'services', name, 'src', 'server.ts')],
+    {
+      stdio: 'inherit',
+      env: process.env,
+    },
+  );
+  children.set(name, child);
+  const startedAt = Date.now();
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (stopping) return;
+    // A service that keeps dying right after start backs off instead of spinning.
+    const next = Date.now() - startedAt > 30_000 ? 0 : attempt + 1;
+    const delay = Math.min(30_000, 500 * 2 ** next);
+    console.error(`[start] ${name} exited (${signal ?? code}); restarting in ${delay} ms`);
+    setTimeout(() => run(name, next), delay);
+  });
+}
+
+for (const [name] of services) run(name);
+
+const deadline = Date.now() + 60_000;
+for (const [name, port] of services) {
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      console.error(`[start] ${name} is not ready on port ${port} after 60 s; still trying`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+console.log(
+  `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
+    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}`,
+);
+
+async function shutdown(signal: NodeJS.Signals) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`[start] ${signal}: stopping services`);
+  const exits = [...children.values()].map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of children.values()) c.kill('SIGTERM');
+  await Promise.all(exits);
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
