@@ -189,9 +189,11 @@ export function toAppError(error: unknown): AppError {
 }
 
 /** Connection-level failures of PostgreSQL, Redis or NATS: the caller may retry. */
-function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | undefined;
+function isUnavailable(error: unknown, depth = 0): boolean {
+  const e = error as { code?: string; message?: string; cause?: unknown } | undefined;
   if (!e) return false;
+  // drizzle wraps driver errors (DrizzleQueryError) with the pg error as `cause`.
+  if (e.cause && depth < 3 && isUnavailable(e.cause, depth + 1)) return true;
   const codes = [
     'ECONNREFUSED',
     'ECONNRESET',
