@@ -149,9 +149,12 @@ export interface AllocationInput {
   channel: Channel;
   partnerId: string | null;
   allocated: number;
-  /** Ledger reference; a fresh one per call unless the caller needs a stable one (seeds). */
-  reference?: string;
   now?: Date;
+  /**
+   * `product-lock` is the real one. `unlocked` skips the product row lock: kept only so the concurrency
+   * test's control run can show two allocations passing the capacity together.
+   */
+  capacityCheck?: 'product-lock' | 'unlocked';
 }
 
 /**
@@ -169,8 +172,9 @@ export async function setAllocation(
   return withTransaction(pool, async (client) => {
     // FOR NO KEY UPDATE: serialises allocations of the product without blocking the foreign-key checks
     // of reservations and ledger rows that reference it.
+    const lock = input.capacityCheck === 'unlocked' ? '' : 'FOR NO KEY UPDATE';
     const product = await client.query<{ capacity: number }>(
-      `SELECT capacity FROM "inventory".products WHERE id = $1 FOR NO KEY UPDATE`,
+      `SELECT capacity FROM "inventory".products WHERE id = $1 ${lock}`,
       [input.productId],
     );
     const capacity = product.rows[0]?.capacity;
@@ -218,7 +222,7 @@ export async function setAllocation(
           poolId: current.id,
           kind: 'allocate',
           allocatedDelta: delta,
-          reference: input.reference ?? `allocation:${randomUUID()}`,
+          reference: `allocation:${randomUUID()}`,
         },
       ]);
     }

@@ -1,6 +1,6 @@
 // The expiry sweeper: a BullMQ job scheduler fires every EXPIRY_SWEEP_SECONDS and a worker runs
 // `expireHolds`. Safe with several instances: one scheduler entry (upsert by id), and the domain
-// function claims its rows with SKIP LOCKED.
+// function claims its rows with SKIP LOCKED. The same pass purges old Idempotency-Key records.
 import {
   bullPrefix,
   type Config,
@@ -8,10 +8,11 @@ import {
   jobSchemas,
   type Logger,
   type Pool,
+  purgeIdempotencyKeys,
   QUEUES,
 } from '@cruise/shared';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { expireHolds } from '../domain/expiry.ts';
+import { expireHolds, INVENTORY_SCHEMA } from '../domain/expiry.ts';
 
 export const EXPIRY_SCHEDULER_ID = 'reservation-expiry-sweep';
 
@@ -20,7 +21,10 @@ export function reservationExpiryProcessor(pool: Pool) {
   return async (job: Job): Promise<{ expired: number }> => {
     const parsed = jobSchemas[QUEUES.reservationExpiry].safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`bad ${QUEUES.reservationExpiry} payload`);
-    return { expired: await expireHolds(pool, new Date()) };
+    const expired = await expireHolds(pool, new Date());
+    // Stored Idempotency-Key responses are kept 48 h (the contract promises at least 24 h).
+    await purgeIdempotencyKeys(pool, INVENTORY_SCHEMA, 48);
+    return { expired };
   };
 }
 
