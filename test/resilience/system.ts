@@ -110,8 +110,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     logs: (name) => services.get(name)?.logs() ?? '',
   };
   try {
-    // Sequentially: each migrates its own schema at start, and two cores do not like four tsx boots at once.
-    for (const name of SERVICE_NAMES) await start(name);
+    // The three back-ends together (each migrates only its own schema), then the gateway in front of them.
+    await Promise.all(SERVICE_NAMES.filter((n) => n !== 'gateway').map((n) => start(n)));
+    await start('gateway');
   } catch (err) {
     await system.stop();
     throw err;
