@@ -106,7 +106,8 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
     record(row) {
       buffer.push(row);
       trim();
-      if (buffer.length >= batchSize && !failing && !closed) void flush();
+      // After close, a request that was still draining is written at once rather than left behind.
+      if (closed || (buffer.length >= batchSize && !failing)) void flush();
     },
     flush: async () => {
       await flush();
