@@ -130,6 +130,13 @@ describe('GET /api/ota/inventory', () => {
       headers: { ...partnerHeaders(ctx.config, partnerId), 'x-internal-token': 'not-the-internal-token' },
     });
     expect(forged.statusCode).toBe(401);
+    const malformed = await inv.app.inject({
+      method: 'GET',
+      url: '/api/ota/reservations',
+      headers: { ...partnerHeaders(ctx.config, partnerId), 'x-partner-id': 'not-a-uuid' },
+    });
+    expect(malformed.statusCode).toBe(401);
+    expect(malformed.json().code).toBe('UNAUTHORIZED');
     const bad = await inv.app.inject({
       method: 'GET',
       url: '/api/ota/inventory?visit_date=2026-02-30',

@@ -1,16 +1,15 @@
 // GET /api/ota/inventory: a thin adapter over `inventoryView`.
-
-import type { inventoryQuery } from '@cruise/shared';
-import { type App, requirePartner, routeSchema, venueDate } from '@cruise/shared';
+import { type App, type inventoryQuery, routeSchema, venueDate } from '@cruise/shared';
 import type { z } from 'zod';
 import { inventoryView } from '../domain/pricing.ts';
+import { callingPartner } from './caller.ts';
 import type { InventoryRouteOptions } from './options.ts';
 import { contractRoute } from './route-catalogue.ts';
 
 export function registerInventoryRoutes(app: App, { pool, config }: InventoryRouteOptions) {
   const route = contractRoute('getInventory');
   app.get(route.path, { schema: routeSchema(route) }, async (request) => {
-    const partnerId = requirePartner(request);
+    const partnerId = callingPartner(request);
     const query = request.query as z.infer<typeof inventoryQuery>;
     const now = new Date();
     return inventoryView(pool, {

@@ -6,7 +6,6 @@ import {
   type CreateReservationBody,
   idempotent,
   refusalError,
-  requirePartner,
   type reservationListQuery,
   type reservationParams,
   routeSchema,
@@ -21,6 +20,7 @@ import {
   type ReservationView,
   reserve,
 } from '../domain/reservations.ts';
+import { callingPartner } from './caller.ts';
 import type { InventoryRouteOptions } from './options.ts';
 import { contractRoute } from './route-catalogue.ts';
 
@@ -33,7 +33,7 @@ function filterInstant(value: string | undefined): Date | undefined {
 export function registerReservationRoutes(app: App, { pool, config, holdStrategy }: InventoryRouteOptions) {
   const create = contractRoute('createReservation');
   app.post(create.path, { schema: routeSchema(create) }, async (request, reply) => {
-    const partnerId = requirePartner(request);
+    const partnerId = callingPartner(request);
     const body = request.body as CreateReservationBody;
     const now = new Date();
     if (body.visit_date < venueDate(now, config.VENUE_TIMEZONE)) {
@@ -74,7 +74,7 @@ export function registerReservationRoutes(app: App, { pool, config, holdStrategy
 
   const list = contractRoute('listReservations');
   app.get(list.path, { schema: routeSchema(list) }, async (request) => {
-    const partnerId = requirePartner(request);
+    const partnerId = callingPartner(request);
     const query = request.query as z.infer<typeof reservationListQuery>;
     return listReservations(pool, {
       partnerId,
@@ -90,7 +90,7 @@ export function registerReservationRoutes(app: App, { pool, config, holdStrategy
 
   const get = contractRoute('getReservation');
   app.get(get.path, { schema: routeSchema(get) }, async (request) => {
-    const partnerId = requirePartner(request);
+    const partnerId = callingPartner(request);
     const { reservation_id } = request.params as z.infer<typeof reservationParams>;
     const found = await getReservation(pool, { partnerId, reservationId: reservation_id });
     if (!found) throw new AppError('NOT_FOUND', 'No such reservation');
@@ -99,7 +99,7 @@ export function registerReservationRoutes(app: App, { pool, config, holdStrategy
 
   const cancel = contractRoute('cancelReservation');
   app.post(cancel.path, { schema: routeSchema(cancel) }, async (request) => {
-    const partnerId = requirePartner(request);
+    const partnerId = callingPartner(request);
     const { reservation_id } = request.params as z.infer<typeof reservationParams>;
     const outcome = await cancelReservation(pool, { partnerId, reservationId: reservation_id });
     if (!outcome.ok) throw refusalError(outcome);
