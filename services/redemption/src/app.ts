@@ -7,9 +7,11 @@ import {
   createCommandClient,
   createServiceApp,
   ensureEventStream,
+  purgeIdempotencyKeys,
   type ServiceDeps,
   startOutboxRelay,
 } from '@cruise/shared';
+import { purgeNonces } from './domain/redeem.ts';
 import { startIssuanceEventConsumer } from './messaging/issuance-events.ts';
 import { issuanceTicketSource } from './messaging/ticket-snapshots.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
@@ -34,7 +36,16 @@ export async function buildApp(
     schema: 'redemption',
     log: deps.log,
   });
+  // Retry records expire (Idempotency-Keys after 48 h, scan nonces after 7 days); every replica may
+  // run the purge, a DELETE twice is harmless.
+  const purge = setInterval(() => {
+    Promise.all([purgeIdempotencyKeys(deps.pool, 'redemption'), purgeNonces(deps.pool)]).catch((err) =>
+      deps.log.warn({ err }, 'retry-record purge failed'),
+    );
+  }, 3_600_000);
+  purge.unref();
   app.addHook('onClose', async () => {
+    clearInterval(purge);
     await consumer.stop();
     await relay.stop();
   });

@@ -3,6 +3,7 @@
 import { loadConfig, streamName, type TicketSnapshot } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeNonces } from '../src/domain/redeem.ts';
 import { signQrToken } from '../src/domain/tokens.ts';
 import {
   adminHeaders,
@@ -327,6 +328,20 @@ describe('nonce retries', () => {
     );
     expect(redemptions.rowCount).toBe(1);
   });
+
+  it('nonces are forgotten after their retention; recent ones stay', async () => {
+    const t = await ticket();
+    await scan({ ticket_code: t.ticket_code, function_code: 'FERRY', nonce: 'old-1' });
+    await scan({ ticket_code: t.ticket_code, function_code: 'LUNCH', nonce: 'new-1' });
+    await r.deps.pool.query(
+      "UPDATE redemption.nonces SET created_at = now() - interval '8 days' WHERE nonce = 'old-1'",
+    );
+    expect(await purgeNonces(r.deps.pool, 7)).toBe(1);
+    const { rows } = await r.deps.pool.query<{ nonce: string }>(
+      "SELECT nonce FROM redemption.nonces WHERE nonce IN ('old-1', 'new-1')",
+    );
+    expect(rows).toEqual([{ nonce: 'new-1' }]);
+  });
 });
 
 describe('devices', () => {
@@ -379,6 +394,11 @@ describe('devices', () => {
     );
     expect(stored.rows[0]!.key_hash).not.toContain(a.json().device_key);
     expect(stored.rows[0]!.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    // The replayable response is kept with the key sealed, never in plain text.
+    const kept = await r.deps.pool.query<{ body: unknown }>(
+      "SELECT body FROM redemption.idempotency_keys WHERE key = 'gate-c-1'",
+    );
+    expect(JSON.stringify(kept.rows[0]!.body)).not.toContain(a.json().device_key);
 
     const anonymous = await r.app.inject({ method: 'POST', url: '/api/admin/devices', payload });
     expect(anonymous.statusCode).toBe(401);

@@ -369,3 +369,15 @@ export async function recordUndecidedScan(pool: Pool, input: RedeemInput, code: 
     false,
   );
 }
+
+/**
+ * Forgets nonces older than the retention: a scanner retries within seconds or minutes, never days.
+ * The scans table keeps the history.
+ */
+export async function purgeNonces(pool: Pool, olderThanDays = 7): Promise<number> {
+  const { rowCount } = await pool.query(
+    'DELETE FROM redemption.nonces WHERE created_at < now() - make_interval(days => $1)',
+    [olderThanDays],
+  );
+  return rowCount ?? 0;
+}

@@ -9,10 +9,11 @@ import {
   revokeDeviceRoute,
   routeSchema,
 } from '@cruise/shared';
-import { createDevice, revokeDevice } from '../domain/devices.ts';
+import { createDevice, deviceKeySealer, revokeDevice } from '../domain/devices.ts';
 import type { RouteContext } from './context.ts';
 
 export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
+  const sealer = deviceKeySealer(ctx.config.ADMIN_TOKEN);
   app.route({
     method: createDeviceRoute.method,
     url: createDeviceRoute.path,
@@ -21,14 +22,14 @@ export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
       requireAdmin(request);
       const body = request.body as CreateDeviceRequest;
       const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
-      // The replayed body holds the device key: it stays in the idempotency table for its 48 h retention.
+      // The stored response carries the device key sealed; it is opened for this answer only.
       const result = await idempotent(
         ctx.pool,
         'redemption',
         { scope: 'operator', key, operation: 'createDevice', request: body },
-        async (client) => ({ status: 201, body: await createDevice(client, body) }),
+        async (client) => ({ status: 201, body: sealer.seal(await createDevice(client, body)) }),
       );
-      return reply.code(result.status).send(result.body);
+      return reply.code(result.status).send(sealer.open(result.body));
     },
   });
 

@@ -1,4 +1,4 @@
-import { integer, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { redemptionSchema } from './redemption-schema.ts';
 
 /**
@@ -17,5 +17,5 @@ export const nonces = redemptionSchema.table(
     body: jsonb('body'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.deviceId, t.nonce] })],
+  (t) => [primaryKey({ columns: [t.deviceId, t.nonce] }), index('nonces_created_idx').on(t.createdAt)],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "nonces_created_idx" ON "redemption"."nonces" USING btree ("created_at");
