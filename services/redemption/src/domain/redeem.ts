@@ -122,7 +122,7 @@ export async function redeem(
     const stored = await storedAnswer(deps.pool, input.device.deviceId, input.nonce);
     if (stored && stored.requestHash === hash) {
       await recordScan(deps.pool, input, stored, null, true);
-      return { ...stored, replayed: true, emitted: false };
+      return replayOf(stored);
     }
   }
 
@@ -140,18 +140,27 @@ export async function redeem(
         [input.device.deviceId, input.nonce, hash],
       );
       if (claimed.rowCount === 0) {
+        // Committed rows always carry their answer: it is written in the claiming transaction.
         const stored = (await storedAnswer(client, input.device.deviceId, input.nonce))!;
-        const answer =
-          stored.requestHash === hash
-            ? { ...stored, emitted: false }
-            : reject(
+        const sameScan = stored.requestHash === hash;
+        const answer = sameScan
+          ? replayOf(stored)
+          : {
+              ...reject(
                 'IDEMPOTENCY_KEY_REUSED',
                 'This device already used the nonce for a different scan; use a new nonce',
                 input.requestId,
-              );
-        const ticketCode = scanned.kind === 'ticket' ? scanned.ticketCode : null;
-        await recordScan(client, input, answer, ticketCode, stored.requestHash === hash);
-        return { ...answer, replayed: stored.requestHash === hash };
+              ),
+              replayed: false,
+            };
+        await recordScan(
+          client,
+          input,
+          answer,
+          scanned.kind === 'ticket' ? scanned.ticketCode : null,
+          sameScan,
+        );
+        return answer;
       }
     }
     await options.probe?.afterBegin?.();
@@ -305,6 +314,16 @@ function alreadyRedeemed(
     requestId,
     { ...known, function_code: input.functionCode, redeemed_at: redeemedAt.toISOString() },
   );
+}
+
+function replayOf(stored: StoredAnswer): RedeemResult {
+  return {
+    status: stored.status,
+    body: stored.body,
+    outcome: stored.outcome,
+    replayed: true,
+    emitted: false,
+  };
 }
 
 interface StoredAnswer {
