@@ -49,9 +49,7 @@ export async function buildApp(
     log: deps.log,
   });
   const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log);
-  const expiry = config.RUN_WORKERS
-    ? await startReservationExpiryWorker(config, deps.pool, deps.log)
-    : undefined;
+  const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
 
   app.addHook('onClose', async () => {
     await expiry?.close();

@@ -44,7 +44,11 @@ describe('reservation expiry sweeper', () => {
     const connection = createRedis(ctx.config, 'blocking');
     const queue = new Queue(QUEUES.reservationExpiry, { connection, prefix: bullPrefix(ctx.config) });
     try {
-      const schedulers = await queue.getJobSchedulers();
+      // Both instances upsert the same entry in the background: one scheduler results.
+      const schedulers = await waitFor(async () => {
+        const found = await queue.getJobSchedulers();
+        return found.length > 0 ? found : undefined;
+      }, 'the scheduler');
       expect(schedulers.map((s) => [s.key, s.every])).toEqual([[EXPIRY_SCHEDULER_ID, 1000]]);
     } finally {
       await queue.close();

@@ -31,23 +31,42 @@ export function reservationExpiryProcessor(pool: Pool) {
 export interface ReservationExpiryWorker {
   queue: Queue;
   worker: Worker;
+  /** Settles once the scheduler entry is in Redis (retried in the background while Redis is down). */
+  scheduled: Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startReservationExpiryWorker(
+/**
+ * Starts the worker and upserts the scheduler. Nothing here waits for Redis: a service starts while
+ * Redis is down (readiness reports it) and the worker and scheduler catch up when it returns.
+ */
+export function startReservationExpiryWorker(
   config: Config,
   pool: Pool,
   log: Logger,
-): Promise<ReservationExpiryWorker> {
+): ReservationExpiryWorker {
   const prefix = bullPrefix(config);
   const queueConnection = createRedis(config, 'blocking');
   const workerConnection = createRedis(config, 'blocking');
   const queue = new Queue(QUEUES.reservationExpiry, { connection: queueConnection, prefix });
-  await queue.upsertJobScheduler(
-    EXPIRY_SCHEDULER_ID,
-    { every: config.EXPIRY_SWEEP_SECONDS * 1000 },
-    { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
-  );
+  queue.on('error', (err) => log.warn({ err }, 'reservation expiry queue error'));
+  let closing = false;
+  const scheduled = (async () => {
+    for (let attempt = 0; !closing; attempt++) {
+      try {
+        await queue.upsertJobScheduler(
+          EXPIRY_SCHEDULER_ID,
+          { every: config.EXPIRY_SWEEP_SECONDS * 1000 },
+          { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
+        );
+        return;
+      } catch (err) {
+        if (closing) return;
+        if (attempt === 0) log.warn({ err }, 'cannot schedule the reservation expiry sweep yet; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+      }
+    }
+  })();
   const worker = new Worker(QUEUES.reservationExpiry, reservationExpiryProcessor(pool), {
     connection: workerConnection,
     prefix,
@@ -61,9 +80,12 @@ export async function startReservationExpiryWorker(
   return {
     queue,
     worker,
+    scheduled,
     async close() {
+      closing = true;
       await worker.close();
       await queue.close();
+      await scheduled;
       queueConnection.disconnect();
       workerConnection.disconnect();
     },
