@@ -501,3 +501,54 @@ describe('reports', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe('list filters and reseller deletion', () => {
+  it('filters by status, product, reseller and creation time; validates the query', async () => {
+    const get = (qs: string) => sys.issuance.inject({ url: `/api/ota/tickets?${qs}`, headers: hA() });
+    const all = (await get('page_size=500')).json();
+    const count = (
+      f: (t: { status: string; product_id: number; reseller: { reseller_id: string } | null }) => boolean,
+    ) => all.data.filter(f).length;
+    expect((await get('status=EXPIRED')).json().total).toBe(count((t) => t.status === 'EXPIRED'));
+    expect((await get('product_id=108')).json().total).toBe(count((t) => t.product_id === 108));
+    expect((await get(`reseller_id=${r2}`)).json().total).toBe(count((t) => t.reseller?.reseller_id === r2));
+    const now = new Date();
+    expect((await get(`created_from=${new Date(now.getTime() + 60_000).toISOString()}`)).json().total).toBe(
+      0,
+    );
+    expect((await get(`created_to=${now.toISOString().slice(0, 10)}`)).json().total).toBe(0);
+    expect((await get(`created_from=${now.toISOString().slice(0, 10)}`)).json().total).toBe(all.total);
+    const page2 = (await get('page=2&page_size=10')).json();
+    expect(page2).toMatchObject({ page: 2, page_size: 10, total: all.total, has_more: all.total > 20 });
+    expect(page2.data.map((t: { ticket_code: string }) => t.ticket_code)).toEqual(
+      all.data.slice(10, 20).map((t: { ticket_code: string }) => t.ticket_code),
+    );
+    const times = all.data.map((t: { created_at: string }) => t.created_at);
+    expect([...times].sort().reverse()).toEqual(times);
+    for (const bad of ['status=SOLD', 'page_size=501', 'page=0', 'created_from=yesterday', 'batch_id=42']) {
+      const res = await get(bad);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('deleting a reseller that tickets refer to keeps it INACTIVE; a batch for it is then refused', async () => {
+    const res = await sys.issuance.inject({
+      method: 'DELETE',
+      url: `/api/ota/resellers/${r1}`,
+      headers: hA(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ reseller_id: r1, status: 'INACTIVE', name: 'Harbour Tours' });
+    const t = (
+      await sys.issuance.inject({ url: `/api/ota/tickets/${batchA.codes[1]}`, headers: hA() })
+    ).json();
+    expect(t.reseller).toEqual({ reseller_id: r1, name: 'Harbour Tours' });
+    const refused = await post('/api/ota/tickets/bulk-generate', hA(), {
+      product_id: 106,
+      quantity: 1,
+      reseller_id: r1,
+    });
+    expect(refused.statusCode).toBe(400);
+  });
+});
