@@ -123,15 +123,21 @@ describe('accepted redemptions', () => {
     });
   });
 
-  it('redeems a direct-channel ticket by manual code exactly like an OTA one', async () => {
+  it('redeems a direct-channel ticket by a typed-in code exactly like an OTA one', async () => {
     const t = await ticket({
       partner_id: null,
       channel: 'direct',
       entitlements: [{ function_code: 'FERRY', redeemed_at: null }],
     });
-    const res = await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' });
+    // Typed by gate staff: lower case, in groups of four, O for 0 and l for 1.
+    const typed = t.ticket_code
+      .toLowerCase()
+      .replace(/0/g, 'o')
+      .replace(/1/g, 'l')
+      .replace(/(.{4})(?!$)/g, '$1-');
+    const res = await scan({ ticket_code: typed, function_code: 'FERRY' });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ ticket_status: 'USED', remaining: [] });
+    expect(res.json()).toMatchObject({ ticket_code: t.ticket_code, ticket_status: 'USED', remaining: [] });
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type Problem,
   type RedeemAccepted,
   stableJson,
+  TICKET_CODE_RE,
   toProblem,
   withTransaction,
 } from '@cruise/shared';
@@ -80,13 +81,23 @@ type Scanned =
   | { kind: 'invalid'; detail: string }
   | { kind: 'ticket'; ticketCode: string; token: QrClaims | null; expired: boolean };
 
+/**
+ * A code typed in by gate staff, read the forgiving Crockford way: case, spaces and hyphens ignored,
+ * O read as 0, I and L as 1. Applied only when the result has the shape of a ticket code.
+ */
+export function normalizeTypedCode(typed: string): string {
+  const code = typed.replace(/[\s-]/g, '').toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
+  return TICKET_CODE_RE.test(code) ? code : typed;
+}
+
 function readScan(input: RedeemInput, key: string, nowMs: number): Scanned {
-  if (input.qrToken === undefined)
-    return { kind: 'ticket', ticketCode: input.ticketCode!, token: null, expired: false };
+  if (input.qrToken === undefined) {
+    return { kind: 'ticket', ticketCode: normalizeTypedCode(input.ticketCode!), token: null, expired: false };
+  }
   const check = verifyQrToken(key, input.qrToken, nowMs);
   if (!check.ok && check.code === 'INVALID_QR') return { kind: 'invalid', detail: check.detail };
-  const claims = check.ok ? check.claims : check.claims;
-  if (input.ticketCode !== undefined && input.ticketCode !== claims.ticketCode) {
+  const claims = check.claims;
+  if (input.ticketCode !== undefined && normalizeTypedCode(input.ticketCode) !== claims.ticketCode) {
     return { kind: 'invalid', detail: 'ticket_code does not match the QR code' };
   }
   return { kind: 'ticket', ticketCode: claims.ticketCode, token: claims, expired: !check.ok };
