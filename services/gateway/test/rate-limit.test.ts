@@ -133,6 +133,64 @@ describe('per-IP limit', () => {
   });
 });
 
+describe('credentials checked by the owning service', () => {
+  it('charges refused device keys and webhook signatures to the IP, never successful ones', async () => {
+    const scan = (authorization: string, ip: string) =>
+      first.app.inject({
+        method: 'POST',
+        url: '/venue/redeem',
+        headers: { authorization, 'content-type': 'application/json' },
+        payload: '{}',
+        remoteAddress: ip,
+      });
+    // Accepted scans (the stand-in answers 200) are not limited, however many.
+    for (let i = 0; i < PUBLIC_LIMIT + 5; i++)
+      expect((await scan('Bearer dk_good', '10.7.7.7')).statusCode).toBe(200);
+
+    // Refusals by the owning service (a service that refuses every credential) are counted.
+    const { createServer } = await import('node:http');
+    const refusing = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/problem+json' }).end('{"code":"UNAUTHORIZED"}');
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
+    const refusingUrl = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+    const gw = await startGateway({
+      ...ctx.config,
+      INVENTORY_URL: refusingUrl,
+      ISSUANCE_URL: refusingUrl,
+      REDEMPTION_URL: refusingUrl,
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < PUBLIC_LIMIT + 2; i++) {
+        const res =
+          i % 2 === 0
+            ? await gw.app.inject({
+                method: 'POST',
+                url: '/venue/redeem',
+                headers: bearer('dk_guess'),
+                payload: '{}',
+                remoteAddress: '10.7.7.8',
+              })
+            : await gw.app.inject({
+                method: 'POST',
+                url: '/payments/notify',
+                headers: { 'content-type': 'application/json', 'x-payment-signature': 't=1,v1=00' },
+                payload: '{}',
+                remoteAddress: '10.7.7.8',
+              });
+        statuses.push(res.statusCode);
+      }
+      expect(statuses.slice(0, PUBLIC_LIMIT)).toEqual(Array(PUBLIC_LIMIT).fill(401));
+      expect(statuses.slice(PUBLIC_LIMIT)).toEqual([429, 429]);
+    } finally {
+      await gw.close();
+      refusing.closeAllConnections();
+      await new Promise((r) => refusing.close(r));
+    }
+  });
+});
+
 describe('Redis unreachable', () => {
   it('keeps limiting in memory, never 500s, and reports the fallback on /readyz', async () => {
     const degraded = await startGateway({

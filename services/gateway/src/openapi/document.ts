@@ -25,8 +25,8 @@ const DESCRIPTION = `Public API of the cruise ticketing platform. Every error is
 their device key. Each partner has a rolling 60-second limit (default 100 requests); partner responses
 carry \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\` (seconds until a unit of quota
 returns), and a 429 carries \`Retry-After\`. Requests without valid credentials, and public routes, are
-limited per client IP. Payment notifications are not throttled by the gateway (their signature is
-checked by the issuance service).`;
+limited per client IP. Payment notifications and scanner calls are not throttled while they succeed;
+the ones refused for a bad signature or device key count against the sender's IP budget.`;
 
 const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
   partner: [{ partnerKey: [] }, { partnerApiKeyHeader: [] }],
@@ -40,7 +40,7 @@ const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
 /** Errors the gateway itself may answer on a route, beyond those the route lists. */
 function edgeErrors(route: RouteDef): ErrorCode[] {
   const codes: ErrorCode[] = ['SERVICE_UNAVAILABLE', 'PAYLOAD_TOO_LARGE'];
-  if (route.auth !== 'webhook') codes.push('RATE_LIMITED');
+  codes.push('RATE_LIMITED');
   if (route.auth === 'partner' || route.auth === 'partner-or-admin')
     codes.push('UNAUTHORIZED', 'PARTNER_SUSPENDED');
   if (route.auth === 'admin') codes.push('UNAUTHORIZED');

@@ -9,6 +9,11 @@ import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.ts';
 export interface AccessInfo {
   actor: ActorKind;
   partnerId: string | null;
+  /**
+   * Credentials the gateway cannot check itself (device keys, webhook signatures): a refusal by the
+   * owning service (401) is charged to the client's IP budget afterwards.
+   */
+  chargeIpIfRefused: boolean;
 }
 
 declare module 'fastify' {
@@ -49,12 +54,23 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
   const prefix = `${config.REDIS_PREFIX}:rl`;
 
   app.decorateRequest('access', null as never);
+  const ipKey = (request: FastifyRequest) => `${prefix}:ip:${request.ip}`;
 
   /** Unauthenticated traffic, failed authentication and public routes share a per-IP budget. */
   async function limitByIp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const d = await limiter.consume(`${prefix}:ip:${request.ip}`, config.PUBLIC_RATE_LIMIT_PER_MINUTE);
+    const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE);
     setLimitHeaders(reply, d);
     if (!d.allowed) throw rateLimited(reply, d, 'The per-client');
+  }
+
+  /** Refuses a client whose IP budget is already spent, without spending more of it. */
+  async function requireIpBudget(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE, 0);
+    if (!d.allowed) {
+      setLimitHeaders(reply, d);
+      throw rateLimited(reply, d, 'The per-client');
+    }
+    request.access.chargeIpIfRefused = true;
   }
 
   /** A refused credential still counts against the client's IP budget (slows key guessing). */
@@ -78,7 +94,8 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
       await refuse(request, reply, new AppError('UNAUTHORIZED', 'The API key is unknown or revoked'));
       return;
     }
-    request.access = { actor: 'partner', partnerId: identity.partnerId };
+    request.access.actor = 'partner';
+    request.access.partnerId = identity.partnerId;
     if (identity.partnerStatus === 'SUSPENDED') {
       await refuse(request, reply, new AppError('PARTNER_SUSPENDED', 'This partner account is suspended'));
       return;
@@ -90,7 +107,7 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    request.access = { actor: 'anonymous', partnerId: null };
+    request.access = { actor: 'anonymous', partnerId: null, chargeIpIfRefused: false };
     const auth = request.routeOptions.config.auth;
     if (!auth) {
       // Health, metrics and docs are open; a path that matches nothing is anonymous traffic.
@@ -103,13 +120,16 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
         return;
       case 'webhook':
         // The payment provider proves itself with a signature the issuance service verifies; its
-        // notifications are not throttled, as dropping one would delay a customer's tickets.
+        // notifications are not throttled, as dropping one would delay a customer's tickets. Only
+        // refused ones (bad signatures) count against the sender's IP budget.
         request.access.actor = 'webhook';
+        await requireIpBudget(request, reply);
         return;
       case 'device':
         // The redemption service owns device keys and checks them; without any key it is anonymous.
         if (bearerToken(request)) {
           request.access.actor = 'device';
+          await requireIpBudget(request, reply);
         } else {
           await limitByIp(request, reply);
         }
@@ -131,6 +151,12 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
       case 'partner':
         await authenticatePartner(request, reply);
         return;
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.access?.chargeIpIfRefused && reply.statusCode === 401) {
+      await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE).catch(() => {});
     }
   });
 }

@@ -19,12 +19,13 @@ export interface RateDecision {
 export type RateLimiterMode = 'redis' | 'fallback';
 
 export interface RateLimiter {
-  consume(key: string, limit: number): Promise<RateDecision>;
+  /** Counts one request against `key`; with `cost: 0` only tells whether one more would be allowed. */
+  consume(key: string, limit: number, cost?: 0 | 1): Promise<RateDecision>;
   mode(): RateLimiterMode;
   close(): void;
 }
 
-// KEYS[1] the log; ARGV: window ms, limit, unique member. Returns {allowed, count, ms until oldest expires}.
+// KEYS[1] the log; ARGV: window ms, limit, unique member, cost (0 = only look). Returns {allowed, count, ms until oldest expires}.
 const SLIDING_LOG = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -34,9 +35,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local allowed = 0
 if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  count = count + 1
   allowed = 1
+  if ARGV[4] == '1' then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    count = count + 1
+  end
 end
 redis.call('PEXPIRE', KEYS[1], window)
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -46,7 +49,13 @@ return {allowed, count, reset}
 `;
 
 type SlidingLogRedis = Redis & {
-  slidingLog(key: string, windowMs: number, limit: number, member: string): Promise<[number, number, number]>;
+  slidingLog(
+    key: string,
+    windowMs: number,
+    limit: number,
+    member: string,
+    cost: number,
+  ): Promise<[number, number, number]>;
 };
 
 function decision(allowed: boolean, limit: number, count: number, resetMs: number): RateDecision {
@@ -62,10 +71,10 @@ function decision(allowed: boolean, limit: number, count: number, resetMs: numbe
 export class InMemorySlidingLog {
   private readonly logs = new Map<string, number[]>();
 
-  consume(key: string, limit: number, now = Date.now()): RateDecision {
+  consume(key: string, limit: number, now = Date.now(), cost: 0 | 1 = 1): RateDecision {
     const entries = (this.logs.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
     const allowed = entries.length < limit;
-    if (allowed) entries.push(now);
+    if (allowed && cost === 1) entries.push(now);
     this.logs.set(key, entries);
     const oldest = entries[0];
     const resetMs = oldest === undefined ? WINDOW_MS : oldest + WINDOW_MS - now;
@@ -120,12 +129,12 @@ export function createRateLimiter(redis: Redis, log: Logger): RateLimiter {
   sweep.unref();
 
   return {
-    async consume(key, limit) {
+    async consume(key, limit, cost = 1) {
       if (!degraded) {
         if (redis.status === 'ready') {
           try {
             const member = `${instance}:${++sequence}`;
-            const [allowed, count, resetMs] = await r.slidingLog(key, WINDOW_MS, limit, member);
+            const [allowed, count, resetMs] = await r.slidingLog(key, WINDOW_MS, limit, member, cost);
             return decision(allowed === 1, limit, count, resetMs);
           } catch (err) {
             fallBack(err);
@@ -134,7 +143,7 @@ export function createRateLimiter(redis: Redis, log: Logger): RateLimiter {
           fallBack(new Error(`Redis connection is ${redis.status}`));
         }
       }
-      return memory.consume(key, limit);
+      return memory.consume(key, limit, Date.now(), cost);
     },
     mode: () => (degraded ? 'fallback' : 'redis'),
     close() {
