@@ -29,6 +29,12 @@ export function createPool(
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor may a checked-out one: between two queries of a transaction (while it awaits NATS, say) the
+  // pool's idle listener is detached, and an 'error' event with no listener kills the process. The
+  // failure still reaches the caller through its next query.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
