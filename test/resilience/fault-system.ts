@@ -136,6 +136,7 @@ export async function eventually<T>(
       if (v !== undefined) return v;
     } catch (err) {
       last = err;
+      if ((err as Error).message.includes(' exited (')) throw err;
     }
     if (Date.now() > deadline)
       throw new Error(`${what}: not reached within ${timeoutMs} ms${last ? ` (${last})` : ''}`);
