@@ -184,6 +184,35 @@ describe('confirmHold', () => {
   });
 });
 
+describe('confirm racing cancel', () => {
+  it('each reservation ends either confirmed or cancelled, never both, with counters to match', async () => {
+    const partnerId = await newPartner(inv.deps, [{ productId: 107, channel: 'ota', allocated: 40 }]);
+    const reservations = [];
+    for (let i = 0; i < 10; i++) reservations.push(await reserve(inv, partnerId, 2, 107));
+    const outcomes = await Promise.all(
+      reservations.map(async (r) => {
+        const [confirmed, cancelled] = await Promise.all([
+          commands.send('confirmHold', {
+            reservation_id: r.reservation_id,
+            payment_id: `pay_${randomUUID()}`,
+            amount: r.total,
+          }),
+          inv.app.inject({
+            method: 'POST',
+            url: `/api/ota/reservations/${r.reservation_id}/cancel`,
+            headers: partnerHeaders(ctx.config, partnerId),
+          }),
+        ]);
+        return { confirmed: confirmed.ok, cancelled: cancelled.statusCode === 200 };
+      }),
+    );
+    for (const o of outcomes) expect(o.confirmed !== o.cancelled).toBe(true);
+    const confirmedCount = outcomes.filter((o) => o.confirmed).length;
+    expect(await pool(partnerId, 'ota', 107)).toEqual({ allocated: 40, held: 0, sold: 2 * confirmedCount });
+    expect((await checkLedger(inv.deps.pool)).ok).toBe(true);
+  });
+});
+
 describe('reseller batches', () => {
   it('holdBatch holds once per batch id and reports what is available', async () => {
     const partnerId = await newPartner(inv.deps, [{ productId: 107, channel: 'reseller', allocated: 10 }]);
