@@ -14,7 +14,7 @@ import {
   type ServiceDeps,
   startOutboxRelay,
 } from '@cruise/shared';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
@@ -50,12 +50,18 @@ export function batchJobOptions(batchId: string) {
 }
 
 /** A batch-generation worker, apart from the HTTP app (also used by tests that kill and restart one). */
-export function startBatchWorker(config: Config, deps: Pick<ServiceDeps, 'pool' | 'log'>) {
+export function startBatchWorker(
+  config: Config,
+  deps: Pick<ServiceDeps, 'pool' | 'log'>,
+  /** e.g. a short `stalledInterval` in tests that kill a worker and wait for its job to be picked up again. */
+  tuning: Pick<WorkerOptions, 'stalledInterval' | 'lockDuration'> = {},
+) {
   const connection = createRedis(config, 'blocking');
   const worker = new Worker(QUEUES.batchGeneration, batchGenerationProcessor(deps.pool, config, deps.log), {
     connection,
     prefix: bullPrefix(config),
     concurrency: config.BATCH_WORKER_CONCURRENCY,
+    ...tuning,
   });
   worker.on('failed', (job, err) => {
     void onBatchJobFailed(deps.pool, job, err, deps.log).catch((e) =>
