@@ -396,6 +396,13 @@ describe('direct sales and pools', () => {
   });
 
   it('answers malformed commands with VALIDATION_FAILED', async () => {
+    const huge = await commands.send('holdBatch', {
+      batch_id: randomUUID(),
+      partner_id: randomUUID(),
+      product_id: 106,
+      quantity: 5_000_000_000,
+    });
+    expect(huge).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     const reply = await commands.send('sellHeld', {
       ref: 'r',
       partner_id: randomUUID(),

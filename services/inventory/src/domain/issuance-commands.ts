@@ -9,6 +9,14 @@ import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 
 type ProductInfo = ReturnType<typeof productInfo>;
 
+/** More units than any pool can hold: refused before it can overflow a counter. */
+const MAX_UNITS_PER_COMMAND = 1_000_000;
+const tooMany = (quantity: number) =>
+  refuse(
+    'VALIDATION_FAILED',
+    `${quantity} units is more than one command may move (${MAX_UNITS_PER_COMMAND})`,
+  );
+
 const insufficient = (productId: number, channel: Channel, left: number) =>
   refuse(
     'INSUFFICIENT_INVENTORY',
@@ -24,6 +32,7 @@ export function holdBatch(
   input: { batch_id: string; partner_id: string; product_id: number; quantity: number },
 ): Promise<Outcome<{ product: ProductInfo }>> {
   return runOnce(pool, 'holdBatch', input.batch_id, input, async (client) => {
+    if (input.quantity > MAX_UNITS_PER_COMMAND) return tooMany(input.quantity);
     const product = await findProduct(client, input.product_id);
     if (!product) return refuse('UNKNOWN_PRODUCT', `Product ${input.product_id} does not exist`);
     const target = await findPool(client, input.product_id, 'reseller', input.partner_id);
@@ -105,6 +114,7 @@ export function releaseUnits(
   },
 ): Promise<Outcome<Record<never, never>>> {
   return runOnce(pool, 'release', input.ref, input, async (client) => {
+    if (input.quantity > MAX_UNITS_PER_COMMAND) return tooMany(input.quantity);
     if ((input.channel === 'direct') !== (input.partner_id === null)) {
       return refuse('VALIDATION_FAILED', 'The direct pool has no partner; ota and reseller pools have one');
     }
@@ -145,6 +155,7 @@ export function directSale(
     if (!product) return refuse('UNKNOWN_PRODUCT', `Product ${input.product_id} does not exist`);
     const priced = priceItems(product, input.items, dayTypeOf(input.visit_date));
     if (!priced.ok) return priced;
+    if (priced.quantity > MAX_UNITS_PER_COMMAND) return tooMany(priced.quantity);
     const target = await findPool(client, input.product_id, 'direct', null);
     if (!target) return insufficient(input.product_id, 'direct', 0);
     const moved = await moveUnits(client, {
