@@ -213,3 +213,34 @@ export async function pollUntil(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** A TCP proxy in front of Redis that a test can cut (every connection dropped) and restore. */
+export async function redisProxy(
+  redisUrl: string,
+): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const net = await import('node:net');
+  const { freePort } = await import('@cruise/testkit');
+  const target = new URL(redisUrl);
+  const port = await freePort();
+  const sockets = new Set<import('node:net').Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const restore = () => new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  await restore();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async cut() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    restore,
+  };
+}

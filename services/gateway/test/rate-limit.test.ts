@@ -1,9 +1,19 @@
 // Rolling-minute limits: per partner (shared by every gateway instance through Redis), per client IP
 // for unauthenticated traffic, and still enforced in memory when Redis is unreachable.
+import { createRedis } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemorySlidingLog, WINDOW_MS } from '../src/rate-limit/rate-limiter.ts';
-import { ADMIN_TOKEN, bearer, createPartner, type Gateway, startGateway, startUpstream } from './harness.ts';
+import { createRateLimiter, InMemorySlidingLog, WINDOW_MS } from '../src/rate-limit/rate-limiter.ts';
+import {
+  ADMIN_TOKEN,
+  bearer,
+  createPartner,
+  type Gateway,
+  pollUntil,
+  redisProxy,
+  startGateway,
+  startUpstream,
+} from './harness.ts';
 
 let ctx: TestContext;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -258,31 +268,10 @@ describe('in-memory sliding log', () => {
 
 describe('Redis lost and regained while serving', () => {
   it('switches to the in-memory limiter and back without a failed request', async () => {
-    const net = await import('node:net');
-    const { freePort } = await import('@cruise/testkit');
-    const target = new URL(ctx.config.REDIS_URL);
-    const port = await freePort();
-    // A TCP proxy in front of Redis that the test can cut and restore.
-    const sockets = new Set<import('node:net').Socket>();
-    const proxy = net.createServer((client) => {
-      const server = net.connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, server]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(server).pipe(client);
-    });
-    const listen = () => new Promise<void>((r) => proxy.listen(port, '127.0.0.1', () => r()));
-    const cut = async () => {
-      const closed = new Promise<void>((r) => proxy.close(() => r()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    };
-    await listen();
+    const proxy = await redisProxy(ctx.config.REDIS_URL);
     const gw = await startGateway({
       ...ctx.config,
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: proxy.url,
       INVENTORY_URL: upstream.url,
       ISSUANCE_URL: upstream.url,
       REDEMPTION_URL: upstream.url,
@@ -294,24 +283,53 @@ describe('Redis lost and regained while serving', () => {
       expect(await limiterState()).toBe('ok');
       expect((await call(gw, p.api_key)).statusCode).toBe(200);
 
-      await cut();
+      await proxy.cut();
       // Requests keep being served (limited in memory) while Redis is away.
       for (let i = 0; i < 5; i++) expect((await call(gw, p.api_key)).statusCode).toBe(200);
       expect(await limiterState()).toBe('down');
 
-      await listen();
-      const { pollUntil } = await import('./harness.ts');
+      await proxy.restore();
       await pollUntil(
         async () => (await call(gw, p.api_key)).statusCode === 200 && (await limiterState()) === 'ok',
         15_000,
         200,
       );
-      // Back on the shared count: the remaining budget reflects Redis, not the fallback.
-      const res = await call(gw, p.api_key);
-      expect(res.statusCode).toBe(200);
     } finally {
       await gw.close();
-      await cut();
+      await proxy.cut();
+    }
+  });
+
+  it('logs one warning when it falls back and one notice when Redis returns', async () => {
+    const proxy = await redisProxy(ctx.config.REDIS_URL);
+    const redis = createRedis({ REDIS_URL: proxy.url });
+    await new Promise((r) => redis.once('ready', r));
+    const logged: string[] = [];
+    // pino-style: the message is the last argument.
+    const log = {
+      warn: (...args: unknown[]) => logged.push(`warn ${String(args.at(-1))}`),
+      info: (...args: unknown[]) => logged.push(`info ${String(args.at(-1))}`),
+    };
+    const limiter = createRateLimiter(redis, log as never);
+    try {
+      const key = `${ctx.config.REDIS_PREFIX}:rl:logging`;
+      expect((await limiter.consume(key, 3)).allowed).toBe(true);
+      await proxy.cut();
+      const during = [];
+      for (let i = 0; i < 5; i++) during.push(await limiter.consume(key, 3));
+      expect(limiter.mode()).toBe('fallback');
+      // The in-memory log starts empty: three more are admitted, then the limit holds.
+      expect(during.map((d) => d.allowed)).toEqual([true, true, true, false, false]);
+      await proxy.restore();
+      await pollUntil(async () => limiter.mode() === 'redis', 15_000, 100);
+      expect(logged.filter((l) => l.startsWith('warn'))).toHaveLength(1);
+      expect(logged.filter((l) => l.startsWith('info'))).toHaveLength(1);
+      expect(logged[0]).toMatch(/Redis unreachable/);
+      expect(logged[1]).toMatch(/Redis reachable again/);
+    } finally {
+      limiter.close();
+      redis.disconnect();
+      await proxy.cut();
     }
   });
 });
