@@ -2,8 +2,9 @@
 // PRE_GENERATED become EXPIRED and their units go back from held to the reseller pool.
 
 import { randomUUID } from 'node:crypto';
-import { appendEvent, type Pool, withTransaction } from '@cruise/shared';
+import { type Pool, withTransaction } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
+import { appendTicketEvents } from './ticket-events.ts';
 import { S, TICKET_COLUMNS, TICKET_JOINS, type TicketRow, toSnapshot } from './ticket-records.ts';
 
 /**
@@ -56,7 +57,7 @@ export async function expireDueBatches(pool: Pool, now: Date, chunkSize = 2_000)
             quantity: rows.length,
             reason: 'expire',
           });
-          await appendEvent(client, 'issuance', 'ticketsExpired', { tickets: rows.map(toSnapshot) });
+          await appendTicketEvents(client, 'ticketsExpired', rows.map(toSnapshot));
           return rows.length;
         });
         expired += n;

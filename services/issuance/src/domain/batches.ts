@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import {
   AppError,
-  appendEvent,
   type BulkGenerateBody,
   type CommandClient,
   newTicketCode,
@@ -16,6 +15,7 @@ import {
 } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
 import { productFunctions, rememberProduct } from './product-catalogue.ts';
+import { appendTicketEvents } from './ticket-events.ts';
 import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
 import { assertOwnReseller } from './tickets.ts';
 
@@ -192,8 +192,10 @@ export async function generateNextChunk(
         [b.product_id],
       );
       // One event per chunk carrying the chunk's snapshots: bounded by the chunk size.
-      await appendEvent(client, 'issuance', 'ticketsIssued', {
-        tickets: codes.map((code) => ({
+      await appendTicketEvents(
+        client,
+        'ticketsIssued',
+        codes.map((code) => ({
           ticket_code: code,
           partner_id: b.partner_id,
           channel: 'reseller' as const,
@@ -204,7 +206,7 @@ export async function generateNextChunk(
           revision: 0,
           created_at: createdAt,
         })),
-      });
+      );
     }
     const done = written + n >= b.quantity;
     if (done) {

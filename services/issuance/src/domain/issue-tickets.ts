@@ -1,6 +1,7 @@
 // Issues the ACTIVE tickets of a paid reservation or a direct order: one per unit, keyed by
 // (reservation_id | order_id, unit index) so a retried issuance finds the tickets instead of doubling them.
-import { appendEvent, type Money, newTicketCode, type PoolClient } from '@cruise/shared';
+import { type Money, newTicketCode, type PoolClient } from '@cruise/shared';
+import { appendTicketEvents } from './ticket-events.ts';
 import {
   entitlementsOf,
   S,
@@ -77,9 +78,11 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
   );
   const fresh = new Set(inserted.rows.map((r) => r.ticket_code));
   if (fresh.size > 0) {
-    await appendEvent(client, 'issuance', 'ticketsIssued', {
-      tickets: rows.filter((r) => fresh.has(r.ticket_code)).map(toSnapshot),
-    });
+    await appendTicketEvents(
+      client,
+      'ticketsIssued',
+      rows.filter((r) => fresh.has(r.ticket_code)).map(toSnapshot),
+    );
   }
   return rows;
 }

@@ -3,7 +3,6 @@
 import {
   type ActivateTicketBody,
   AppError,
-  appendEvent,
   type CommandClient,
   type PoolClient,
   refusalError,
@@ -11,6 +10,7 @@ import {
   type TicketListQuery,
 } from '@cruise/shared';
 import { type ReleaseRequest, recordRelease } from './pool-releases.ts';
+import { appendTicketEvents } from './ticket-events.ts';
 import {
   type Queryable,
   S,
@@ -182,7 +182,7 @@ export async function activateTicket(
     ],
   );
   const updated = (await readTicketRow(client, code, partnerId))!;
-  await appendEvent(client, 'issuance', 'ticketsActivated', { tickets: [toSnapshot(updated)] });
+  await appendTicketEvents(client, 'ticketsActivated', [toSnapshot(updated)]);
   return toTicket(updated);
 }
 
@@ -223,6 +223,6 @@ export async function cancelTicket(
   );
   await recordRelease(client, release);
   const updated = (await readTicketRow(client, code, partnerId))!;
-  await appendEvent(client, 'issuance', 'ticketsCancelled', { tickets: [toSnapshot(updated)] });
+  await appendTicketEvents(client, 'ticketsCancelled', [toSnapshot(updated)]);
   return { ticket: toTicket(updated), release };
 }
