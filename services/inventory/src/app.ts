@@ -9,7 +9,7 @@ import {
   type ServiceDeps,
   startOutboxRelay,
 } from '@cruise/shared';
-import { INVENTORY_SCHEMA } from './domain/expiry.ts';
+import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
 import type { HoldStrategy } from './domain/pools.ts';
 import { startResponders } from './messaging/responders.ts';
 import { registerAllocationRoutes } from './routes/allocations.ts';

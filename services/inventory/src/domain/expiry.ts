@@ -2,9 +2,8 @@
 // (`expireHolds`, run by the BullMQ scheduler) or any transaction that needs the pool's units
 // (`expireStaleHolds`, called before deciding availability), so availability never waits for the sweep.
 import { appendEvent, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
+import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
 import { recordMovements } from './ledger.ts';
-
-export const INVENTORY_SCHEMA = 'inventory';
 
 interface ExpiringHold {
   id: string;

@@ -1,7 +1,7 @@
 // GET /api/ota/inventory: a thin adapter over `inventoryView`.
 import { type App, type inventoryQuery, routeSchema, venueDate } from '@cruise/shared';
 import type { z } from 'zod';
-import { inventoryView } from '../domain/pricing.ts';
+import { inventoryView } from '../domain/inventory-view.ts';
 import { callingPartner } from './caller.ts';
 import type { InventoryRouteOptions } from './options.ts';
 import { contractRoute } from './route-catalogue.ts';

@@ -12,7 +12,7 @@ import {
   venueDate,
 } from '@cruise/shared';
 import type { z } from 'zod';
-import { INVENTORY_SCHEMA } from '../domain/expiry.ts';
+import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
 import {
   cancelReservation,
   getReservation,

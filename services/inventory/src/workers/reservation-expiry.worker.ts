@@ -12,7 +12,8 @@ import {
   QUEUES,
 } from '@cruise/shared';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { expireHolds, INVENTORY_SCHEMA } from '../domain/expiry.ts';
+import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
+import { expireHolds } from '../domain/expiry.ts';
 
 export const EXPIRY_SCHEDULER_ID = 'reservation-expiry-sweep';
 
