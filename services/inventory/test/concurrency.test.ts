@@ -108,6 +108,31 @@ describe('40 concurrent holds against 10 available', () => {
   });
 });
 
+describe('Idempotency-Key across instances', () => {
+  it('8 concurrent duplicates split over two instances hold once', async () => {
+    const partnerId = await newPartner(a.deps, [{ productId: 108, channel: 'ota', allocated: 10 }]);
+    const key = `key-${randomUUID()}`;
+    const payload = {
+      product_id: 108,
+      visit_date: nextDate(ctx.config, 'weekday'),
+      items: [{ customer_type: 'vip', quantity: 2 }],
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        [a, b][i % 2]!.app.inject({
+          method: 'POST',
+          url: '/api/ota/reservations',
+          headers: { ...partnerHeaders(ctx.config, partnerId), 'idempotency-key': key },
+          payload,
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
+    expect(new Set(responses.map((r) => r.body)).size).toBe(1);
+    expect(await heldReservations(partnerId)).toBe(2);
+  });
+});
+
 /**
  * After a control run: the naive run's reservations are cancelled in the database and the partner's
  * pool is removed from the ledger check, so later tests check a clean ledger.
