@@ -58,8 +58,8 @@ export async function buildApp(
   });
   const upstreams = createUpstreams(config);
 
-  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter });
   await app.register(auditTrail, { writer: auditWriter });
+  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter });
   await app.register(adminRoutes, { config, pool: deps.pool });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 

@@ -10,6 +10,7 @@ import {
   CSV_ROWS,
   createPartner,
   type Gateway,
+  pollUntil,
   startGateway,
   startUpstream,
 } from './harness.ts';
@@ -158,6 +159,36 @@ describe('forwarding', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(CSV_ROWS);
     expect(lines.at(-1)).toBe(`CODE${String(CSV_ROWS - 1).padStart(8, '0')}`);
+  });
+
+  it('cancels the upstream call and audits 499 when the client gives up', async () => {
+    const url = gw.app.server.listening
+      ? `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`
+      : await gw.app.listen({ port: 0, host: '127.0.0.1' });
+    const before = upstream.hits();
+    const abort = new AbortController();
+    const pending = fetch(`${url}/api/ota/silent`, {
+      headers: { ...bearer(partner.api_key), 'x-request-id': 'client-gave-up' },
+      signal: abort.signal,
+    }).catch((err: Error) => err);
+    await pollUntil(async () => upstream.hits() > before, 5_000);
+    abort.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    // The gateway hung up on the upstream too, rather than leaving the call running.
+    await pollUntil(async () => upstream.abandoned() === 1, 5_000);
+    await pollUntil(async () => {
+      const res = await gw.app.inject({
+        method: 'GET',
+        url: '/api/admin/audit?page_size=500',
+        headers: ADMIN,
+      });
+      return res
+        .json()
+        .data.some(
+          (e: { request_id: string; status: number }) =>
+            e.request_id === 'client-gave-up' && e.status === 499,
+        );
+    }, 5_000);
   });
 
   it('answers 404 for an operator route about a partner that does not exist, before forwarding', async () => {

@@ -109,7 +109,9 @@ export const testRoutes: RouteDef[] = [
 export const CSV_ROWS = 50_000;
 
 /** The stand-in for inventory/issuance/redemption: reports what it received, as a real service would see it. */
-export async function startUpstream(config: Config): Promise<{ app: App; url: string; hits: () => number }> {
+export async function startUpstream(
+  config: Config,
+): Promise<{ app: App; url: string; hits: () => number; abandoned: () => number }> {
   const app = createServiceApp({ service: 'upstream', config, logger: false });
   let hits = 0;
   app.addHook('onRequest', async () => {
@@ -149,7 +151,14 @@ export async function startUpstream(config: Config): Promise<{ app: App; url: st
     });
     return reply.type('text/csv').header('content-disposition', 'attachment; filename="t.csv"').send(stream);
   });
-  app.get('/api/ota/silent', () => new Promise(() => {})); // never answers
+  let silentAbandoned = 0;
+  // Never answers; counts callers that hung up on it.
+  app.get('/api/ota/silent', (_request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) silentAbandoned++;
+    });
+    return new Promise(() => {});
+  });
   app.post('/payments/notify', report);
   app.post('/venue/redeem', report);
   app.get('/qr/:ticket_code/info', report);
@@ -157,7 +166,7 @@ export async function startUpstream(config: Config): Promise<{ app: App; url: st
   app.put('/api/admin/partners/:partner_id/allocations', report);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
-  return { app, url: `http://127.0.0.1:${port}`, hits: () => hits };
+  return { app, url: `http://127.0.0.1:${port}`, hits: () => hits, abandoned: () => silentAbandoned };
 }
 
 export interface Gateway {

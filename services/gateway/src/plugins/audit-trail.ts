@@ -1,9 +1,10 @@
 // The audit trail of partner, payment, operator, scanner and QR traffic: one row per request,
 // recorded after the response and written in batches (see audit/audit-log.ts).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuditWriter } from '../audit/audit-log.ts';
 
+const CLIENT_CLOSED_REQUEST = 499;
 const AUDITED_PREFIXES = ['/api/ota/', '/api/admin/', '/api/direct/', '/venue/', '/qr/'];
 const AUDITED_PATHS = new Set(['/payments/notify', '/api/ota', '/api/admin', '/api/direct']);
 
@@ -13,10 +14,18 @@ export function isAudited(path: string): boolean {
 
 async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): Promise<void> {
   const { writer } = opts;
-  app.addHook('onResponse', async (request, reply) => {
+  // Registered before access control, so this is the request's arrival, before any lookup.
+  const startedAt = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (request) => {
+    startedAt.set(request, performance.now());
+  });
+  // Each request is recorded once: when its response finished, or when the client gave up first.
+  const recorded = new WeakSet<FastifyRequest>();
+  const record = (request: FastifyRequest, status: number, durationMs: number) => {
+    if (recorded.has(request)) return;
     const path = request.url.split('?', 1)[0]!.slice(0, 2048);
     if (!isAudited(path)) return;
-    const durationMs = reply.elapsedTime;
+    recorded.add(request);
     writer.record({
       at: new Date(Date.now() - durationMs),
       requestId: request.id,
@@ -25,14 +34,21 @@ async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): 
       method: request.method,
       route: request.is404 ? null : (request.routeOptions.url ?? null),
       path,
-      status: reply.statusCode,
+      status,
       durationMs,
       clientIp: request.ip ?? null,
     });
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    record(request, reply.statusCode, reply.elapsedTime);
+  });
+  /** 499 (as nginx logs it): the client closed the connection before the response was sent. */
+  app.addHook('onRequestAbort', async (request) => {
+    record(request, CLIENT_CLOSED_REQUEST, performance.now() - (startedAt.get(request) ?? performance.now()));
   });
   app.addHook('onClose', async () => {
     await writer.close();
   });
 }
 
-export default fp(auditTrail, { name: 'audit-trail', fastify: '5.x', dependencies: ['access-control'] });
+export default fp(auditTrail, { name: 'audit-trail', fastify: '5.x' });
