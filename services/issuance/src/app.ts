@@ -57,7 +57,9 @@ export function startBatchWorker(
   tuning: Pick<WorkerOptions, 'stalledInterval' | 'lockDuration'> = {},
 ) {
   const connection = createRedis(config, 'blocking');
-  const worker = new Worker(QUEUES.batchGeneration, batchGenerationProcessor(deps.pool, config, deps.log), {
+  let stopping = false;
+  const processor = batchGenerationProcessor(deps.pool, config, deps.log, () => stopping);
+  const worker = new Worker(QUEUES.batchGeneration, processor, {
     connection,
     prefix: bullPrefix(config),
     concurrency: config.BATCH_WORKER_CONCURRENCY,
@@ -72,6 +74,7 @@ export function startBatchWorker(
   return {
     worker,
     async close(force = false) {
+      stopping = true;
       await worker.close(force);
       connection.disconnect();
     },

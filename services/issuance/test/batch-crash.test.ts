@@ -91,3 +91,42 @@ it('a worker process killed mid-batch: the batch completes elsewhere with exactl
   expect(rows[0]).toEqual({ n: 10_000, codes: 10_000, min: 1, max: 10_000, pre: 10_000 });
   expect((await progress(batch_id)).generated).toBe(10_000);
 }, 180_000);
+
+it('a worker shut down gracefully hands its batch back between chunks; the next one resumes it', async () => {
+  const partner = await newPartner(sys, [{ productId: 107, channel: 'reseller', allocated: 5_000 }]);
+  const headers = partnerHeaders(ctx.config, partner);
+  const reseller = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/resellers',
+    headers,
+    payload: { name: 'R' },
+  });
+  const accepted = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/tickets/bulk-generate',
+    headers,
+    payload: { product_id: 107, quantity: 5_000, reseller_id: reseller.json().reseller_id },
+  });
+  const { batch_id } = accepted.json();
+  const first = startBatchWorker(ctx.config, sys.deps);
+  await waitFor('some chunks', async () => ((await progress(batch_id)).generated >= 200 ? true : undefined));
+  await first.close(); // returns after the current chunk, not after 5,000 tickets
+  const atStop = await progress(batch_id);
+  expect(atStop).toMatchObject({ status: 'RUNNING' });
+  expect(atStop.generated).toBeLessThan(5_000);
+
+  const second = startBatchWorker(ctx.config, sys.deps);
+  try {
+    await waitFor('resumed', async () =>
+      (await progress(batch_id)).status === 'COMPLETED' ? true : undefined,
+    );
+  } finally {
+    await second.close();
+  }
+  const { rows } = await sys.deps.pool.query(
+    `SELECT count(*)::int AS n, count(DISTINCT ticket_code)::int AS codes, max(batch_seq) AS max
+     FROM issuance.tickets WHERE batch_id = $1`,
+    [batch_id],
+  );
+  expect(rows[0]).toEqual({ n: 5_000, codes: 5_000, max: 5_000 });
+});
