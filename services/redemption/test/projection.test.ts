@@ -133,18 +133,19 @@ describe('events', () => {
       await publisher;
       await issuanceNc.drain();
     }
-    for (const t of tickets) {
-      await eventually(
-        async () => (await projectedRevision(r.deps, t.ticket_code)) === t.revision,
-        t.ticket_code,
-      );
-    }
-    const { rows } = await r.deps.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM redemption.tickets WHERE ticket_code = ANY($1)',
-      [tickets.map((t) => t.ticket_code)],
-    );
-    expect(rows[0]!.n).toBe(tickets.length);
-  });
+    // Messages already on the wire to the stopped consumer come back after the consumer's ack_wait
+    // (30 s): delayed, not lost. Allow for that before calling anything lost.
+    const codes = tickets.map((t) => t.ticket_code);
+    const projectedCount = async () =>
+      (
+        await r.deps.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM redemption.tickets WHERE ticket_code = ANY($1)',
+          [codes],
+        )
+      ).rows[0]!.n;
+    await eventually(async () => (await projectedCount()) === tickets.length, 'every event', 50_000);
+    for (const t of tickets) expect(await projectedRevision(r.deps, t.ticket_code)).toBe(t.revision);
+  }, 120_000);
 });
 
 describe('tickets the projection has not seen yet', () => {
