@@ -1,0 +1,86 @@
+// The workers as the app runs them (RUN_WORKERS): batches generate from the queue, the batch-expiry
+// scheduler expires tickets past their tentative period and sends their releases, and re-enqueues a
+// batch whose job was lost between the request's commit and its enqueue.
+
+import { randomUUID } from 'node:crypto';
+import { createCommandClient, withTransaction } from '@cruise/shared';
+import { createTestContext, type TestContext } from '@cruise/testkit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createBatch } from '../src/domain/batches.ts';
+import { newPartner, partnerHeaders, poolOf, type System, startSystem, waitFor } from './harness.ts';
+
+let ctx: TestContext;
+let sys: System;
+let partner: string;
+let resellerId: string;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ RUN_WORKERS: 'true', EXPIRY_SWEEP_SECONDS: '1', BATCH_CHUNK_SIZE: '20' });
+  sys = await startSystem(ctx.config);
+  partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 200 }]);
+  const r = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/resellers',
+    headers: partnerHeaders(ctx.config, partner),
+    payload: { name: 'R' },
+  });
+  resellerId = r.json().reseller_id;
+});
+afterAll(async () => {
+  await sys?.close();
+  await ctx?.cleanup();
+});
+
+const status = async (batchId: string) =>
+  (await sys.deps.pool.query('SELECT status FROM issuance.batches WHERE batch_id = $1', [batchId])).rows[0]
+    ?.status;
+
+it('generates from the queue, then the scheduler expires the batch past its period and releases the units', async () => {
+  const res = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/tickets/bulk-generate',
+    headers: partnerHeaders(ctx.config, partner),
+    payload: { product_id: 106, quantity: 50, reseller_id: resellerId },
+  });
+  const { batch_id } = res.json();
+  await waitFor('completed', async () => ((await status(batch_id)) === 'COMPLETED' ? true : undefined));
+  expect((await poolOf(sys, partner, 106, 'reseller')).held).toBe(50);
+
+  // The tentative period ends (days are the configuration's unit; move the end instead of waiting).
+  await sys.deps.pool.query(
+    `UPDATE issuance.batches SET expires_at = now() - interval '1 second' WHERE batch_id = $1`,
+    [batch_id],
+  );
+  await waitFor('expired and released', async () => {
+    const { rows } = await sys.deps.pool.query(
+      `SELECT count(*) FILTER (WHERE status = 'EXPIRED')::int AS n FROM issuance.tickets WHERE batch_id = $1`,
+      [batch_id],
+    );
+    const held = (await poolOf(sys, partner, 106, 'reseller')).held;
+    return rows[0].n === 50 && held === 0 ? true : undefined;
+  });
+});
+
+it('re-enqueues a batch whose job was never enqueued (crash between commit and enqueue)', async () => {
+  const batchId = randomUUID();
+  const inventory = createCommandClient(sys.deps.nc, ctx.config.NATS_PREFIX, 5_000);
+  await withTransaction(sys.deps.pool, (client) =>
+    createBatch(client, inventory, {
+      partnerId: partner,
+      batchId,
+      body: { product_id: 106, quantity: 30, reseller_id: resellerId },
+      tentativeDays: 30,
+    }),
+  );
+  // Old enough for the sweep to consider it stranded.
+  await sys.deps.pool.query(
+    `UPDATE issuance.batches SET created_at = now() - interval '2 minutes' WHERE batch_id = $1`,
+    [batchId],
+  );
+  await waitFor('recovered', async () => ((await status(batchId)) === 'COMPLETED' ? true : undefined));
+  const { rows } = await sys.deps.pool.query(
+    'SELECT count(*)::int AS n FROM issuance.tickets WHERE batch_id = $1',
+    [batchId],
+  );
+  expect(rows[0].n).toBe(30);
+});
