@@ -290,6 +290,14 @@ describe('errors at the edge are problem+json', () => {
       });
       expect(res.statusCode).toBe(503);
       expect(res.json().code).toBe('SERVICE_UNAVAILABLE');
+      // Headers came, the body stopped: still a 503 rather than a hang or a truncated 200.
+      const stalled = await slow.app.inject({
+        method: 'GET',
+        url: '/api/ota/stall',
+        headers: bearer(partner.api_key),
+      });
+      expect(stalled.statusCode).toBe(503);
+      expect(stalled.json().code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       await slow.close();
     }

@@ -57,6 +57,14 @@ export const testRoutes: RouteDef[] = [
     service: 'inventory',
   }),
   route({
+    method: 'GET',
+    path: '/api/ota/stall',
+    operationId: 'stall',
+    summary: 'stalls mid-body',
+    auth: 'partner',
+    service: 'inventory',
+  }),
+  route({
     method: 'DELETE',
     path: '/api/ota/things/:id',
     operationId: 'del',
@@ -150,6 +158,12 @@ export async function startUpstream(
       },
     });
     return reply.type('text/csv').header('content-disposition', 'attachment; filename="t.csv"').send(stream);
+  });
+  // Sends its headers and a first part of the body, then nothing more.
+  app.get('/api/ota/stall', (_request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    reply.raw.write('{"partial":');
   });
   let silentAbandoned = 0;
   // Never answers; counts callers that hung up on it.

@@ -97,6 +97,8 @@ const UNAVAILABLE_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
+const BUFFERED_BODY_MAX_BYTES = 256 * 1024;
+
 interface Upstream {
   pool: Pool;
   basePath: string;
@@ -170,6 +172,21 @@ export function createUpstreams(
         await response.body.dump();
         reply.raw.off('close', onClose);
         return reply.send();
+      }
+      // A small body of known length goes out in one write with the headers; anything else (CSV
+      // exports, chunked answers) streams through without being held in memory.
+      const length = Number(response.headers['content-length']);
+      if (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES) {
+        try {
+          const body = Buffer.from(await response.body.arrayBuffer());
+          return reply.send(body);
+        } catch (err) {
+          if (abort.signal.aborted) return reply;
+          request.log.warn({ err, service }, 'upstream body failed');
+          throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
+        } finally {
+          reply.raw.off('close', onClose);
+        }
       }
       response.body.once('end', () => reply.raw.off('close', onClose));
       return reply.send(response.body);
