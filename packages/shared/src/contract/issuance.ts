@@ -78,12 +78,18 @@ export const ticketListQuery = paginationQuery.extend({
 });
 export type TicketListQuery = z.infer<typeof ticketListQuery>;
 
-export const ticketPage = pageOf(ticket).meta({
-  description:
-    'Newest first (creation time, then insertion order); with batch_id, highest batch sequence first. ' +
-    '`total` is exact up to 10,000 matches; beyond that it is 10,000 and `total_is_lower_bound` is true ' +
-    '(counting a million rows on every page would make the list slow; use the reports for totals).',
-});
+export const ticketPage = pageOf(ticket)
+  .extend({
+    /** True when `total` stopped counting at 10,000 (see the description). */
+    total_is_lower_bound: z.boolean(),
+  })
+  .meta({
+    id: 'TicketPage',
+    description:
+      'Newest first (creation time, then insertion order); with batch_id, highest batch sequence first. ' +
+      '`total` is exact up to 10,000 matches; beyond that it is a lower bound and `total_is_lower_bound` ' +
+      'is true (counting a million rows on every page would make the list slow; use the reports for totals).',
+  });
 
 export const ticketCodeParams = z.object({ ticket_code: z.string().min(1).max(64) });
 
@@ -297,7 +303,7 @@ export const listTicketsRoute = defineRoute({
   auth: 'partner',
   service: 'issuance',
   querystring: ticketListQuery,
-  response: { 200: ticketPage.extend({ total_is_lower_bound: z.boolean() }) },
+  response: { 200: ticketPage },
   errors: [...partnerErrors],
 });
 
