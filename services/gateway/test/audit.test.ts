@@ -235,6 +235,22 @@ describe('audit writer', () => {
     await pool.end();
   });
 
+  it('drops a batch the database rejects for its content instead of retrying it forever', async () => {
+    const pool = createPool(ctx.config);
+    const writer = createAuditWriter(pool, silent, { flushIntervalMs: 60_000, batchSize: 2 });
+    writer.record({ ...row(1), requestId: 'poison-ok-1' });
+    writer.record({ ...row(2), requestId: 'poison-bad', partnerId: 'not-a-uuid' });
+    writer.record({ ...row(3), requestId: 'poison-ok-2' });
+    await writer.flush();
+    expect(writer.stats()).toEqual({ buffered: 0, dropped: 2, failing: false });
+    const { rows } = await pool.query(
+      `SELECT request_id FROM gateway.audit_log WHERE request_id LIKE 'poison-%' ORDER BY request_id`,
+    );
+    expect(rows).toEqual([{ request_id: 'poison-ok-2' }]);
+    await writer.close();
+    await pool.end();
+  });
+
   it('never fails or slows a request when the database is unreachable', async () => {
     const unreachable = await startGateway({
       ...ctx.config,

@@ -82,6 +82,14 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
       try {
         await writeBatch(batch);
       } catch (err) {
+        // A batch PostgreSQL rejects for its content (data or constraint error) would fail forever:
+        // it is dropped, loudly, rather than blocking every row behind it.
+        const sqlState = String((err as { code?: unknown }).code ?? '');
+        if (/^2[23]/.test(sqlState)) {
+          dropped += batch.length;
+          log.error({ err, rows: batch.length }, 'audit batch rejected by the database; dropped');
+          continue;
+        }
         buffer = batch.concat(buffer);
         trim();
         if (!failing) log.warn({ err, buffered: buffer.length }, 'audit log write failed; keeping rows');
