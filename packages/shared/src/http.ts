@@ -87,6 +87,18 @@ export function createServiceApp(opts: ServiceAppOptions): App {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: undefined,
+    // The router's own refusals (a malformed URL, a path segment over maxParamLength) come before any
+    // hook: without this they would be fastify's JSON (414 FST_ERR_MAX_PARAM_LENGTH), not problem+json.
+    frameworkErrors: (error, request, reply) => {
+      const appError =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError('NOT_FOUND', 'No such resource')
+          : error.code === 'FST_ERR_BAD_URL'
+            ? new AppError('VALIDATION_FAILED', 'The request URL is malformed')
+            : new AppError('INTERNAL_ERROR', 'An unexpected error occurred');
+      reply.header('X-Request-Id', request.id);
+      sendProblem(reply, request, appError);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   // Slow clients: a request whose headers do not arrive in 10 s is dropped.
   app.server.headersTimeout = 10_000;
