@@ -191,6 +191,30 @@ describe('activation and cancel', () => {
     expect(still.json().status).toBe('PRE_GENERATED');
   });
 
+  it('five concurrent activations of one ticket: exactly one wins, one unit sold', async () => {
+    const code = batchA.codes[4]!;
+    const before = await poolOf(sys, a, 106, 'reseller');
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        post(
+          `/api/ota/tickets/${code}/activate`,
+          { ...hA(), 'idempotency-key': `race-${i}` },
+          {
+            customer_type: 'child',
+            customer: { name: `Buyer ${i}` },
+          },
+        ),
+      ),
+    );
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 409, 409, 409, 409]);
+    const after = await poolOf(sys, a, 106, 'reseller');
+    expect([after.held, after.sold]).toEqual([before.held - 1, before.sold + 1]);
+    // Put it back as it was for the rest of the file's arithmetic: cancelled units count below.
+    const cancelled = await post(`/api/ota/tickets/${code}/cancel`, hA());
+    expect(cancelled.json().status).toBe('CANCELLED');
+  });
+
   it('cancels PRE_GENERATED (back to held) and unredeemed ACTIVE (back from sold); nothing else', async () => {
     const before = await poolOf(sys, a, 106, 'reseller');
     const pre = await post(`/api/ota/tickets/${batchA.codes[2]}/cancel`, hA());
@@ -327,7 +351,7 @@ describe('tentative expiry', () => {
       `SELECT coalesce(sum(jsonb_array_length(envelope->'data'->'tickets')), 0)::int AS n FROM issuance.outbox
        WHERE subject = 'events.issuance.tickets.expired'`,
     );
-    expect(ev[0]!.n).toBe(4 + 18); // this batch's 4, and batch A's 18 still pre-generated
+    expect(ev[0]!.n).toBe(4 + 17); // this batch's 4, and batch A's 17 still pre-generated
     expect(await expireDueBatches(sys.deps.pool, later)).toBe(0);
     expect((await poolOf(sys, a, 106, 'reseller')).held).toBe(0);
     // The relay published everything the tests wrote.
@@ -435,9 +459,9 @@ describe('reports', () => {
     });
     expect(summary.totals).toMatchObject({
       issued: 20 + 3 + 6,
-      activated: 1 + 3 + 1,
+      activated: 2 + 3 + 1,
       used: 1,
-      cancelled: 2 + 1 + 1,
+      cancelled: 3 + 1 + 1,
     });
     const byR1 = summary.by_reseller.find((r: { reseller_id: string }) => r.reseller_id === r1);
     expect(byR1).toMatchObject({
