@@ -191,6 +191,17 @@ describe('bulk generation', () => {
     });
     expect(reused.statusCode).toBe(422);
     expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    // Concurrent duplicates of a fresh key: one batch, one hold.
+    const h2 = headers({ 'idempotency-key': 'bulk-key-2' });
+    const racing = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        sys.issuance.inject({ method: 'POST', url: '/api/ota/tickets/bulk-generate', headers: h2, payload }),
+      ),
+    );
+    expect(racing.map((r) => r.statusCode)).toEqual([202, 202, 202, 202]);
+    expect(new Set(racing.map((r) => r.json().batch_id)).size).toBe(1);
+    expect((await poolOf(sys, partner, 107, 'reseller')).held).toBe(80);
   });
 
   it('a generation stopped after some chunks resumes in a fresh worker without duplicates or gaps', async () => {
