@@ -17,6 +17,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { createAuditWriter } from './audit/audit-log.ts';
 import { createKeyResolver } from './auth/credentials.ts';
 import { createUpstreams } from './forwarding/upstreams.ts';
+import { createGatewayMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import accessControl from './plugins/access-control.ts';
 import auditTrail from './plugins/audit-trail.ts';
@@ -56,10 +57,11 @@ export async function buildApp(
     const { failing, buffered } = auditWriter.stats();
     if (failing) throw new Error(`audit rows not being written (${buffered} buffered)`);
   });
-  const upstreams = createUpstreams(config);
+  const metrics = createGatewayMetrics(app.metrics, { limiter, audit: auditWriter });
+  const upstreams = createUpstreams(config, metrics);
 
   await app.register(auditTrail, { writer: auditWriter });
-  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter });
+  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter, metrics });
   await app.register(adminRoutes, { config, pool: deps.pool });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 

@@ -262,6 +262,8 @@ describe('errors at the edge are problem+json', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(res.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+      const metrics = (await down.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^gateway_upstream_failures_total\{[^}]*service="inventory"[^}]*\} 1$/m);
       // Another service on the same gateway is unaffected.
       const other = await down.app.inject({
         method: 'GET',

@@ -236,6 +236,10 @@ describe('Redis unreachable', () => {
       expect(ready.json().checks.rate_limit.error).toMatch(/fallback/);
       expect(ready.json().checks.redis.status).toBe('down');
       expect(ready.json().checks.database.status).toBe('ok');
+      const metrics = (await degraded.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/^gateway_rate_limiter_fallback\{[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^gateway_rate_limited_total\{[^}]*scope="partner"[^}]*\} 2$/m);
+      expect(metrics).toMatch(/^gateway_rate_limited_total\{[^}]*scope="ip"[^}]*\} 1$/m);
     } finally {
       await degraded.close();
     }

@@ -4,6 +4,7 @@
 import { AppError, type Config, HEADER, type OwningService } from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
+import type { GatewayMetrics } from '../metrics.ts';
 
 export type UpstreamService = Exclude<OwningService, 'gateway'>;
 
@@ -109,6 +110,7 @@ export function createUpstreams(
     Config,
     'INVENTORY_URL' | 'ISSUANCE_URL' | 'REDEMPTION_URL' | 'UPSTREAM_TIMEOUT_MS' | 'INTERNAL_TOKEN'
   >,
+  metrics?: Pick<GatewayMetrics, 'upstreamFailures'>,
 ): Upstreams {
   const timeout = config.UPSTREAM_TIMEOUT_MS;
   const make = (base: string): Upstream => {
@@ -155,6 +157,7 @@ export function createUpstreams(
         const code = (err as { code?: string }).code;
         if (abort.signal.aborted || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
           if (!abort.signal.aborted) request.log.warn({ err, service, code }, 'upstream unavailable');
+          metrics?.upstreamFailures.inc({ service });
           throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
         }
         throw err;
@@ -183,6 +186,7 @@ export function createUpstreams(
         } catch (err) {
           if (abort.signal.aborted) return reply;
           request.log.warn({ err, service }, 'upstream body failed');
+          metrics?.upstreamFailures.inc({ service });
           throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
         } finally {
           reply.raw.off('close', onClose);

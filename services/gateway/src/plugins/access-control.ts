@@ -4,6 +4,7 @@ import { type ActorKind, AppError, type Config, type RouteAuth } from '@cruise/s
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken, isAdminToken, type KeyResolver, presentedApiKey } from '../auth/credentials.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.ts';
 
 export interface AccessInfo {
@@ -33,6 +34,7 @@ export interface AccessControlOptions {
   >;
   keys: KeyResolver;
   limiter: RateLimiter;
+  metrics?: Pick<GatewayMetrics, 'rateLimited'>;
 }
 
 function setLimitHeaders(reply: FastifyReply, d: RateDecision): void {
@@ -50,7 +52,7 @@ function rateLimited(reply: FastifyReply, d: RateDecision, whose: string): AppEr
 }
 
 async function accessControl(app: FastifyInstance, opts: AccessControlOptions): Promise<void> {
-  const { config, keys, limiter } = opts;
+  const { config, keys, limiter, metrics } = opts;
   const prefix = `${config.REDIS_PREFIX}:rl`;
 
   app.decorateRequest('access', null as never);
@@ -60,7 +62,10 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
   async function limitByIp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE);
     setLimitHeaders(reply, d);
-    if (!d.allowed) throw rateLimited(reply, d, 'The per-client');
+    if (!d.allowed) {
+      metrics?.rateLimited.inc({ scope: 'ip' });
+      throw rateLimited(reply, d, 'The per-client');
+    }
   }
 
   /** Refuses a client whose IP budget is already spent, without spending more of it. */
@@ -68,6 +73,7 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
     const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE, 0);
     if (!d.allowed) {
       setLimitHeaders(reply, d);
+      metrics?.rateLimited.inc({ scope: 'ip' });
       throw rateLimited(reply, d, 'The per-client');
     }
     request.access.chargeIpIfRefused = true;
@@ -103,7 +109,10 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
     const limit = identity.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
     const d = await limiter.consume(`${prefix}:partner:${identity.partnerId}`, limit);
     setLimitHeaders(reply, d);
-    if (!d.allowed) throw rateLimited(reply, d, 'Your');
+    if (!d.allowed) {
+      metrics?.rateLimited.inc({ scope: 'partner' });
+      throw rateLimited(reply, d, 'Your');
+    }
   }
 
   app.addHook('onRequest', async (request, reply) => {

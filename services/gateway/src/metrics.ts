@@ -1,0 +1,54 @@
+// The gateway's own Prometheus series, on the service's /metrics registry: what the edge refused,
+// whether limits are shared or per instance, and whether the audit trail keeps up.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AuditWriter } from './audit/audit-log.ts';
+import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+
+export interface GatewayMetrics {
+  rateLimited: Counter<'scope'>;
+  upstreamFailures: Counter<'service'>;
+}
+
+export function createGatewayMetrics(
+  registry: Registry,
+  sources: { limiter: RateLimiter; audit: AuditWriter },
+): GatewayMetrics {
+  new Gauge({
+    name: 'gateway_rate_limiter_fallback',
+    help: '1 while Redis is unreachable and limits are enforced per instance in memory',
+    registers: [registry],
+    collect() {
+      this.set(sources.limiter.mode() === 'fallback' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gateway_audit_buffered_rows',
+    help: 'Audit rows waiting to be written',
+    registers: [registry],
+    collect() {
+      this.set(sources.audit.stats().buffered);
+    },
+  });
+  new Gauge({
+    name: 'gateway_audit_dropped_rows',
+    help: 'Audit rows dropped since start (buffer full during an outage, or rejected by the database)',
+    registers: [registry],
+    collect() {
+      this.set(sources.audit.stats().dropped);
+    },
+  });
+  return {
+    rateLimited: new Counter({
+      name: 'gateway_rate_limited_total',
+      help: 'Requests refused with 429, by budget (partner or client ip)',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    upstreamFailures: new Counter({
+      name: 'gateway_upstream_failures_total',
+      help: 'Forwarded requests answered 503 because the owning service was unreachable or too slow',
+      labelNames: ['service'] as const,
+      registers: [registry],
+    }),
+  };
+}
