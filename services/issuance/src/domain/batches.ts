@@ -14,7 +14,7 @@ import {
   withTransaction,
 } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
-import { productFunctions, rememberProduct } from './product-catalogue.ts';
+import { rememberProduct } from './product-catalogue.ts';
 import { appendTicketEvents } from './ticket-events.ts';
 import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
 import { assertOwnReseller } from './tickets.ts';
@@ -156,8 +156,14 @@ export async function generateNextChunk(
       reseller_id: string;
       quantity: number;
       status: string;
+      product_name: string | null;
+      functions: string[] | null;
+      tx_now: Date;
     }>(
-      `SELECT partner_id, product_id, reseller_id, quantity, status FROM ${S}.batches WHERE batch_id = $1 FOR UPDATE`,
+      `SELECT b.partner_id, b.product_id, b.reseller_id, b.quantity, b.status, p.name AS product_name,
+         p.functions, now() AS tx_now
+       FROM ${S}.batches b LEFT JOIN ${S}.product_catalogue p ON p.product_id = b.product_id
+       WHERE b.batch_id = $1 FOR UPDATE OF b`,
       [batchId],
     );
     const b = rows[0];
@@ -172,26 +178,21 @@ export async function generateNextChunk(
       ).rows[0]?.max ?? 0;
     const n = Math.min(chunkSize, b.quantity - written);
     if (n > 0) {
-      const functions = (await productFunctions(client, b.product_id)) ?? [];
       const codes = Array.from({ length: n }, newTicketCode);
-      const entitlements = entitlementsOf(functions);
-      const inserted = await client.query<{ created_at: Date; revision: number }>(
+      const entitlements = entitlementsOf(b.functions ?? []);
+      // created_at defaults to now(), the transaction's start: the same instant as tx_now.
+      const inserted = await client.query(
         `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
            reseller_id, entitlements)
          SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
          FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
-         ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING
-         RETURNING created_at`,
+         ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING`,
         [b.partner_id, b.product_id, batchId, written, b.reseller_id, JSON.stringify(entitlements), codes],
       );
       if (inserted.rowCount !== n)
         throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
-      const createdAt = inserted.rows[0]!.created_at.toISOString();
-      const { rows: names } = await client.query<{ name: string }>(
-        `SELECT name FROM ${S}.product_catalogue WHERE product_id = $1`,
-        [b.product_id],
-      );
-      // One event per chunk carrying the chunk's snapshots: bounded by the chunk size.
+      const createdAt = b.tx_now.toISOString();
+      // The chunk's snapshots, as tickets.issued events of bounded size (see ticket-events.ts).
       await appendTicketEvents(
         client,
         'ticketsIssued',
@@ -200,7 +201,7 @@ export async function generateNextChunk(
           partner_id: b.partner_id,
           channel: 'reseller' as const,
           product_id: b.product_id,
-          product_name: names[0]?.name ?? `Product ${b.product_id}`,
+          product_name: b.product_name ?? `Product ${b.product_id}`,
           status: 'PRE_GENERATED' as const,
           entitlements,
           revision: 0,

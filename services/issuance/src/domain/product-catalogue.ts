@@ -18,11 +18,3 @@ export async function rememberProduct(client: PoolClient, product: ProductInfo):
     [product.product_id, product.name, JSON.stringify(product.functions)],
   );
 }
-
-export async function productFunctions(client: PoolClient, productId: number): Promise<string[] | null> {
-  const { rows } = await client.query<{ functions: string[] }>(
-    `SELECT functions FROM ${S}.product_catalogue WHERE product_id = $1`,
-    [productId],
-  );
-  return rows[0]?.functions ?? null;
-}
