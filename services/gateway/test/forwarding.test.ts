@@ -300,6 +300,7 @@ describe('errors at the edge are problem+json', () => {
       });
       expect(stalled.statusCode).toBe(503);
       expect(stalled.json().code).toBe('SERVICE_UNAVAILABLE');
+      expect(stalled.headers['content-type']).toContain('application/problem+json');
     } finally {
       await slow.close();
     }

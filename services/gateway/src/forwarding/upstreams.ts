@@ -98,6 +98,7 @@ const UNAVAILABLE_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 
+/** Upstream bodies up to this size are read whole before relaying; larger ones stream. */
 const BUFFERED_BODY_MAX_BYTES = 256 * 1024;
 
 interface Upstream {
@@ -156,44 +157,50 @@ export function createUpstreams(
         reply.raw.off('close', onClose);
         const code = (err as { code?: string }).code;
         if (abort.signal.aborted || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
-          if (!abort.signal.aborted) request.log.warn({ err, service, code }, 'upstream unavailable');
-          metrics?.upstreamFailures.inc({ service });
+          if (!abort.signal.aborted) {
+            request.log.warn({ err, service, code }, 'upstream unavailable');
+            metrics?.upstreamFailures.inc({ service });
+          }
           throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
         }
         throw err;
       }
-      reply.code(response.statusCode);
+      const returned: [string, string | string[]][] = [];
       const listed = connectionListed(response.headers.connection);
       for (const [name, value] of Object.entries(response.headers)) {
         if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
         if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
-        reply.header(name, value);
+        returned.push([name, value]);
       }
+      const relay = () => {
+        reply.code(response.statusCode);
+        for (const [name, value] of returned) reply.header(name, value);
+        return reply;
+      };
       const bodyless =
         request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-      if (bodyless) {
-        await response.body.dump();
-        reply.raw.off('close', onClose);
-        return reply.send();
-      }
-      // A small body of known length goes out in one write with the headers; anything else (CSV
-      // exports, chunked answers) streams through without being held in memory.
+      // A small body of known length is read first and goes out in one write with the headers (and
+      // a body that stops arriving is still a clean 503); anything else (CSV exports, chunked
+      // answers) streams through without being held in memory.
       const length = Number(response.headers['content-length']);
-      if (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES) {
+      if (bodyless || (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES)) {
+        let body: Buffer | undefined;
         try {
-          const body = Buffer.from(await response.body.arrayBuffer());
-          return reply.send(body);
+          if (bodyless) await response.body.dump();
+          else body = Buffer.from(await response.body.arrayBuffer());
         } catch (err) {
-          if (abort.signal.aborted) return reply;
-          request.log.warn({ err, service }, 'upstream body failed');
-          metrics?.upstreamFailures.inc({ service });
+          if (!abort.signal.aborted) {
+            request.log.warn({ err, service }, 'upstream body failed');
+            metrics?.upstreamFailures.inc({ service });
+          }
           throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
         } finally {
           reply.raw.off('close', onClose);
         }
+        return relay().send(body);
       }
       response.body.once('end', () => reply.raw.off('close', onClose));
-      return reply.send(response.body);
+      return relay().send(response.body);
     },
     async close() {
       await Promise.all(Object.values(upstreams).map((u) => u.pool.close()));
