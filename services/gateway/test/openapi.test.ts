@@ -163,6 +163,12 @@ describe('OpenAPI document', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('swagger');
+    // Every script and stylesheet the page loads is served too.
+    const assets = [...page.body.matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(2);
+    for (const asset of assets) {
+      expect((await gw.app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
+    }
     const json = await gw.app.inject({ method: 'GET', url: '/docs/json' });
     expect(json.statusCode).toBe(200);
     expect(json.json().openapi).toBe('3.1.0');
