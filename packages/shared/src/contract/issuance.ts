@@ -115,6 +115,7 @@ export type BulkGenerateBody = z.infer<typeof bulkGenerateBody>;
 export const batchAccepted = z
   .object({ batch_id: uuid, status: batchStatus, quantity: z.number().int(), poll_url: z.string() })
   .meta({ id: 'BatchAccepted' });
+export type BatchAccepted = z.infer<typeof batchAccepted>;
 
 export const resellerRef = z.object({ reseller_id: uuid, name: z.string(), status: resellerStatus });
 
@@ -134,6 +135,7 @@ export const batch = z
     error: z.string().nullable(),
   })
   .meta({ id: 'Batch' });
+export type Batch = z.infer<typeof batch>;
 
 export const batchIdParams = z.object({ batch_id: uuid });
 
@@ -170,6 +172,7 @@ export const reseller = z
     updated_at: z.string(),
   })
   .meta({ id: 'Reseller' });
+export type Reseller = z.infer<typeof reseller>;
 export const resellerIdParams = z.object({ reseller_id: uuid });
 export const resellerListQuery = paginationQuery.extend({ status: resellerStatus.optional() });
 
@@ -236,6 +239,9 @@ export const reconciliationReport = z
       'is reservations on hold, which have no tickets yet).',
   });
 
+export type BillingSummary = z.infer<typeof billingSummary>;
+export type ReconciliationReport = z.infer<typeof reconciliationReport>;
+
 // ---------------------------------------------------------------- direct orders
 
 export const directOrderBody = z.object({
@@ -256,6 +262,7 @@ export const directOrder = z
     tickets: z.array(ticket),
   })
   .meta({ id: 'DirectOrder' });
+export type DirectOrder = z.infer<typeof directOrder>;
 
 // ---------------------------------------------------------------- routes
 

@@ -4,20 +4,22 @@
 // cannot duplicate and the next run resumes after the highest sequence written.
 import { createHash } from 'node:crypto';
 import {
-  AppError,
+  type Batch,
+  type BatchAccepted,
   type BulkGenerateBody,
   type CommandClient,
   newTicketCode,
+  type Outcome,
   type Pool,
   type PoolClient,
-  refusalError,
+  refuse,
   withTransaction,
 } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
 import { appendTicketEvents } from './ticket-events.ts';
 import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
-import { assertOwnReseller } from './tickets.ts';
+import { ownActiveReseller } from './tickets.ts';
 
 /** A UUID derived from (partner, Idempotency-Key): a retried request names the same batch, so inventory holds once. */
 export function batchIdFromKey(partnerId: string, key: string): string {
@@ -50,7 +52,7 @@ const BATCH_COLUMNS = `b.batch_id, b.partner_id, b.product_id, b.reseller_id, r.
   r.status AS reseller_status, b.quantity, b.generated, b.status, b.batch_reference, b.distribution, b.error,
   b.created_at, b.completed_at, b.expires_at`;
 
-export function toBatch(b: BatchRow) {
+export function toBatch(b: BatchRow): Batch {
   return {
     batch_id: b.batch_id,
     status: b.status,
@@ -71,17 +73,18 @@ export function toBatch(b: BatchRow) {
 }
 
 /**
- * Validates the request, records the batch and holds its units in inventory (in the caller's
- * transaction: a refusal rolls the batch back, so nothing is queued). The caller enqueues the job
- * after commit.
+ * Validates the request, records the batch and holds its units in inventory, in the caller's
+ * transaction. On a refusal the caller must roll back (the batch row is already written); on success
+ * it enqueues the job after commit.
  */
 export async function createBatch(
   client: PoolClient,
   inventory: CommandClient,
   input: { partnerId: string; batchId: string; body: BulkGenerateBody; tentativeDays: number },
-) {
+): Promise<Outcome<{ accepted: BatchAccepted }>> {
   const { partnerId, batchId, body } = input;
-  await assertOwnReseller(client, partnerId, body.reseller_id);
+  const reseller = await ownActiveReseller(client, partnerId, body.reseller_id);
+  if (!reseller.ok) return reseller;
   await client.query(
     `INSERT INTO ${S}.batches (batch_id, partner_id, product_id, reseller_id, quantity, batch_reference,
        distribution, expires_at)
@@ -103,24 +106,31 @@ export async function createBatch(
     product_id: body.product_id,
     quantity: body.quantity,
   });
-  if (!reply.ok) throw refusalError(reply);
+  // A refusal after the insert: the caller's transaction must roll back (it throws the refusal).
+  if (!reply.ok) return reply;
   await rememberProduct(client, reply.product);
   return {
-    batch_id: batchId,
-    status: 'QUEUED' as const,
-    quantity: body.quantity,
-    poll_url: `/api/ota/batches/${batchId}`,
+    ok: true,
+    accepted: {
+      batch_id: batchId,
+      status: 'QUEUED',
+      quantity: body.quantity,
+      poll_url: `/api/ota/batches/${batchId}`,
+    },
   };
 }
 
-export async function getBatch(client: Queryable, partnerId: string, batchId: string) {
+export async function getBatch(
+  client: Queryable,
+  partnerId: string,
+  batchId: string,
+): Promise<Outcome<{ batch: Batch }>> {
   const { rows } = await client.query<BatchRow>(
     `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
      WHERE b.batch_id = $1 AND b.partner_id = $2`,
     [batchId, partnerId],
   );
-  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such batch');
-  return toBatch(rows[0]);
+  return rows[0] ? { ok: true, batch: toBatch(rows[0]) } : refuse('NOT_FOUND', 'No such batch');
 }
 
 export async function listBatches(client: Queryable, partnerId: string, page: number, pageSize: number) {

@@ -1,7 +1,6 @@
 // The operator's own sales: sold from the direct pool by inventory (idempotent by order_id), tickets
 // ACTIVE at once on the direct channel, with no partner.
-import type { CommandClient, DirectOrderBody, PoolClient } from '@cruise/shared';
-import { refusalError } from '@cruise/shared';
+import type { CommandClient, DirectOrder, DirectOrderBody, Outcome, PoolClient } from '@cruise/shared';
 import { issueUnits } from './issue-tickets.ts';
 import { rememberProduct } from './product-catalogue.ts';
 import { toTicket } from './ticket-records.ts';
@@ -11,14 +10,14 @@ export async function createDirectOrder(
   inventory: CommandClient,
   orderId: string,
   body: DirectOrderBody,
-) {
+): Promise<Outcome<{ order: DirectOrder }>> {
   const reply = await inventory.send('directSale', {
     order_id: orderId,
     product_id: body.product_id,
     visit_date: body.visit_date,
     items: body.items,
   });
-  if (!reply.ok) throw refusalError(reply);
+  if (!reply.ok) return reply;
   await rememberProduct(client, reply.product);
   const tickets = await issueUnits(client, {
     source: { kind: 'order', orderId },
@@ -30,10 +29,13 @@ export async function createDirectOrder(
     items: reply.items,
   });
   return {
-    order_id: orderId,
-    product_id: body.product_id,
-    visit_date: body.visit_date,
-    total: reply.total,
-    tickets: tickets.map(toTicket),
+    ok: true,
+    order: {
+      order_id: orderId,
+      product_id: body.product_id,
+      visit_date: body.visit_date,
+      total: reply.total,
+      tickets: tickets.map(toTicket),
+    },
   };
 }

@@ -2,12 +2,13 @@
 // ACTIVE ticket per unit; FAILED is recorded and changes nothing. Idempotent by payment_id: the first
 // notification's response is stored in `payments` (primary key payment_id) and every repeat gets it.
 import {
-  AppError,
   type CommandClient,
+  type Outcome,
   type PaymentNotification,
   type Pool,
   type PoolClient,
-  refusalError,
+  type Refusal,
+  refuse,
   type Ticket,
   withTransaction,
 } from '@cruise/shared';
@@ -43,10 +44,12 @@ export async function handlePaymentNotification(
   inventory: CommandClient,
   n: PaymentNotification,
   opts: PaymentOptions = {},
-): Promise<PaymentResult> {
+): Promise<Outcome<{ result: PaymentResult }>> {
+  // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write, so committing it changes nothing.
   const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n, opts));
-  if (outcome.status === 200) return outcome.body;
-  throw new AppError(outcome.body.code, outcome.body.detail);
+  if ('ok' in outcome) return outcome;
+  if (outcome.status === 200) return { ok: true, result: outcome.body };
+  return refuse(outcome.body.code, outcome.body.detail);
 }
 
 async function processPayment(
@@ -54,7 +57,7 @@ async function processPayment(
   inventory: CommandClient,
   n: PaymentNotification,
   opts: PaymentOptions,
-): Promise<StoredOutcome> {
+): Promise<StoredOutcome | Refusal> {
   const naive = opts.strategy === 'naive';
   if (!naive) {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -73,7 +76,7 @@ async function processPayment(
 
   if (n.status === 'FAILED') {
     const reply = await inventory.send('getReservation', { reservation_id: n.reservation_id });
-    if (!reply.ok) throw refusalError(reply);
+    if (!reply.ok) return reply;
     const body: PaymentResult = {
       payment_id: n.payment_id,
       reservation_id: n.reservation_id,
@@ -96,7 +99,7 @@ async function processPayment(
       await recordPayment(client, n, 'REFUND_REQUIRED', stored);
       return stored;
     }
-    throw refusalError(reply); // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
+    return reply; // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
   }
   await opts.afterConfirm?.();
   const { reservation, product } = reply;

@@ -1,7 +1,6 @@
 // Billing summary and reconciliation for one partner. The counting rules are stated in the contract
 // (packages/shared/src/contract/issuance.ts, BillingSummary / ReconciliationReport descriptions).
-import type { CommandClient } from '@cruise/shared';
-import { refusalError } from '@cruise/shared';
+import type { CommandClient, Outcome, ReconciliationReport } from '@cruise/shared';
 import { type Queryable, S } from './ticket-records.ts';
 
 /** The UTC days from..to, both included, as a half-open timestamp range. */
@@ -80,10 +79,10 @@ export async function reconciliation(
   partnerId: string,
   from: string,
   to: string,
-) {
+): Promise<Outcome<{ report: ReconciliationReport }>> {
   const [start, end] = periodBounds(from, to);
   const reply = await inventory.send('listPools', { partner_id: partnerId });
-  if (!reply.ok) throw refusalError(reply);
+  if (!reply.ok) return reply;
   const { rows } = await client.query<{
     product_id: number;
     channel: 'ota' | 'reseller';
@@ -135,5 +134,5 @@ export async function reconciliation(
         tickets_sold: t?.tickets_sold ?? 0,
       };
     });
-  return { from, to, as_of: new Date().toISOString(), rows: out };
+  return { ok: true, report: { from, to, as_of: new Date().toISOString(), rows: out } };
 }

@@ -1,10 +1,12 @@
 // A partner's sub-resellers. Every statement is scoped by partner_id: another partner's reseller is
 // not found. Deleting one that tickets or batches refer to keeps it as INACTIVE, so history stays.
 import {
-  AppError,
   type CreateResellerBody,
   newId,
+  type Outcome,
   type PoolClient,
+  type Reseller,
+  refuse,
   type UpdateResellerBody,
 } from '@cruise/shared';
 import { type Queryable, S } from './ticket-records.ts';
@@ -22,7 +24,7 @@ interface ResellerRow {
 
 const COLUMNS = 'reseller_id, name, contact_email, region, commission_rate, status, created_at, updated_at';
 
-function toReseller(r: ResellerRow) {
+function toReseller(r: ResellerRow): Reseller {
   return { ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() };
 }
 
@@ -42,13 +44,18 @@ export async function createReseller(client: PoolClient, partnerId: string, body
   return toReseller(rows[0]!);
 }
 
-export async function getReseller(client: Queryable, partnerId: string, resellerId: string) {
+const noSuchReseller = () => refuse('NOT_FOUND', 'No such reseller');
+
+export async function getReseller(
+  client: Queryable,
+  partnerId: string,
+  resellerId: string,
+): Promise<Outcome<{ reseller: Reseller }>> {
   const { rows } = await client.query<ResellerRow>(
     `SELECT ${COLUMNS} FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
     [resellerId, partnerId],
   );
-  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
-  return toReseller(rows[0]);
+  return rows[0] ? { ok: true, reseller: toReseller(rows[0]) } : noSuchReseller();
 }
 
 export async function listResellers(
@@ -85,7 +92,7 @@ export async function updateReseller(
   partnerId: string,
   resellerId: string,
   body: UpdateResellerBody,
-) {
+): Promise<Outcome<{ reseller: Reseller }>> {
   const sets: string[] = [];
   const params: unknown[] = [resellerId, partnerId];
   for (const field of ['name', 'contact_email', 'region', 'commission_rate', 'status'] as const) {
@@ -99,17 +106,20 @@ export async function updateReseller(
      WHERE reseller_id = $1 AND partner_id = $2 RETURNING ${COLUMNS}`,
     params,
   );
-  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
-  return toReseller(rows[0]);
+  return rows[0] ? { ok: true, reseller: toReseller(rows[0]) } : noSuchReseller();
 }
 
 /** Removes a reseller nobody refers to; one that tickets or batches refer to becomes INACTIVE instead. */
-export async function deleteReseller(client: PoolClient, partnerId: string, resellerId: string) {
+export async function deleteReseller(
+  client: PoolClient,
+  partnerId: string,
+  resellerId: string,
+): Promise<Outcome<{ deleted: true } | { deleted: false; reseller: Reseller }>> {
   const { rows } = await client.query<{ reseller_id: string }>(
     `SELECT reseller_id FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2 FOR UPDATE`,
     [resellerId, partnerId],
   );
-  if (!rows[0]) throw new AppError('NOT_FOUND', 'No such reseller');
+  if (!rows[0]) return noSuchReseller();
   const { rows: used } = await client.query(
     `SELECT 1 FROM ${S}.tickets WHERE partner_id = $1 AND reseller_id = $2
      UNION ALL SELECT 1 FROM ${S}.batches WHERE partner_id = $1 AND reseller_id = $2 LIMIT 1`,
@@ -120,10 +130,9 @@ export async function deleteReseller(client: PoolClient, partnerId: string, rese
       resellerId,
       partnerId,
     ]);
-    return { deleted: true as const };
+    return { ok: true, deleted: true };
   }
-  return {
-    deleted: false as const,
-    reseller: await updateReseller(client, partnerId, resellerId, { status: 'INACTIVE' }),
-  };
+  return updateReseller(client, partnerId, resellerId, { status: 'INACTIVE' }).then((r) =>
+    r.ok ? { ok: true, deleted: false, reseller: r.reseller } : r,
+  );
 }

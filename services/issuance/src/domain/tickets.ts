@@ -2,10 +2,10 @@
 // Every query carries `partner_id = $caller`, so another partner's ticket is simply not found.
 import {
   type ActivateTicketBody,
-  AppError,
   type CommandClient,
+  type Outcome,
   type PoolClient,
-  refusalError,
+  refuse,
   type Ticket,
   type TicketListQuery,
 } from '@cruise/shared';
@@ -88,15 +88,15 @@ export async function listTickets(client: Queryable, partnerId: string, q: Ticke
   };
 }
 
-async function lockTicket(client: PoolClient, partnerId: string, code: string): Promise<TicketRow> {
+const noSuchTicket = () => refuse('NOT_FOUND', 'No such ticket');
+
+async function lockTicket(client: PoolClient, partnerId: string, code: string): Promise<TicketRow | null> {
   const { rows } = await client.query<TicketRow>(
     `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
      WHERE t.ticket_code = $1 AND t.partner_id = $2 FOR UPDATE OF t`,
     [code, partnerId],
   );
-  const row = rows[0];
-  if (!row) throw new AppError('NOT_FOUND', 'No such ticket');
-  return row;
+  return rows[0] ?? null;
 }
 
 export async function readTicketRow(client: Queryable, code: string, partnerId?: string) {
@@ -108,28 +108,37 @@ export async function readTicketRow(client: Queryable, code: string, partnerId?:
   return rows[0] ?? null;
 }
 
-export async function getTicket(client: Queryable, partnerId: string, code: string): Promise<Ticket> {
+export async function getTicket(
+  client: Queryable,
+  partnerId: string,
+  code: string,
+): Promise<Outcome<{ ticket: Ticket }>> {
   const row = await readTicketRow(client, code, partnerId);
-  if (!row) throw new AppError('NOT_FOUND', 'No such ticket');
-  return toTicket(row);
+  return row ? { ok: true, ticket: toTicket(row) } : noSuchTicket();
 }
 
-export async function assertOwnReseller(client: PoolClient, partnerId: string, resellerId: string) {
+/** The caller's own ACTIVE reseller, or why not: another partner's is simply not found. */
+export async function ownActiveReseller(
+  client: Queryable,
+  partnerId: string,
+  resellerId: string,
+): Promise<Outcome<{ name: string }, 'NOT_FOUND' | 'VALIDATION_FAILED'>> {
   const { rows } = await client.query<{ name: string; status: string }>(
     `SELECT name, status FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
     [resellerId, partnerId],
   );
   const r = rows[0];
-  if (!r)
-    throw new AppError('NOT_FOUND', 'No such reseller', {
+  if (!r) {
+    return refuse('NOT_FOUND', 'No such reseller', {
       errors: [{ path: 'reseller_id', message: 'unknown reseller' }],
     });
+  }
   if (r.status !== 'ACTIVE') {
-    throw new AppError('VALIDATION_FAILED', 'The reseller is INACTIVE', {
+    return refuse('VALIDATION_FAILED', 'The reseller is INACTIVE', {
       errors: [{ path: 'reseller_id', message: 'reseller is INACTIVE' }],
     });
   }
-  return r;
+  return { ok: true, name: r.name };
 }
 
 /**
@@ -144,18 +153,20 @@ export async function activateTicket(
   code: string,
   body: ActivateTicketBody,
   venueToday: string,
-): Promise<Ticket> {
+): Promise<Outcome<{ ticket: Ticket }>> {
   const row = await lockTicket(client, partnerId, code);
+  if (!row) return noSuchTicket();
   if (row.status !== 'PRE_GENERATED') {
-    throw new AppError(
+    return refuse(
       'TICKET_NOT_ACTIVE',
       `The ticket is ${row.status}; only a PRE_GENERATED ticket can be activated`,
-      {
-        ticket_status: row.status,
-      },
+      { ticket_status: row.status },
     );
   }
-  if (body.reseller_id) await assertOwnReseller(client, partnerId, body.reseller_id);
+  if (body.reseller_id) {
+    const reseller = await ownActiveReseller(client, partnerId, body.reseller_id);
+    if (!reseller.ok) return reseller;
+  }
   const reply = await inventory.send('sellHeld', {
     ref: `activate:${code}`,
     partner_id: partnerId,
@@ -164,7 +175,7 @@ export async function activateTicket(
     customer_type: body.customer_type,
     date: venueToday,
   });
-  if (!reply.ok) throw refusalError(reply);
+  if (!reply.ok) return reply;
   await client.query(
     `UPDATE ${S}.tickets SET status = 'ACTIVE', activated_at = now(), customer_type = $2, price_amount = $3,
        price_currency = $4, customer_name = $5, customer_email = $6, order_reference = $7,
@@ -183,7 +194,7 @@ export async function activateTicket(
   );
   const updated = (await readTicketRow(client, code, partnerId))!;
   await appendTicketEvents(client, 'ticketsActivated', [toSnapshot(updated)]);
-  return toTicket(updated);
+  return { ok: true, ticket: toTicket(updated) };
 }
 
 /**
@@ -195,11 +206,12 @@ export async function cancelTicket(
   client: PoolClient,
   partnerId: string,
   code: string,
-): Promise<{ ticket: Ticket; release: ReleaseRequest }> {
+): Promise<Outcome<{ ticket: Ticket; release: ReleaseRequest }>> {
   const row = await lockTicket(client, partnerId, code);
+  if (!row) return noSuchTicket();
   const redeemed = row.entitlements.some((e) => e.redeemed_at !== null);
   if (!(row.status === 'PRE_GENERATED' || (row.status === 'ACTIVE' && !redeemed))) {
-    throw new AppError(
+    return refuse(
       'TICKET_NOT_CANCELLABLE',
       row.status === 'ACTIVE'
         ? 'The ticket has redeemed entitlements and cannot be cancelled'
@@ -224,5 +236,5 @@ export async function cancelTicket(
   await recordRelease(client, release);
   const updated = (await readTicketRow(client, code, partnerId))!;
   await appendTicketEvents(client, 'ticketsCancelled', [toSnapshot(updated)]);
-  return { ticket: toTicket(updated), release };
+  return { ok: true, ticket: toTicket(updated), release };
 }

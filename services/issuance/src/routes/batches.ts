@@ -14,7 +14,7 @@ import {
 } from '@cruise/shared';
 import { to as copyTo } from 'pg-copy-streams';
 import { batchIdFromKey, createBatch, getBatch, listBatches } from '../domain/batches.ts';
-import { idempotencyKeyOf, partnerOf, type RouteContext } from './context.ts';
+import { idempotencyKeyOf, orRefuse, partnerOf, type RouteContext } from './context.ts';
 
 type BatchParams = { batch_id: string };
 
@@ -28,15 +28,15 @@ export async function batchRoutes(app: App, ctx: RouteContext) {
       ctx.pool,
       'issuance',
       { scope: partnerId, key, operation: 'bulk-generate', request: body },
-      async (client) => ({
-        status: 202,
-        body: await createBatch(client, ctx.inventory, {
+      async (client) => {
+        const created = await createBatch(client, ctx.inventory, {
           partnerId,
           batchId,
           body,
           tentativeDays: ctx.config.BATCH_TENTATIVE_DAYS,
-        }),
-      }),
+        });
+        return { status: 202, body: orRefuse(created).accepted };
+      },
     );
     // Also on a replay: enqueueing is idempotent and repairs a crash between commit and enqueue.
     await ctx.enqueueBatch(result.body.batch_id);
@@ -48,9 +48,10 @@ export async function batchRoutes(app: App, ctx: RouteContext) {
     return listBatches(ctx.pool, partnerOf(request), q.page, q.page_size);
   });
 
-  app.get(getBatchRoute.path, { schema: routeSchema(getBatchRoute) }, async (request) =>
-    getBatch(ctx.pool, partnerOf(request), (request.params as BatchParams).batch_id),
-  );
+  app.get(getBatchRoute.path, { schema: routeSchema(getBatchRoute) }, async (request) => {
+    const { batch_id } = request.params as BatchParams;
+    return orRefuse(await getBatch(ctx.pool, partnerOf(request), batch_id)).batch;
+  });
 
   app.get(
     batchTicketsCsvRoute.path,
@@ -58,7 +59,7 @@ export async function batchRoutes(app: App, ctx: RouteContext) {
     async (request, reply) => {
       const partnerId = partnerOf(request);
       const { batch_id } = request.params as BatchParams;
-      await getBatch(ctx.pool, partnerId, batch_id); // 404 for an unknown or another partner's batch
+      orRefuse(await getBatch(ctx.pool, partnerId, batch_id)); // 404 for an unknown or another partner's batch
       const client = await ctx.pool.connect();
       let released = false;
       const release = (err?: Error) => {

@@ -1,6 +1,14 @@
 // What the route adapters share: the pool, the inventory command client, configuration, and the
 // hooks that run after a commit (enqueue a batch, nudge the outbox relay, send pool releases).
-import { AppError, type CommandClient, type Config, type Pool, requirePartner } from '@cruise/shared';
+import {
+  AppError,
+  type CommandClient,
+  type Config,
+  type Outcome,
+  type Pool,
+  refusalError,
+  requirePartner,
+} from '@cruise/shared';
 import type { FastifyRequest } from 'fastify';
 
 export interface RouteContext {
@@ -26,4 +34,10 @@ export function partnerOf(request: FastifyRequest): string {
 export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const key = request.headers['idempotency-key'];
   return typeof key === 'string' && key.length > 0 ? key : undefined;
+}
+
+/** A domain refusal becomes the contract's problem response (thrown inside a transaction, it rolls back). */
+export function orRefuse<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw refusalError(outcome);
+  return outcome;
 }

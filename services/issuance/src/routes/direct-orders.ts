@@ -10,7 +10,7 @@ import {
   routeSchema,
 } from '@cruise/shared';
 import { createDirectOrder } from '../domain/direct-orders.ts';
-import { idempotencyKeyOf, type RouteContext } from './context.ts';
+import { idempotencyKeyOf, orRefuse, type RouteContext } from './context.ts';
 
 /** With an Idempotency-Key the order id is derived from it, so inventory sells a retried order once. */
 function orderIdFromKey(key: string): string {
@@ -34,7 +34,7 @@ export async function directOrderRoutes(app: App, ctx: RouteContext) {
         { scope: 'operator', key, operation: 'direct-order', request: body },
         async (client) => ({
           status: 201,
-          body: await createDirectOrder(client, ctx.inventory, orderId, body),
+          body: orRefuse(await createDirectOrder(client, ctx.inventory, orderId, body)).order,
         }),
       );
       if (!result.replayed) ctx.eventsWritten();

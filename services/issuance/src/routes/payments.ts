@@ -9,7 +9,7 @@ import {
 } from '@cruise/shared';
 import { verifyPaymentSignature } from '../domain/payment-signature.ts';
 import { handlePaymentNotification } from '../domain/payments.ts';
-import type { RouteContext } from './context.ts';
+import { orRefuse, type RouteContext } from './context.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,13 +49,13 @@ export async function paymentRoutes(app: App, ctx: RouteContext) {
         throw new AppError('VALIDATION_FAILED', 'The body is not valid JSON');
     });
     scope.post(paymentNotifyRoute.path, { schema: routeSchema(paymentNotifyRoute) }, async (request) => {
-      const result = await handlePaymentNotification(
+      const outcome = await handlePaymentNotification(
         ctx.pool,
         ctx.inventory,
         request.body as PaymentNotification,
       );
       ctx.eventsWritten();
-      return result;
+      return orRefuse(outcome).result;
     });
   });
 }

@@ -1,7 +1,7 @@
 // Report routes: thin adapters over domain/reports.ts.
 import { type App, billingSummaryRoute, reconciliationRoute, routeSchema } from '@cruise/shared';
 import { billingSummary, reconciliation } from '../domain/reports.ts';
-import { partnerOf, type RouteContext } from './context.ts';
+import { orRefuse, partnerOf, type RouteContext } from './context.ts';
 
 type Period = { from: string; to: string };
 
@@ -12,6 +12,6 @@ export async function reportRoutes(app: App, ctx: RouteContext) {
   });
   app.get(reconciliationRoute.path, { schema: routeSchema(reconciliationRoute) }, async (request) => {
     const { from, to } = request.query as Period;
-    return reconciliation(ctx.pool, ctx.inventory, partnerOf(request), from, to);
+    return orRefuse(await reconciliation(ctx.pool, ctx.inventory, partnerOf(request), from, to)).report;
   });
 }

@@ -19,7 +19,7 @@ import {
   listResellers,
   updateReseller,
 } from '../domain/resellers.ts';
-import { idempotencyKeyOf, partnerOf, type RouteContext } from './context.ts';
+import { idempotencyKeyOf, orRefuse, partnerOf, type RouteContext } from './context.ts';
 
 type ResellerParams = { reseller_id: string };
 
@@ -44,16 +44,18 @@ export async function resellerRoutes(app: App, ctx: RouteContext) {
     ),
   );
 
-  app.get(getResellerRoute.path, { schema: routeSchema(getResellerRoute) }, async (request) =>
-    getReseller(ctx.pool, partnerOf(request), (request.params as ResellerParams).reseller_id),
-  );
+  app.get(getResellerRoute.path, { schema: routeSchema(getResellerRoute) }, async (request) => {
+    const { reseller_id } = request.params as ResellerParams;
+    return orRefuse(await getReseller(ctx.pool, partnerOf(request), reseller_id)).reseller;
+  });
 
   app.patch(updateResellerRoute.path, { schema: routeSchema(updateResellerRoute) }, async (request) => {
     const partnerId = partnerOf(request);
     const { reseller_id } = request.params as ResellerParams;
-    return withTransaction(ctx.pool, (client) =>
+    const updated = await withTransaction(ctx.pool, (client) =>
       updateReseller(client, partnerId, reseller_id, request.body as UpdateResellerBody),
     );
+    return orRefuse(updated).reseller;
   });
 
   app.delete(
@@ -62,8 +64,8 @@ export async function resellerRoutes(app: App, ctx: RouteContext) {
     async (request, reply) => {
       const partnerId = partnerOf(request);
       const { reseller_id } = request.params as ResellerParams;
-      const outcome = await withTransaction(ctx.pool, (client) =>
-        deleteReseller(client, partnerId, reseller_id),
+      const outcome = orRefuse(
+        await withTransaction(ctx.pool, (client) => deleteReseller(client, partnerId, reseller_id)),
       );
       return outcome.deleted ? reply.code(204).send() : reply.code(200).send(outcome.reseller);
     },

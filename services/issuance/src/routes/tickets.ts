@@ -13,7 +13,7 @@ import {
   withTransaction,
 } from '@cruise/shared';
 import { activateTicket, cancelTicket, getTicket, listTickets } from '../domain/tickets.ts';
-import { idempotencyKeyOf, partnerOf, type RouteContext } from './context.ts';
+import { idempotencyKeyOf, orRefuse, partnerOf, type RouteContext } from './context.ts';
 
 type CodeParams = { ticket_code: string };
 
@@ -22,9 +22,10 @@ export async function ticketRoutes(app: App, ctx: RouteContext) {
     listTickets(ctx.pool, partnerOf(request), request.query as TicketListQuery),
   );
 
-  app.get(getTicketRoute.path, { schema: routeSchema(getTicketRoute) }, async (request) =>
-    getTicket(ctx.pool, partnerOf(request), (request.params as CodeParams).ticket_code),
-  );
+  app.get(getTicketRoute.path, { schema: routeSchema(getTicketRoute) }, async (request) => {
+    const { ticket_code } = request.params as CodeParams;
+    return orRefuse(await getTicket(ctx.pool, partnerOf(request), ticket_code)).ticket;
+  });
 
   app.post(activateTicketRoute.path, { schema: routeSchema(activateTicketRoute) }, async (request, reply) => {
     const partnerId = partnerOf(request);
@@ -39,17 +40,11 @@ export async function ticketRoutes(app: App, ctx: RouteContext) {
         operation: `activate:${ticket_code}`,
         request: body,
       },
-      async (client) => ({
-        status: 200,
-        body: await activateTicket(
-          client,
-          ctx.inventory,
-          partnerId,
-          ticket_code,
-          body,
-          venueDate(new Date(), ctx.config.VENUE_TIMEZONE),
-        ),
-      }),
+      async (client) => {
+        const today = venueDate(new Date(), ctx.config.VENUE_TIMEZONE);
+        const activated = await activateTicket(client, ctx.inventory, partnerId, ticket_code, body, today);
+        return { status: 200, body: orRefuse(activated).ticket };
+      },
     );
     if (!result.replayed) ctx.eventsWritten();
     return reply.code(result.status).send(result.body);
@@ -58,8 +53,8 @@ export async function ticketRoutes(app: App, ctx: RouteContext) {
   app.post(cancelTicketRoute.path, { schema: routeSchema(cancelTicketRoute) }, async (request) => {
     const partnerId = partnerOf(request);
     const { ticket_code } = request.params as CodeParams;
-    const { ticket, release } = await withTransaction(ctx.pool, (client) =>
-      cancelTicket(client, partnerId, ticket_code),
+    const { ticket, release } = orRefuse(
+      await withTransaction(ctx.pool, (client) => cancelTicket(client, partnerId, ticket_code)),
     );
     ctx.eventsWritten();
     await ctx.sendReleases([release.ref]);
