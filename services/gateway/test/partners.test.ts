@@ -312,6 +312,14 @@ describe('partner authentication', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('VALIDATION_FAILED');
     expect(res.json().errors[0].path).toBe('name');
+    const tooFast = await gw.app.inject({
+      method: 'POST',
+      url: '/api/admin/partners',
+      headers: ADMIN,
+      payload: { name: 'x', rate_limit_per_minute: 100_001 },
+    });
+    expect(tooFast.statusCode).toBe(400);
+    expect(tooFast.json().errors[0].path).toBe('rate_limit_per_minute');
     const malformed = await gw.app.inject({
       method: 'POST',
       url: '/api/admin/partners',

@@ -14,8 +14,11 @@ import {
 export const partnerStatus = z.enum(['ACTIVE', 'SUSPENDED']);
 export type PartnerStatus = z.infer<typeof partnerStatus>;
 
-/** Requests per rolling minute; absent means the deployment's default (`RATE_LIMIT_PER_MINUTE`). */
-export const rateLimitPerMinute = z.number().int().min(1).max(1_000_000);
+/**
+ * Requests per rolling minute; absent means the deployment's default (`RATE_LIMIT_PER_MINUTE`). The
+ * limit is exact (a log of each request in the window), hence bounded.
+ */
+export const rateLimitPerMinute = z.number().int().min(1).max(100_000);
 
 export const partnerIdParams = z.object({ partner_id: uuid });
 

@@ -72,10 +72,15 @@ export class InMemorySlidingLog {
   private readonly logs = new Map<string, number[]>();
 
   consume(key: string, limit: number, now = Date.now(), cost: 0 | 1 = 1): RateDecision {
-    const entries = (this.logs.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
+    let entries = this.logs.get(key);
+    if (!entries) {
+      entries = [];
+      this.logs.set(key, entries);
+    }
+    // Oldest first: drop from the front what has left the window (cheap even for large limits).
+    while (entries.length > 0 && entries[0]! <= now - WINDOW_MS) entries.shift();
     const allowed = entries.length < limit;
-    if (allowed && cost === 1) entries.push(now);
-    this.logs.set(key, entries);
+    if (allowed && cost === 1) entries.push(Math.max(now, entries.at(-1) ?? now));
     const oldest = entries[0];
     const resetMs = oldest === undefined ? WINDOW_MS : oldest + WINDOW_MS - now;
     return decision(allowed, limit, entries.length, resetMs);
