@@ -142,11 +142,12 @@ describe('OpenAPI document', () => {
       responses: Record<string, { headers?: Record<string, unknown> }>;
     };
     expect(Object.keys(echo.responses['200']!.headers!)).toEqual([
+      'X-Request-Id',
       'RateLimit-Limit',
       'RateLimit-Remaining',
       'RateLimit-Reset',
     ]);
-    expect(Object.keys(echo.responses['429']!.headers!)).toEqual(['Retry-After']);
+    expect(Object.keys(echo.responses['429']!.headers!)).toEqual(['X-Request-Id', 'Retry-After']);
     expect(echo.responses['401']).toBeDefined();
     expect(echo.responses['403']).toBeDefined();
     expect(doc.paths['/payments/notify']!.post!.parameters).toContainEqual(

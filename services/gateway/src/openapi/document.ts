@@ -93,15 +93,27 @@ function parameters(
   const required = new Set((json.required ?? []) as string[]);
   return Object.entries(properties).map(([name, s]) => {
     const { description, ...rest } = s;
+    const text = description ?? KNOWN_PARAMETERS[name];
     return {
       name,
       in: where,
       required: where === 'path' || required.has(name),
-      ...(description ? { description } : {}),
+      ...(text ? { description: text } : {}),
       schema: rest,
     };
   });
 }
+
+const KNOWN_PARAMETERS: Record<string, string> = {
+  'idempotency-key':
+    'Any string up to 255 characters. A repeat with the same body returns the original response ' +
+    '(status and body) for at least 24 h without repeating the work; with a different body → 422 ' +
+    'IDEMPOTENCY_KEY_REUSED.',
+  page: 'Page number, from 1.',
+  page_size: 'Items per page, 1..500.',
+};
+
+const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } };
 
 const PARTNER_LIMIT_HEADERS = {
   'RateLimit-Limit': { $ref: '#/components/headers/RateLimitLimit' },
@@ -124,7 +136,7 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
       const json = Number(status) === 204 ? undefined : convert(schema, 'output');
       responses[status] = {
         description: Number(status) === 204 ? 'No content' : 'Success',
-        ...(limited ? { headers: PARTNER_LIMIT_HEADERS } : {}),
+        headers: limited ? { ...REQUEST_ID_HEADER, ...PARTNER_LIMIT_HEADERS } : REQUEST_ID_HEADER,
         ...(json ? { content: { [contentTypeOf(route)]: { schema: json } } } : {}),
       };
     }
@@ -137,9 +149,10 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
       responses[String(status)] = {
         description: `Problem: ${[...codes].join(', ')}`,
-        ...(status === 429
-          ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } }
-          : {}),
+        headers:
+          status === 429
+            ? { ...REQUEST_ID_HEADER, 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }
+            : REQUEST_ID_HEADER,
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
@@ -207,6 +220,10 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
           schema: { type: 'integer' },
         },
         RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+        XRequestId: {
+          description: 'The request id: the one sent in X-Request-Id when given, otherwise generated',
+          schema: { type: 'string' },
+        },
       },
       responses: {},
     },
