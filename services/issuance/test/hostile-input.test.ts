@@ -1,0 +1,138 @@
+// Bad input never gives a 500: random bodies, query strings and path segments against every issuance
+// route answer with a problem of the contract (4xx), never an internal error.
+
+import { createTestContext, type TestContext } from '@cruise/testkit';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { adminHeaders, newPartner, notify, partnerHeaders, type System, startSystem } from './harness.ts';
+
+let ctx: TestContext;
+let sys: System;
+let partner: string;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ RUN_WORKERS: 'false' });
+  sys = await startSystem(ctx.config);
+  partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 10 }]);
+});
+afterAll(async () => {
+  await sys?.close();
+  await ctx?.cleanup();
+});
+
+const json = fc.jsonValue({ maxDepth: 3 });
+const field = fc.oneof(
+  json,
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.constant(null),
+  fc.constant('00000000-0000-4000-8000-000000000000'),
+  fc.constantFrom(106, 107, 108, 0, -1, 2 ** 31, 1e308),
+);
+/** Objects shaped like the real bodies (right keys, hostile values) and wholly random JSON. */
+const bodyLike = (keys: string[]) => fc.oneof(fc.dictionary(fc.constantFrom(...keys), field), json);
+
+function expectNo5xx(res: { statusCode: number; body: string }, what: string) {
+  expect(res.statusCode, `${what} → ${res.body}`).toBeLessThan(500);
+  if (res.statusCode >= 400) expect(JSON.parse(res.body).code, what).toBeTypeOf('string');
+}
+
+it('POST bodies of every issuance route', async () => {
+  const routes: { url: string; keys: string[]; headers: Record<string, string> }[] = [
+    {
+      url: '/api/ota/resellers',
+      keys: ['name', 'contact_email', 'region', 'commission_rate'],
+      headers: partnerHeaders(ctx.config, partner),
+    },
+    {
+      url: '/api/ota/tickets/bulk-generate',
+      keys: ['product_id', 'quantity', 'reseller_id', 'batch_reference', 'distribution'],
+      headers: partnerHeaders(ctx.config, partner),
+    },
+    {
+      url: '/api/ota/tickets/ABCDEFGHJKMNPQRSTVWXYZ01/activate',
+      keys: ['customer_type', 'customer', 'reseller_id', 'order_reference'],
+      headers: partnerHeaders(ctx.config, partner),
+    },
+    {
+      url: '/api/direct/orders',
+      keys: ['product_id', 'visit_date', 'items'],
+      headers: adminHeaders(ctx.config),
+    },
+  ];
+  for (const route of routes) {
+    await fc.assert(
+      fc.asyncProperty(bodyLike(route.keys), async (body) => {
+        const res = await sys.issuance.inject({
+          method: 'POST',
+          url: route.url,
+          headers: route.headers,
+          payload: JSON.stringify(body),
+        });
+        expectNo5xx(res, `POST ${route.url} ${JSON.stringify(body)}`);
+      }),
+      { numRuns: 60 },
+    );
+  }
+});
+
+it('signed webhook bodies', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      bodyLike(['payment_id', 'reservation_id', 'status', 'amount', 'paid_at']),
+      async (body) => {
+        const res = await notify(sys, ctx.config, body as Record<string, unknown>);
+        expectNo5xx(res, `notify ${JSON.stringify(body)}`);
+      },
+    ),
+    { numRuns: 80 },
+  );
+});
+
+it('query strings and path segments', async () => {
+  const value = fc.oneof(
+    fc.string(),
+    fc.constantFrom('', '0', '-1', '1e9', 'ACTIVE', '2026-02-30', '2026-11-24T25:00:00Z'),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.dictionary(
+        fc.constantFrom(
+          'status',
+          'batch_id',
+          'reservation_id',
+          'reseller_id',
+          'product_id',
+          'created_from',
+          'created_to',
+          'page',
+          'page_size',
+          'from',
+          'to',
+        ),
+        value,
+      ),
+      fc.string({ maxLength: 80 }),
+      async (query, segment) => {
+        const qs = new URLSearchParams(query as Record<string, string>).toString();
+        const seg = encodeURIComponent(segment);
+        for (const url of [
+          `/api/ota/tickets?${qs}`,
+          `/api/ota/batches?${qs}`,
+          `/api/ota/resellers?${qs}`,
+          `/api/ota/billing/summary?${qs}`,
+          `/api/ota/reports/reconciliation?${qs}`,
+          `/api/ota/tickets/${seg}`,
+          `/api/ota/batches/${seg}`,
+          `/api/ota/batches/${seg}/tickets.csv`,
+          `/api/ota/resellers/${seg}`,
+        ]) {
+          const res = await sys.issuance.inject({ url, headers: partnerHeaders(ctx.config, partner) });
+          expectNo5xx(res, `GET ${url}`);
+        }
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
