@@ -203,15 +203,35 @@ export async function consumeEvents(opts: {
     max_ack_pending: 1_000,
   });
   const consumer = await nc.jetstream().consumers.get(stream, durable);
-  const messages = await consumer.consume({ max_messages: 200 });
+  // Short fetch rounds rather than an open-ended consume(): every message pulled is handled (or handed
+  // back) before the loop checks for stop, so a stopping instance leaves nothing waiting out ack_wait.
+  let stopping = false;
   const done = (async () => {
-    for await (const m of messages) await handleOne(m);
+    while (!stopping) {
+      try {
+        const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
+        for await (const m of batch) {
+          if (stopping) m.nak();
+          else await handleOne(m);
+        }
+      } catch (err) {
+        if (stopping || nc.isClosed()) break;
+        log.warn({ err, durable }, 'event fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
   })();
 
   async function handleOne(m: JsMsg) {
+    const parsed = eventEnvelope.safeParse(safeDecode(m.data));
+    if (!parsed.success) {
+      // A message that can never be handled must not block the ones behind it.
+      log.error({ subject: m.subject, seq: m.seq }, 'malformed event envelope; terminated');
+      m.term();
+      return;
+    }
     try {
-      const envelope = eventEnvelope.parse(codec.decode(m.data));
-      await opts.handle(m.subject.slice(prefix.length + 1), envelope);
+      await opts.handle(m.subject.slice(prefix.length + 1), parsed.data);
       m.ack();
     } catch (err) {
       log.warn(
@@ -224,8 +244,16 @@ export async function consumeEvents(opts: {
 
   return {
     async stop() {
-      await messages.close();
+      stopping = true;
       await done.catch(() => {});
     },
   };
+}
+
+function safeDecode(data: Uint8Array): unknown {
+  try {
+    return codec.decode(data);
+  } catch {
+    return undefined;
+  }
 }
