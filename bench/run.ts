@@ -69,6 +69,8 @@ const sizes: Sizes = quick
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
+// The machine is shared: its load before and after the run says how much the figures can be trusted.
+const loadAtStart = os.loadavg();
 const log = (m: string) =>
   console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 
@@ -177,11 +179,19 @@ try {
   else await env.teardown();
 }
 
+// A scenario that could not run means the harness (or the system) is broken: CI's smoke run must say so.
+if (outcomes.some((o) => o.status === 'failed')) exitCode = 1;
 const runtimeS = (performance.now() - started) / 1000;
 const table = renderTable(outcomes);
 console.log(`\n${table}\n`);
 for (const n of notes) console.log(`note: ${n}`);
-console.log(`runtime ${runtimeS.toFixed(1)} s`);
+console.log(
+  `runtime ${runtimeS.toFixed(1)} s; load average (1/5/15 min) at start ${loadAtStart.map((l) => l.toFixed(1)).join('/')}, ` +
+    `at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join('/')} on ${os.cpus().length} cores`,
+);
 const file = path.join(root, 'bench', quick ? 'results-quick.json' : 'results.json');
 await writeFile(
   file,
@@ -195,6 +205,8 @@ await writeFile(
         cpu_model: os.cpus()[0]?.model,
         memory_gb: Number((os.totalmem() / 2 ** 30).toFixed(1)),
         node: process.version,
+        load_average_at_start: loadAtStart.map((l) => Number(l.toFixed(2))),
+        load_average_at_end: os.loadavg().map((l) => Number(l.toFixed(2))),
       },
       sizes,
       notes,
