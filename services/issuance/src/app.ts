@@ -10,7 +10,9 @@ import {
   createRedis,
   createServiceApp,
   type EventConsumer,
+  issuanceRoutes,
   QUEUES,
+  requireAdmin,
   type ServiceDeps,
   startOutboxRelay,
 } from '@cruise/shared';
@@ -19,7 +21,7 @@ import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
 import { batchRoutes } from './routes/batches.ts';
-import type { RouteContext } from './routes/context.ts';
+import { partnerOf, type RouteContext } from './routes/context.ts';
 import { directOrderRoutes } from './routes/direct-orders.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -119,6 +121,14 @@ export async function buildApp(
       );
     },
   };
+  // Who may call is checked before the body is validated: an unauthenticated caller learns nothing
+  // about the request's shape. (The gateway checks too; this guards direct calls to the service.)
+  const authOf = new Map(issuanceRoutes.map((r) => [`${r.method} ${r.path}`, r.auth]));
+  app.addHook('preValidation', async (request) => {
+    const auth = authOf.get(`${request.method} ${request.routeOptions.url}`);
+    if (auth === 'partner') partnerOf(request);
+    else if (auth === 'admin') requireAdmin(request);
+  });
   await paymentRoutes(app, ctx);
   await ticketRoutes(app, ctx);
   await batchRoutes(app, ctx);

@@ -136,3 +136,24 @@ it('query strings and path segments', async () => {
     { numRuns: 40 },
   );
 });
+
+it('a caller without the right identity gets 401 before its body is looked at', async () => {
+  const cases = [
+    { method: 'POST' as const, url: '/api/ota/resellers', headers: {} },
+    { method: 'POST' as const, url: '/api/ota/tickets/bulk-generate', headers: adminHeaders(ctx.config) },
+    { method: 'POST' as const, url: '/api/direct/orders', headers: partnerHeaders(ctx.config, partner) },
+    {
+      method: 'GET' as const,
+      url: '/api/ota/tickets?page_size=9999',
+      headers: { 'x-internal-token': 'wrong-token-1234567' },
+    },
+  ];
+  for (const c of cases) {
+    const res = await sys.issuance.inject({
+      ...c,
+      payload: c.method === 'POST' ? { nonsense: true } : undefined,
+    });
+    expect(res.statusCode, `${c.method} ${c.url}`).toBe(401);
+    expect(res.json().code).toBe('UNAUTHORIZED');
+  }
+});
