@@ -10,5 +10,6 @@ export * from './messages.ts';
 export * from './nats.ts';
 export * from './outbox.ts';
 export * from './queues.ts';
+export * from './sealed-secrets.ts';
 export * from './service.ts';
 export * from './time.ts';

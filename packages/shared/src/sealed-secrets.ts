@@ -1,6 +1,6 @@
-// Secrets inside stored idempotent responses. A replayed "create partner" must return the same key,
-// yet no plain key may rest in the database: the stored copy is sealed (AES-256-GCM) with a key
-// derived from the operator token, and opened only when the response is sent.
+// Secrets inside stored idempotent responses. A replayed "create partner" or "create device" must return
+// the same key, yet no plain key may rest in the database: the stored copy is sealed (AES-256-GCM) with a
+// key derived from a root secret for one purpose, and opened only when the response is sent.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const MARK = 'sealed:v1:';
@@ -10,10 +10,9 @@ export interface SecretSealer {
   open(sealed: string): string;
 }
 
-export function secretSealer(rootSecret: string): SecretSealer {
-  const key = Buffer.from(
-    hkdfSync('sha256', rootSecret, 'cruise-gateway', 'idempotent-response-secrets', 32),
-  );
+/** `purpose` separates the keys derived for different uses of the same root secret. */
+export function secretSealer(rootSecret: string, purpose: string): SecretSealer {
+  const key = Buffer.from(hkdfSync('sha256', rootSecret, 'cruise-sealed-secrets', purpose, 32));
   return {
     seal(secret) {
       const iv = randomBytes(12);

@@ -15,6 +15,7 @@ import {
   type paginationQuery,
   revokeApiKeyRoute,
   routeSchema,
+  secretSealer,
   type updatePartnerBody,
   updatePartnerRoute,
 } from '@cruise/shared';
@@ -32,7 +33,6 @@ import {
   revokeKey,
   updatePartner,
 } from '../domain/partners.ts';
-import { secretSealer } from '../domain/sealed-secrets.ts';
 
 export interface AdminRoutesOptions {
   config: Pick<Config, 'ADMIN_TOKEN' | 'RATE_LIMIT_PER_MINUTE'>;
@@ -54,7 +54,7 @@ function idempotencyKey(headers: Record<string, unknown>): string | undefined {
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
   const { pool, config } = opts;
   // Stored idempotent responses hold the new key sealed, never in plain text (see sealed-secrets.ts).
-  const sealer = secretSealer(config.ADMIN_TOKEN);
+  const sealer = secretSealer(config.ADMIN_TOKEN, 'gateway:idempotent-api-keys');
   const effectiveLimit = (p: PartnerRecord) => p.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
   const partnerView = (p: PartnerRecord, keys: ApiKeyRecord[]) => ({
     partner_id: p.partnerId,

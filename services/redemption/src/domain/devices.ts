@@ -1,7 +1,6 @@
 // Scanner devices: created by the operator with a key shown once (stored as SHA-256), revoked by the
 // operator, and authenticated on every /venue request by this service itself.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { type CreatedDevice, newId, newSecret, type Pool, type PoolClient, sha256Hex } from '@cruise/shared';
 import type { ScanningDevice } from './redeem.ts';
 
@@ -42,32 +41,4 @@ export async function authenticateDevice(pool: Pool, deviceKey: string): Promise
     [sha256Hex(deviceKey)],
   );
   return rows[0] ?? null;
-}
-
-/**
- * A replayed "create device" must return the same key, yet no plain key may rest in the database: the
- * copy kept with the Idempotency-Key record is sealed (AES-256-GCM, key derived from the operator
- * token) and opened only when the response is sent.
- */
-export function deviceKeySealer(rootSecret: string) {
-  const key = Buffer.from(hkdfSync('sha256', rootSecret, 'cruise-redemption', 'idempotent-device-keys', 32));
-  return {
-    seal(device: CreatedDevice): CreatedDevice {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const data = Buffer.concat([cipher.update(device.device_key, 'utf8'), cipher.final()]);
-      const sealed = [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64url')).join('.');
-      return { ...device, device_key: `sealed:v1:${sealed}` };
-    },
-    open(device: CreatedDevice): CreatedDevice {
-      const [iv, tag, data] = device.device_key
-        .slice('sealed:v1:'.length)
-        .split('.')
-        .map((p) => Buffer.from(p, 'base64url'));
-      const decipher = createDecipheriv('aes-256-gcm', key, iv!);
-      decipher.setAuthTag(tag!);
-      const plain = Buffer.concat([decipher.update(data!), decipher.final()]).toString('utf8');
-      return { ...device, device_key: plain };
-    },
-  };
 }

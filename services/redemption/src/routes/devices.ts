@@ -8,12 +8,13 @@ import {
   requireAdmin,
   revokeDeviceRoute,
   routeSchema,
+  secretSealer,
 } from '@cruise/shared';
-import { createDevice, deviceKeySealer, revokeDevice } from '../domain/devices.ts';
+import { createDevice, revokeDevice } from '../domain/devices.ts';
 import type { RouteContext } from './context.ts';
 
 export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
-  const sealer = deviceKeySealer(ctx.config.ADMIN_TOKEN);
+  const sealer = secretSealer(ctx.config.ADMIN_TOKEN, 'redemption:idempotent-device-keys');
   app.route({
     method: createDeviceRoute.method,
     url: createDeviceRoute.path,
@@ -27,9 +28,14 @@ export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
         ctx.pool,
         'redemption',
         { scope: 'operator', key, operation: 'createDevice', request: body },
-        async (client) => ({ status: 201, body: sealer.seal(await createDevice(client, body)) }),
+        async (client) => {
+          const device = await createDevice(client, body);
+          return { status: 201, body: { ...device, device_key: sealer.seal(device.device_key) } };
+        },
       );
-      return reply.code(result.status).send(sealer.open(result.body));
+      return reply
+        .code(result.status)
+        .send({ ...result.body, device_key: sealer.open(result.body.device_key) });
     },
   });
 
