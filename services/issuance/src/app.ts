@@ -15,6 +15,7 @@ import {
   requireAdmin,
   type ServiceDeps,
   startOutboxRelay,
+  withTimeout,
 } from '@cruise/shared';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
@@ -100,8 +101,14 @@ export async function buildApp(
     prefix: bullPrefix(config),
   });
   batchQueue.on('error', (err) => log.warn({ err }, 'batch queue error'));
+  // The batch is committed (and its units held) before this runs, so a Redis outage must not turn the
+  // 202 into an error or a hang: the job is then enqueued by the sweep's stranded-batch pass.
   const enqueueBatch = async (batchId: string) => {
-    await batchQueue.add('generate', { batch_id: batchId }, batchJobOptions(batchId));
+    await withTimeout(
+      batchQueue.add('generate', { batch_id: batchId }, batchJobOptions(batchId)),
+      2_000,
+      'enqueue timed out',
+    ).catch((err) => log.warn({ err, batch_id: batchId }, 'batch not enqueued yet; the sweep will retry'));
   };
 
   // Small passes: a batch chunk's events carry up to 500 snapshots each, and a pass loads its rows in memory.
