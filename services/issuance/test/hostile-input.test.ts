@@ -157,3 +157,52 @@ it('a caller without the right identity gets 401 before its body is looked at', 
     expect(res.json().code).toBe('UNAUTHORIZED');
   }
 });
+
+it('with inventory unreachable, payments and batches answer 503 and record nothing', async () => {
+  const { buildApp } = await import('../src/app.ts');
+  const { closeServiceDeps, createServiceDeps } = await import('@cruise/shared');
+  // Same database, but a NATS prefix no inventory answers on.
+  const config = {
+    ...ctx.config,
+    NATS_PREFIX: `${ctx.config.NATS_PREFIX}-alone`,
+    NATS_REQUEST_TIMEOUT_MS: 300,
+  };
+  const deps = await createServiceDeps(config, 'issuance-alone');
+  const alone = await buildApp(config, deps, { logger: false, workers: false });
+  try {
+    const body = {
+      payment_id: 'pay_no_inventory',
+      reservation_id: '00000000-0000-4000-8000-000000000000',
+      status: 'SUCCEEDED',
+      amount: { amount: 100, currency: 'USD' },
+    };
+    const res = await notify({ ...sys, issuance: alone }, config, body);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().code).toBe('SERVICE_UNAVAILABLE');
+    const { rows } = await deps.pool.query(
+      "SELECT 1 FROM issuance.payments WHERE payment_id = 'pay_no_inventory'",
+    );
+    expect(rows).toHaveLength(0);
+
+    const reseller = await alone.inject({
+      method: 'POST',
+      url: '/api/ota/resellers',
+      headers: partnerHeaders(config, partner),
+      payload: { name: 'R' },
+    });
+    const batch = await alone.inject({
+      method: 'POST',
+      url: '/api/ota/tickets/bulk-generate',
+      headers: partnerHeaders(config, partner),
+      payload: { product_id: 106, quantity: 5, reseller_id: reseller.json().reseller_id },
+    });
+    expect(batch.statusCode).toBe(503);
+    const { rows: batches } = await deps.pool.query('SELECT 1 FROM issuance.batches WHERE partner_id = $1', [
+      partner,
+    ]);
+    expect(batches).toHaveLength(0);
+  } finally {
+    await alone.close();
+    await closeServiceDeps(deps);
+  }
+});
