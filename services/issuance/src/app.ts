@@ -112,7 +112,7 @@ export async function buildApp(
   };
 
   // Small passes: a batch chunk's events carry up to 500 snapshots each, and a pass loads its rows in memory.
-  const relay = startOutboxRelay({ pool, nc, prefix, schema: 'issuance', log, batchSize: 50 });
+  const relay = startOutboxRelay({ pool, nc, prefix, schema: 'issuance', log, batchSize: 20 });
   const responder = respondTicketSnapshot(nc, prefix, pool, log);
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
 
