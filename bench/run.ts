@@ -9,13 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeViolations, waitForInvariants } from '../test/resilience/invariants.ts';
-import {
-  migrateDatabase,
-  operator,
-  raiseCapacity,
-  seedCatalogue,
-  startSystem,
-} from '../test/resilience/system.ts';
+import { migrateDatabase, raiseCapacity, seedCatalogue, startSystem } from '../test/resilience/system.ts';
 import {
   batchInsertBaseline,
   type ReservationBaseline,
@@ -28,6 +22,7 @@ import { renderTable, type ScenarioOutcome } from './report.ts';
 import {
   type BenchContext,
   batches,
+  createBenchPartner,
   gatewayOverhead,
   redemption,
   reservations,
@@ -114,7 +109,7 @@ try {
     prefix: env.prefix,
     env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
   });
-  const partner = await operator(system).createPartner('Bench partner', 1_000_000);
+  const partner = await createBenchPartner(system, env, 'Bench partner', notes);
   const ctx: BenchContext = { quick, sizes, env, system, partner, log };
 
   const run = async (key: ScenarioKey, name: string, fn: () => Promise<ScenarioOutcome>) => {
