@@ -4,6 +4,7 @@
 // the same run, checks the system's invariants afterwards, prints a table and writes bench/results.json
 // (bench/results-quick.json for --quick, the CI smoke mode). It reports; it never fails on a threshold.
 
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -166,6 +167,16 @@ try {
   });
 } finally {
   if (system) {
+    // 5xx answers are logged by the services at error level: keep the first few as evidence.
+    for (const [name, service] of system.services) {
+      const errors = service
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"level":50') || l.includes('"level":60'));
+      if (errors.length) {
+        notes.push(`${name} logged ${errors.length} error(s); first: ${errors[0]!.slice(0, 600)}`);
+      }
+    }
     if (exitCode !== 0)
       for (const [name, s] of system.services) log(`${name} logs:\n${s.logs().slice(-3000)}`);
     await system.stop();
@@ -212,5 +223,7 @@ await writeFile(
     2,
   )}\n`,
 );
+// In the repository's own format, so `pnpm lint` accepts the committed results as written.
+spawnSync(path.join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', file], { stdio: 'ignore' });
 console.log(`results written to ${path.relative(root, file)}`);
 process.exit(exitCode);
