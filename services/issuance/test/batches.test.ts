@@ -1,6 +1,7 @@
 // Bulk generation: the units are held before 202, a 10,000 batch completes with exactly 10,000
 // distinct codes, a generation stopped part-way resumes without duplicates or gaps, and two workers
 // on one batch take turns.
+import { eventEnvelope, events } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchJobOptions, startBatchWorker } from '../src/app.ts';
@@ -271,7 +272,33 @@ describe('bulk generation', () => {
     expect(await generateNextChunk(sys.deps.pool, batch_id, 20)).toBe('finished-already');
   });
 
-  it('emits tickets.issued outbox events per chunk, each bounded in size', async () => {
+  it('emits tickets.issued outbox events per chunk, each bounded in size and valid for the catalog', async () => {
+    const { rows: envelopes } = await sys.deps.pool.query<{ envelope: unknown }>(
+      `SELECT envelope FROM issuance.outbox WHERE subject = 'events.issuance.tickets.issued' ORDER BY id`,
+    );
+    const seen = new Set<string>();
+    let announced = 0;
+    for (const { envelope } of envelopes) {
+      const e = eventEnvelope.parse(envelope);
+      expect(e.type).toBe('tickets.issued');
+      const data = events.ticketsIssued.data.parse(e.data);
+      for (const t of data.tickets) {
+        expect(t).toMatchObject({
+          status: 'PRE_GENERATED',
+          channel: 'reseller',
+          partner_id: partner,
+          revision: 0,
+        });
+        expect(t.created_at).toBe(new Date(t.created_at).toISOString());
+        seen.add(t.ticket_code);
+        announced++;
+      }
+    }
+    const { rows: all } = await sys.deps.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM issuance.tickets WHERE channel = 'reseller'",
+    );
+    expect(seen.size).toBe(all[0]!.n); // every generated ticket announced…
+    expect(announced).toBe(seen.size); // …exactly once
     const { rows } = await sys.deps.pool.query<{ n: number }>(
       `SELECT jsonb_array_length(envelope->'data'->'tickets') AS n FROM issuance.outbox
        WHERE subject = 'events.issuance.tickets.issued'`,

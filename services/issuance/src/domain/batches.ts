@@ -17,7 +17,7 @@ import {
 } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
-import { appendTicketEvents } from './ticket-events.ts';
+import { EVENT_TICKETS_MAX } from './ticket-events.ts';
 import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
 import { ownActiveReseller } from './tickets.ts';
 
@@ -191,33 +191,49 @@ export async function generateNextChunk(
       const codes = Array.from({ length: n }, newTicketCode);
       const entitlements = entitlementsOf(b.functions ?? []);
       // created_at defaults to now(), the transaction's start: the same instant as tx_now.
-      const inserted = await client.query(
-        `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
-           reseller_id, entitlements)
-         SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
-         FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
-         ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING`,
-        [b.partner_id, b.product_id, batchId, written, b.reseller_id, JSON.stringify(entitlements), codes],
-      );
-      if (inserted.rowCount !== n)
-        throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
+      // One statement writes the chunk and its tickets.issued events (at most EVENT_TICKETS_MAX
+      // snapshots each), the envelopes built by PostgreSQL in the exact shape appendEvent writes
+      // (batches.test.ts parses them against the catalog): a 2,000-ticket chunk then costs the worker
+      // no snapshot objects, no validation pass and no 700 kB JSON string of its own.
       const createdAt = b.tx_now.toISOString();
-      // The chunk's snapshots, as tickets.issued events of bounded size (see ticket-events.ts).
-      await appendTicketEvents(
-        client,
-        'ticketsIssued',
-        codes.map((code) => ({
-          ticket_code: code,
-          partner_id: b.partner_id,
-          channel: 'reseller' as const,
-          product_id: b.product_id,
-          product_name: b.product_name ?? `Product ${b.product_id}`,
-          status: 'PRE_GENERATED' as const,
-          entitlements,
-          revision: 0,
-          created_at: createdAt,
-        })),
+      const { rows: wrote } = await client.query<{ inserted: number }>(
+        `WITH inserted AS (
+           INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+             reseller_id, entitlements)
+           SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
+           FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
+           ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING
+           RETURNING ticket_code, batch_seq
+         ), parts AS (
+           SELECT (batch_seq - $4 - 1) / $8 AS part, count(*) AS n,
+             jsonb_agg(jsonb_build_object('ticket_code', ticket_code, 'partner_id', $1::text,
+               'channel', 'reseller', 'product_id', $2::int, 'product_name', $9::text,
+               'status', 'PRE_GENERATED', 'entitlements', $6::jsonb, 'revision', 0, 'created_at', $10::text)
+               ORDER BY batch_seq) AS tickets
+           FROM inserted GROUP BY 1
+         ), events AS (
+           INSERT INTO ${S}.outbox (subject, envelope)
+           SELECT 'events.issuance.tickets.issued', jsonb_build_object('id', gen_random_uuid()::text,
+             'type', 'tickets.issued', 'occurred_at', $10::text, 'data', jsonb_build_object('tickets', tickets))
+           FROM parts ORDER BY part
+           RETURNING id
+         )
+         SELECT (SELECT COALESCE(sum(n), 0) FROM parts)::int AS inserted, (SELECT count(*) FROM events) AS events`,
+        [
+          b.partner_id,
+          b.product_id,
+          batchId,
+          written,
+          b.reseller_id,
+          JSON.stringify(entitlements),
+          codes,
+          EVENT_TICKETS_MAX,
+          b.product_name ?? `Product ${b.product_id}`,
+          createdAt,
+        ],
       );
+      if (wrote[0]?.inserted !== n)
+        throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
     }
     const done = written + n >= b.quantity;
     if (done) {
