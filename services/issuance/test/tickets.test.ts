@@ -1,13 +1,20 @@
 // Tickets after issuance: resellers, activation, cancel, tentative expiry, redemption events, the
 // ticketSnapshot responder, direct orders, partner isolation, and the reports agreeing with all of it.
-
 import { randomUUID } from 'node:crypto';
-import { createCommandClient, dayTypeOf, type EventEnvelope, publishEvent, venueDate } from '@cruise/shared';
+import {
+  createCommandClient,
+  dayTypeOf,
+  type EventEnvelope,
+  publishEvent,
+  venueDate,
+  withTransaction,
+} from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueBatches } from '../src/domain/batch-expiry.ts';
 import { generateBatch } from '../src/domain/batches.ts';
 import { flushPendingReleases } from '../src/domain/pool-releases.ts';
+import { activateTicket } from '../src/domain/tickets.ts';
 import {
   adminHeaders,
   newPartner,
@@ -191,6 +198,30 @@ describe('activation and cancel', () => {
     expect(still.json().status).toBe('PRE_GENERATED');
   });
 
+  it('an activation that dies after inventory sold the unit is completed by the retry, selling once', async () => {
+    const code = batchA.codes[5]!;
+    const before = await poolOf(sys, a, 106, 'reseller');
+    const inventory = createCommandClient(sys.deps.nc, ctx.config.NATS_PREFIX, 5_000);
+    const body = { customer_type: 'adult', customer: { name: 'Retry' } };
+    const today = venueDate(new Date(), ctx.config.VENUE_TIMEZONE);
+    await expect(
+      withTransaction(sys.deps.pool, async (client) => {
+        const r = await activateTicket(client, inventory, a, code, body, today);
+        expect(r.ok).toBe(true);
+        throw new Error('process died before commit');
+      }),
+    ).rejects.toThrow('process died');
+    expect(
+      (await sys.issuance.inject({ url: `/api/ota/tickets/${code}`, headers: hA() })).json().status,
+    ).toBe('PRE_GENERATED');
+    const retry = await post(`/api/ota/tickets/${code}/activate`, hA(), body);
+    expect(retry.statusCode, retry.body).toBe(200);
+    const after = await poolOf(sys, a, 106, 'reseller');
+    expect([after.held, after.sold]).toEqual([before.held - 1, before.sold + 1]);
+    // Back to held for the arithmetic of the later tests.
+    expect((await post(`/api/ota/tickets/${code}/cancel`, hA())).json().status).toBe('CANCELLED');
+  });
+
   it('five concurrent activations of one ticket: exactly one wins, one unit sold', async () => {
     const code = batchA.codes[4]!;
     const before = await poolOf(sys, a, 106, 'reseller');
@@ -351,7 +382,7 @@ describe('tentative expiry', () => {
       `SELECT coalesce(sum(jsonb_array_length(envelope->'data'->'tickets')), 0)::int AS n FROM issuance.outbox
        WHERE subject = 'events.issuance.tickets.expired'`,
     );
-    expect(ev[0]!.n).toBe(4 + 17); // this batch's 4, and batch A's 17 still pre-generated
+    expect(ev[0]!.n).toBe(4 + 16); // this batch's 4, and batch A's 16 still pre-generated
     expect(await expireDueBatches(sys.deps.pool, later)).toBe(0);
     expect((await poolOf(sys, a, 106, 'reseller')).held).toBe(0);
     // The relay published everything the tests wrote.
@@ -459,9 +490,9 @@ describe('reports', () => {
     });
     expect(summary.totals).toMatchObject({
       issued: 20 + 3 + 6,
-      activated: 2 + 3 + 1,
+      activated: 3 + 3 + 1,
       used: 1,
-      cancelled: 3 + 1 + 1,
+      cancelled: 4 + 1 + 1,
     });
     const byR1 = summary.by_reseller.find((r: { reseller_id: string }) => r.reseller_id === r1);
     expect(byR1).toMatchObject({
