@@ -1,10 +1,21 @@
 // Bad input never gives a 500: random bodies, query strings and path segments against every issuance
 // route answer with a problem of the contract (4xx), never an internal error.
 
+import { createCommandClient } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { adminHeaders, newPartner, notify, partnerHeaders, type System, startSystem } from './harness.ts';
+import { generateBatch } from '../src/domain/batches.ts';
+import { flushPendingReleases } from '../src/domain/pool-releases.ts';
+import {
+  adminHeaders,
+  newPartner,
+  notify,
+  partnerHeaders,
+  poolOf,
+  type System,
+  startSystem,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -158,7 +169,7 @@ it('a caller without the right identity gets 401 before its body is looked at', 
   }
 });
 
-it('with inventory unreachable, payments and batches answer 503 and record nothing', async () => {
+it('with inventory unreachable: payments and batches answer 503 and record nothing; a cancel release waits', async () => {
   const { buildApp } = await import('../src/app.ts');
   const { closeServiceDeps, createServiceDeps } = await import('@cruise/shared');
   // Same database, but a NATS prefix no inventory answers on.
@@ -201,6 +212,37 @@ it('with inventory unreachable, payments and batches answer 503 and record nothi
       partner,
     ]);
     expect(batches).toHaveLength(0);
+
+    // A cancel still succeeds: the release waits in pending_releases until inventory answers again.
+    const made = await sys.issuance.inject({
+      method: 'POST',
+      url: '/api/ota/tickets/bulk-generate',
+      headers: partnerHeaders(config, partner),
+      payload: { product_id: 106, quantity: 2, reseller_id: reseller.json().reseller_id },
+    });
+    expect(made.statusCode, made.body).toBe(202);
+    await generateBatch(deps.pool, made.json().batch_id, { chunkSize: 10 });
+    const { rows: codes } = await deps.pool.query<{ ticket_code: string }>(
+      'SELECT ticket_code FROM issuance.tickets WHERE batch_id = $1',
+      [made.json().batch_id],
+    );
+    const heldBefore = (await poolOf(sys, partner, 106, 'reseller')).held;
+    const cancel = await alone.inject({
+      method: 'POST',
+      url: `/api/ota/tickets/${codes[0]!.ticket_code}/cancel`,
+      headers: partnerHeaders(config, partner),
+    });
+    expect(cancel.statusCode, cancel.body).toBe(200);
+    expect((await poolOf(sys, partner, 106, 'reseller')).held).toBe(heldBefore);
+    const { rows: pending } = await deps.pool.query(
+      'SELECT attempts FROM issuance.pending_releases WHERE sent_at IS NULL',
+    );
+    expect(pending).toEqual([{ attempts: 1 }]);
+    // Inventory is back (the sweep's step): the release goes through, once.
+    const inventory = createCommandClient(sys.deps.nc, ctx.config.NATS_PREFIX, 5_000);
+    expect(await flushPendingReleases(deps.pool, inventory, deps.log)).toBe(1);
+    expect(await flushPendingReleases(deps.pool, inventory, deps.log)).toBe(0);
+    expect((await poolOf(sys, partner, 106, 'reseller')).held).toBe(heldBefore - 1);
   } finally {
     await alone.close();
     await closeServiceDeps(deps);

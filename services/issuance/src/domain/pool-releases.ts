@@ -44,6 +44,7 @@ export async function flushPendingReleases(
   opts: { refs?: string[]; limit?: number } = {},
 ): Promise<number> {
   let sent = 0;
+  let unreachable = false;
   for (;;) {
     const client = await pool.connect();
     let claimed: PendingRow[] = [];
@@ -86,6 +87,9 @@ export async function flushPendingReleases(
             `UPDATE ${S}.pending_releases SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
             [row.ref, (err as Error).message],
           );
+          // Inventory unreachable: the rest would only wait out the same timeout; the sweep retries.
+          unreachable = true;
+          break;
         }
       }
       await client.query('COMMIT');
@@ -95,7 +99,7 @@ export async function flushPendingReleases(
     } finally {
       client.release();
     }
-    if (opts.refs || claimed.length < (opts.limit ?? 100)) return sent;
-    if (claimed.length > 0 && sent === 0) return sent; // inventory unreachable: leave the rest for the sweep
+    if (unreachable || opts.refs || claimed.length < (opts.limit ?? 100)) return sent;
+    if (sent === 0) return sent; // only refusals left: they wait for an operator, not for this loop
   }
 }
