@@ -103,6 +103,16 @@ describe('reservation → payment → tickets', () => {
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(body);
     expect(await ticketCount(r.reservation_id)).toBe(3);
+
+    // A second, different payment for the same reservation: kept for refund, no new tickets.
+    const double = await notify(sys, ctx.config, payment(r, 'pay_full_path_double'));
+    expect(double.statusCode).toBe(409);
+    expect(double.json().code).toBe('RESERVATION_NOT_ON_HOLD');
+    const { rows } = await sys.deps.pool.query(
+      "SELECT outcome FROM issuance.payments WHERE payment_id = 'pay_full_path_double'",
+    );
+    expect(rows[0]?.outcome).toBe('REFUND_REQUIRED');
+    expect(await ticketCount(r.reservation_id)).toBe(3);
   });
 
   it('six concurrent duplicates issue exactly one set of tickets and all get the same body', async () => {
