@@ -154,11 +154,14 @@ export async function buildApp(
       connection: expiryConnection,
       prefix: bullPrefix(config),
     });
-    await expiryQueue.upsertJobScheduler(
-      'batch-expiry-sweep',
-      { every: config.EXPIRY_SWEEP_SECONDS * 1_000 },
-      { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
+    // Not awaited: with Redis down at start the service still serves; the upsert completes when Redis is back.
+    void expiryQueue
+      .upsertJobScheduler(
+        'batch-expiry-sweep',
+        { every: config.EXPIRY_SWEEP_SECONDS * 1_000 },
+        { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      )
+      .catch((err) => log.error({ err }, 'batch-expiry scheduler not installed'));
     const expiryWorkerConnection = createRedis(config, 'blocking');
     const expiryWorker = new Worker(
       QUEUES.batchExpiry,
