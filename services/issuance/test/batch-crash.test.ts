@@ -43,6 +43,7 @@ it('a worker process killed mid-batch: the batch completes elsewhere with exactl
     headers,
     payload: { name: 'R' },
   });
+  expect(reseller.statusCode, reseller.body).toBe(201);
   const accepted = await sys.issuance.inject({
     method: 'POST',
     url: '/api/ota/tickets/bulk-generate',
@@ -101,6 +102,7 @@ it('a worker shut down gracefully hands its batch back between chunks; the next 
     headers,
     payload: { name: 'R' },
   });
+  expect(reseller.statusCode, reseller.body).toBe(201);
   const accepted = await sys.issuance.inject({
     method: 'POST',
     url: '/api/ota/tickets/bulk-generate',
