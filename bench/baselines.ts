@@ -109,6 +109,8 @@ export async function reservationBaseline(
       }
     },
   });
+  // Give the connections back now: the services start next and the server's max_connections is shared.
+  await clients.end();
   return { result, connections };
 }
 
@@ -228,5 +230,6 @@ export async function singleRowUpdateBaseline(
       return res.rowCount === 1;
     },
   });
+  await clients.end();
   return { result, connections };
 }

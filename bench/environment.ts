@@ -44,6 +44,10 @@ export async function createBenchEnvironment(): Promise<BenchEnvironment> {
     const p = new pg.Pool({ connectionString: url, max, application_name: name });
     p.on('error', () => {});
     pools.push(p);
+    const end = p.end.bind(p);
+    let ended: Promise<void> | undefined;
+    // Ended by its user or at teardown, whichever comes first (pg refuses a second end()).
+    p.end = (() => (ended ??= end())) as typeof p.end;
     return p;
   };
   const pool = newPool(4, 'bench-harness');

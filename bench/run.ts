@@ -103,13 +103,17 @@ try {
   }
 
   log('starting inventory, issuance, redemption and the gateway as processes');
+  const servicePoolSize = process.env.BENCH_DATABASE_POOL_SIZE ?? '16';
   system = await startSystem({
     databaseUrl: env.databaseUrl,
     redisUrl: env.redisUrl,
     natsUrl: env.natsUrl,
     prefix: env.prefix,
-    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
+    env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', DATABASE_POOL_SIZE: servicePoolSize },
   });
+  notes.push(
+    `each service ran with DATABASE_POOL_SIZE=${servicePoolSize} (default 20): four services share the server's max_connections with the rest of the machine`,
+  );
   const partner = await createBenchPartner(system, env, 'Bench partner', notes);
   const ctx: BenchContext = { quick, sizes, env, system, partner, log };
 
