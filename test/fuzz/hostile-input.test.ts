@@ -24,7 +24,7 @@ import {
   visitDate,
 } from '../resilience/system.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 /** Replays a failing run: fast-check prints the seed of a counterexample. */
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 
@@ -700,29 +700,47 @@ describe('property-based pass over every route of the catalogue', () => {
           'garbage',
           'other-partner',
         ),
+        // Mostly JSON, sometimes a type the services do not take, or none at all.
+        contentType: fc.constantFrom(
+          'application/json',
+          'application/json',
+          'application/json',
+          'application/json; charset=utf-8',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          '',
+        ),
+        idempotencyKey: fc.option(
+          fc.string({ unit: fc.constantFrom(...'abcXYZ019-_:.'.split('')), minLength: 0, maxLength: 300 }),
+        ),
       });
     });
     const seen = new Map<string, number[]>();
     await fc.assert(
-      fc.asyncProperty(requestArb, async ({ route: routeKey, path, query, body, credential }) => {
-        const route = byKey.get(routeKey)!;
-        const rawBody =
-          body.kind === 'json' ? JSON.stringify(body.value) : body.kind === 'raw' ? body.text : undefined;
-        const res = await hostile(route.method, query ? `${path}?${query}` : path, {
-          rawBody,
-          headers: {
-            ...credentialHeaders(route, credential, rawBody),
-            ...(rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-        });
-        const key = `${route.method} ${route.path}`;
-        seen.set(key, [...(seen.get(key) ?? []), res.status]);
-        if (res.issues.length) {
-          throw new Error(
-            `${route.method} ${path}?${query} (${credential}) → ${res.status}: ${res.issues.join('; ')}`,
-          );
-        }
-      }),
+      fc.asyncProperty(
+        requestArb,
+        async ({ route: routeKey, path, query, body, credential, contentType, idempotencyKey }) => {
+          const route = byKey.get(routeKey)!;
+          const rawBody =
+            body.kind === 'json' ? JSON.stringify(body.value) : body.kind === 'raw' ? body.text : undefined;
+          const res = await hostile(route.method, query ? `${path}?${query}` : path, {
+            rawBody,
+            headers: {
+              ...credentialHeaders(route, credential, rawBody),
+              ...(rawBody !== undefined && contentType ? { 'content-type': contentType } : {}),
+              ...(idempotencyKey !== null ? { 'idempotency-key': idempotencyKey } : {}),
+            },
+          });
+          const key = `${route.method} ${route.path}`;
+          seen.set(key, [...(seen.get(key) ?? []), res.status]);
+          if (res.issues.length) {
+            throw new Error(
+              `${route.method} ${path}?${query} (${credential}) → ${res.status}: ${res.issues.join('; ')}`,
+            );
+          }
+        },
+      ),
       { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
     // The pass reached most of the catalogue (the route is drawn uniformly).
