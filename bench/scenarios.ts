@@ -1,7 +1,7 @@
 // The bench scenarios, each driving the running system over HTTP as partners, the operator and scanners
 // would, and returning its figures next to the baseline measured earlier in the same run.
 import { readFileSync } from 'node:fs';
-import { rateLimitPerMinute } from '@cruise/shared';
+import { connectNats, createCommandClient, rateLimitPerMinute } from '@cruise/shared';
 import type { ServiceName } from '@cruise/testkit';
 import {
   call,
@@ -20,8 +20,7 @@ import type { Figure, ScenarioOutcome } from './report.ts';
 export interface Sizes {
   durationS: number;
   batchQuantity: number;
-  /** The "million-ticket" run: `bigBatches` batches of `bigBatchQuantity` (the API caps one batch at 100,000). */
-  bigBatches: number;
+  /** The million-ticket batch (beyond the API's cap of 100,000 per batch: created as issuance does). */
   bigBatchQuantity: number;
   redemptionTickets: number;
   queryTickets: number;
@@ -323,6 +322,40 @@ async function waitForBatch(ctx: BenchContext, batchId: string, timeoutMs: numbe
   }
 }
 
+/**
+ * A batch larger than the API accepts (100,000), created the way issuance's `createBatch` does: its units
+ * held in the partner's reseller pool through inventory's `holdBatch` command, then its row. Its job is
+ * enqueued by issuance's own stranded-batch sweep (batches still QUEUED a minute after creation), so the
+ * row is dated two minutes back; the worker then generates it like any other batch.
+ */
+async function createOversizedBatch(
+  ctx: BenchContext,
+  resellerId: string,
+  quantity: number,
+): Promise<string> {
+  const batchId = crypto.randomUUID();
+  const nc = await connectNats({ NATS_URL: ctx.env.natsUrl }, 'bench');
+  try {
+    const inventory = createCommandClient(nc, ctx.env.prefix, 30_000);
+    const held = await inventory.send('holdBatch', {
+      batch_id: batchId,
+      partner_id: ctx.partner.partner_id,
+      product_id: 106,
+      quantity,
+    });
+    if (!held.ok) throw new Error(`holdBatch refused: ${held.code} ${held.detail}`);
+  } finally {
+    await nc.close();
+  }
+  await ctx.env.pool.query(
+    `INSERT INTO issuance.batches (batch_id, partner_id, product_id, reseller_id, quantity, batch_reference, expires_at,
+       created_at)
+     VALUES ($1, $2, 106, $3, $4, 'BENCH-MILLION', now() + interval '30 days', now() - interval '2 minutes')`,
+    [batchId, ctx.partner.partner_id, resellerId, quantity],
+  );
+  return batchId;
+}
+
 function memoryOf(pid: number): { rssKb: number; hwmKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) =>
@@ -347,8 +380,8 @@ async function batchTicketCheck(ctx: BenchContext, batchId: string, quantity: nu
 
 export async function batches(ctx: BenchContext, baselineSeconds: number): Promise<ScenarioOutcome> {
   const scenario = 'Bulk generation (POST /api/ota/tickets/bulk-generate)';
-  const { batchQuantity, bigBatches, bigBatchQuantity } = ctx.sizes;
-  const total = batchQuantity + bigBatches * bigBatchQuantity;
+  const { batchQuantity } = ctx.sizes;
+  const total = batchQuantity + ctx.sizes.bigBatchQuantity;
   await operator(ctx.system).allocate(ctx.partner.partner_id, 106, 'reseller', total);
   const resellerId = await createReseller(ctx, 'Bench reseller');
 
@@ -374,7 +407,8 @@ export async function batches(ctx: BenchContext, baselineSeconds: number): Promi
   const checks = [await batchTicketCheck(ctx, batchId, batchQuantity)];
 
   // Peak memory of the worker: restart issuance so VmHWM covers only the big run, then sample.
-  ctx.log(`${scenario}: ${bigBatches} batches of ${bigBatchQuantity} (peak RSS of the issuance worker)`);
+  const { bigBatchQuantity } = ctx.sizes;
+  ctx.log(`${scenario}: one batch of ${bigBatchQuantity} (peak RSS of the issuance worker)`);
   await ctx.system.services.get('issuance')!.stop();
   const issuance = await ctx.system.start('issuance');
   const pid = issuance.process.pid!;
@@ -387,50 +421,51 @@ export async function batches(ctx: BenchContext, baselineSeconds: number): Promi
       // process gone: the wait below reports it
     }
   }, 100);
-  const bigStarted = performance.now();
-  let big: { ids: string[]; seconds: number; hwmKb: number };
+  let big: { id: string; seconds: number; generationSeconds: number; hwmKb: number };
   try {
-    const ids: string[] = [];
-    for (let i = 0; i < bigBatches; i++) ids.push(await submitBatch(ctx, resellerId, bigBatchQuantity));
-    for (const id of ids) await waitForBatch(ctx, id, 1_800_000);
-    big = { ids, seconds: (performance.now() - bigStarted) / 1000, hwmKb: memoryOf(pid).hwmKb };
+    const id = await createOversizedBatch(ctx, resellerId, bigBatchQuantity);
+    const submitted = performance.now();
+    const done = await waitForBatch(ctx, id, 1_800_000);
+    const { rows } = await ctx.env.pool.query<{ seconds: number }>(
+      'SELECT extract(epoch FROM completed_at - started_at)::float8 AS seconds FROM issuance.batches WHERE batch_id = $1',
+      [id],
+    );
+    big = {
+      id,
+      seconds: (performance.now() - submitted) / 1000,
+      generationSeconds: rows[0]?.seconds ?? Number.NaN,
+      hwmKb: memoryOf(pid).hwmKb,
+    };
+    if (done.generated !== bigBatchQuantity) throw new Error(`big batch generated ${done.generated}`);
   } finally {
     clearInterval(sampler);
   }
-  const bigTotal = bigBatches * bigBatchQuantity;
   const peakMb = Math.max(big.hwmKb, peakSampled) / 1024;
+  const label = bigBatchQuantity.toLocaleString('en-US');
   figures.push(
     {
       scenario,
-      measure: `${bigTotal.toLocaleString('en-US')} tickets: worker peak RSS`,
+      measure: `${label}-ticket batch: worker peak RSS`,
       value: peakMb,
       unit: 'MB',
       target: { text: '< 300 MB', met: peakMb < 300 },
-      note: `VmHWM of the issuance process (restarted before the run; RSS at start ${(before.rssKb / 1024).toFixed(0)} MB)`,
+      note: `VmHWM of the issuance process, restarted before the batch (RSS at start ${(before.rssKb / 1024).toFixed(0)} MB)`,
     },
     {
       scenario,
-      measure: `${bigTotal.toLocaleString('en-US')} tickets: generation rate`,
-      value: bigTotal / big.seconds,
+      measure: `${label}-ticket batch: generation rate`,
+      value: bigBatchQuantity / big.generationSeconds,
       unit: 'tickets/s',
       baseline: {
         label: 'generate_series insert',
         value: batchQuantity / baselineSeconds,
         unit: 'tickets/s',
       },
-      ratio: ratio(bigTotal / big.seconds, batchQuantity / baselineSeconds),
-      note: `${bigBatches} batches of ${bigBatchQuantity} submitted together (API max per batch 100,000), ${big.seconds.toFixed(1)} s`,
+      ratio: ratio(bigBatchQuantity / big.generationSeconds, batchQuantity / baselineSeconds),
+      note: `started_at→completed_at ${big.generationSeconds.toFixed(1)} s; created beyond the API's 100,000 cap through holdBatch + the batch row, picked up by issuance's stranded-batch sweep`,
     },
   );
-  for (const id of big.ids) {
-    const c = await batchTicketCheck(ctx, id, bigBatchQuantity);
-    if (!c.ok) checks.push(c);
-  }
-  checks.push({
-    name: `all ${bigBatches} big batches complete with exactly their tickets`,
-    ok: checks.every((c) => c.ok),
-    detail: `${bigBatches} × ${bigBatchQuantity}`,
-  });
+  checks.push(await batchTicketCheck(ctx, big.id, bigBatchQuantity));
   return {
     scenario,
     status: 'ok',
@@ -443,7 +478,13 @@ export async function batches(ctx: BenchContext, baselineSeconds: number): Promi
         server_seconds: serverSeconds,
         baseline_seconds: baselineSeconds,
       },
-      big: { batches: bigBatches, quantity: bigBatchQuantity, seconds: big.seconds, peak_rss_mb: peakMb },
+      big: {
+        quantity: bigBatchQuantity,
+        seconds_from_creation: big.seconds,
+        generation_seconds: big.generationSeconds,
+        peak_rss_mb: peakMb,
+        rss_at_start_mb: before.rssKb / 1024,
+      },
     },
   };
 }
