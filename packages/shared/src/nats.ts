@@ -161,15 +161,34 @@ export async function deleteEventStream(nc: NatsConnection, prefix: string): Pro
   await jsm.streams.delete(streamName(prefix)).catch(() => {});
 }
 
-/** Publishes one event envelope; the message id makes JetStream drop a re-publish of the same event. */
+/**
+ * Publishes one event envelope, already serialised (the outbox stores it as JSON text, so it is never
+ * parsed and re-encoded on the way out); the envelope id as message id makes JetStream drop a re-publish.
+ */
+export async function publishSerializedEvent(
+  nc: NatsConnection,
+  prefix: string,
+  event: { id: string; subject: string; json: string },
+) {
+  const js = nc.jetstream();
+  await js.publish(subject(prefix, event.subject), new TextEncoder().encode(event.json), {
+    msgID: event.id,
+    timeout: 5_000,
+  });
+}
+
+/** Publishes an envelope object (tests and tools; services publish through their outbox). */
 export async function publishEvent(
   nc: NatsConnection,
   prefix: string,
   envelope: EventEnvelope,
   name: string,
 ) {
-  const js = nc.jetstream();
-  await js.publish(subject(prefix, name), codec.encode(envelope), { msgID: envelope.id, timeout: 5_000 });
+  await publishSerializedEvent(nc, prefix, {
+    id: envelope.id,
+    subject: name,
+    json: JSON.stringify(envelope),
+  });
 }
 
 export interface EventConsumer {

@@ -6,7 +6,7 @@ import { bigserial, index, jsonb, type PgSchema, text, timestamp } from 'drizzle
 import type { Pool, PoolClient } from './db.ts';
 import type { Logger } from './logger.ts';
 import { type EventData, type EventName, events } from './messages.ts';
-import { type NatsConnection, publishEvent } from './nats.ts';
+import { type NatsConnection, publishSerializedEvent } from './nats.ts';
 
 /** The outbox table in a service's own schema (each service's drizzle schema includes it). */
 export function outboxTable(schema: PgSchema) {
@@ -79,8 +79,9 @@ export function startOutboxRelay(opts: {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: number; subject: string; envelope: { id: string } }>(
-        `SELECT id, subject, envelope FROM "${schema}".outbox WHERE published_at IS NULL
+      const { rows } = await client.query<{ id: number; subject: string; msg_id: string; json: string }>(
+        `SELECT id, subject, envelope->>'id' AS msg_id, envelope::text AS json
+           FROM "${schema}".outbox WHERE published_at IS NULL
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
@@ -88,7 +89,11 @@ export function startOutboxRelay(opts: {
         await client.query('COMMIT');
         return 0;
       }
-      await Promise.all(rows.map((r) => publishEvent(nc, prefix, r.envelope as never, r.subject)));
+      await Promise.all(
+        rows.map((r) =>
+          publishSerializedEvent(nc, prefix, { id: r.msg_id, subject: r.subject, json: r.json }),
+        ),
+      );
       await client.query(`UPDATE "${schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
       ]);
