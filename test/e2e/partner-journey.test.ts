@@ -147,6 +147,15 @@ describe('a partner sells, the customer pays, the scanner redeems', () => {
       'ticket list',
     );
     expect(listed.total).toBe(3);
+    const confirmed = expectStatus(
+      await as(acme).get(`/api/ota/reservations/${reservation.reservation_id}`),
+      200,
+      'reservation',
+    );
+    expect(confirmed.status).toBe('CONFIRMED');
+    expect(confirmed.tickets.map((t: { ticket_code: string }) => t.ticket_code).sort()).toEqual(
+      tickets.map((t) => t.ticket_code).sort(),
+    );
     const inv = expectStatus(await as(acme).get('/api/ota/inventory'), 200, 'inventory');
     expect(inv.products[0].channels.ota).toMatchObject({ held: 0, sold: 3, available: 7 });
   });

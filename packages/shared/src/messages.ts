@@ -2,6 +2,7 @@
 // Subjects here are relative: `subject(prefix, name)` puts the deployment's prefix in front.
 import { z } from 'zod';
 import { customerType, money, productId } from './contract/common.ts';
+import { ticket } from './contract/issuance.ts';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
 
 const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
@@ -144,6 +145,12 @@ export const commands = {
         }),
       ),
     }),
+  },
+  /** The tickets issued for one of a partner's reservations (inventory shows them on a confirmed one). */
+  reservationTickets: {
+    subject: 'issuance.cmd.reservation-tickets',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ tickets: z.array(ticket) }),
   },
   /** Issuance's current view of one ticket, for redemption when its projection has not seen it yet. */
   ticketSnapshot: {

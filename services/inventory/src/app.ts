@@ -4,6 +4,7 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  createCommandClient,
   createServiceApp,
   ensureEventStream,
   type ServiceDeps,
@@ -35,7 +36,12 @@ export async function buildApp(
   });
   addDependencyChecks(app, deps);
 
-  const routeOptions = { pool: deps.pool, config, holdStrategy: opts.holdStrategy ?? 'conditional' } as const;
+  const routeOptions = {
+    pool: deps.pool,
+    config,
+    holdStrategy: opts.holdStrategy ?? 'conditional',
+    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS),
+  } as const;
   registerInventoryRoutes(app, routeOptions);
   registerReservationRoutes(app, routeOptions);
   registerAllocationRoutes(app, routeOptions);

@@ -1,5 +1,5 @@
 // The issuance service's app factory: an un-listened fastify instance wired to its dependencies —
-// routes, the outbox relay, the ticketSnapshot responder, the redemption event consumer, and (when
+// routes, the outbox relay, the ticketSnapshot and reservationTickets responders, the redemption event consumer, and (when
 // RUN_WORKERS) the batch-generation worker and the batch-expiry scheduler.
 import {
   type App,
@@ -20,6 +20,7 @@ import {
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
+import { respondReservationTickets } from './messaging/reservation-tickets.responder.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
@@ -113,7 +114,10 @@ export async function buildApp(
 
   // Small passes: a batch chunk's events carry up to 500 snapshots each, and a pass loads its rows in memory.
   const relay = startOutboxRelay({ pool, nc, prefix, schema: 'issuance', log, batchSize: 20 });
-  const responder = respondTicketSnapshot(nc, prefix, pool, log);
+  const responders = [
+    respondTicketSnapshot(nc, prefix, pool, log),
+    respondReservationTickets(nc, prefix, pool, log),
+  ];
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
 
   const ctx: RouteContext = {
@@ -179,7 +183,7 @@ export async function buildApp(
 
   app.addHook('onClose', async () => {
     await consumer.stop().catch(() => {});
-    responder.unsubscribe();
+    for (const r of responders) r.unsubscribe();
     for (const close of closers) await close().catch((err) => log.warn({ err }, 'worker close failed'));
     await batchQueue.close().catch(() => {});
     queueConnection.disconnect();

@@ -14,6 +14,7 @@ import {
   type RouteDef,
   uuid,
 } from './common.ts';
+import { ticket } from './issuance.ts';
 
 export const MAX_UNITS_PER_RESERVATION = 100;
 
@@ -110,9 +111,10 @@ export const reservationResponse = z
     created_at: z.string(),
     confirmed_at: z.string().nullable(),
     tickets: z
-      .array(z.looseObject({}))
+      .array(ticket)
       .describe(
-        'The inventory service answers with []; tickets are listed by GET /api/ota/tickets?reservation_id=',
+        'The tickets issued for a CONFIRMED reservation when it is read alone (GET …/{reservation_id}); ' +
+          '[] before confirmation and in lists (use GET /api/ota/tickets?reservation_id=).',
       ),
   })
   .meta({ id: 'Reservation' });

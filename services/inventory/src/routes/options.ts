@@ -1,4 +1,4 @@
-import type { Config, Pool } from '@cruise/shared';
+import type { CommandClient, Config, Pool } from '@cruise/shared';
 import type { HoldStrategy } from '../domain/pools.ts';
 
 /** What the route plugins need from the app. */
@@ -7,4 +7,6 @@ export interface InventoryRouteOptions {
   config: Config;
   /** Always `conditional` outside the concurrency tests' control run. */
   holdStrategy: HoldStrategy;
+  /** Commands to issuance (the tickets of a confirmed reservation). */
+  issuance: CommandClient;
 }

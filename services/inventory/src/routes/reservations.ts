@@ -30,7 +30,10 @@ function filterInstant(value: string | undefined): Date | undefined {
   return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);
 }
 
-export function registerReservationRoutes(app: App, { pool, config, holdStrategy }: InventoryRouteOptions) {
+export function registerReservationRoutes(
+  app: App,
+  { pool, config, holdStrategy, issuance }: InventoryRouteOptions,
+) {
   const create = contractRoute('createReservation');
   app.post(create.path, { schema: routeSchema(create) }, async (request, reply) => {
     const partnerId = callingPartner(request);
@@ -94,7 +97,11 @@ export function registerReservationRoutes(app: App, { pool, config, holdStrategy
     const { reservation_id } = request.params as z.infer<typeof reservationParams>;
     const found = await getReservation(pool, { partnerId, reservationId: reservation_id });
     if (!found) throw new AppError('NOT_FOUND', 'No such reservation');
-    return found;
+    if (found.status !== 'CONFIRMED') return found;
+    // Issuance owns the tickets; it answers with those of this partner's reservation only.
+    const issued = await issuance.send('reservationTickets', { partner_id: partnerId, reservation_id });
+    if (!issued.ok) throw refusalError(issued);
+    return { ...found, tickets: issued.tickets };
   });
 
   const cancel = contractRoute('cancelReservation');

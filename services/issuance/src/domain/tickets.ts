@@ -108,6 +108,16 @@ export async function readTicketRow(client: Queryable, code: string, partnerId?:
   return rows[0] ?? null;
 }
 
+/** A reservation's tickets in unit order (at most 100: a reservation holds 1..100 units). */
+export async function ticketsOfReservation(client: Queryable, partnerId: string, reservationId: string) {
+  const { rows } = await client.query<TicketRow>(
+    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
+     WHERE t.partner_id = $1 AND t.reservation_id = $2 ORDER BY t.created_at, t.ticket_code`,
+    [partnerId, reservationId],
+  );
+  return rows.map(toTicket);
+}
+
 export async function getTicket(
   client: Queryable,
   partnerId: string,
