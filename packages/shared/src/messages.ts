@@ -146,6 +146,12 @@ export const commands = {
       ),
     }),
   },
+  /** Whether a reseller is the partner's own and ACTIVE (inventory checks a reservation's reseller_id). */
+  checkReseller: {
+    subject: 'issuance.cmd.check-reseller',
+    request: z.object({ partner_id: z.uuid(), reseller_id: z.uuid() }),
+    reply: reply({ reseller: z.object({ reseller_id: z.uuid(), name: z.string() }) }),
+  },
   /** The tickets issued for one of a partner's reservations (inventory shows them on a confirmed one). */
   reservationTickets: {
     subject: 'issuance.cmd.reservation-tickets',

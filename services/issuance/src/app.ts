@@ -1,5 +1,5 @@
 // The issuance service's app factory: an un-listened fastify instance wired to its dependencies —
-// routes, the outbox relay, the ticketSnapshot and reservationTickets responders, the redemption event consumer, and (when
+// routes, the outbox relay, the responders (ticketSnapshot, reservationTickets, checkReseller), the redemption event consumer, and (when
 // RUN_WORKERS) the batch-generation worker and the batch-expiry scheduler.
 import {
   type App,
@@ -20,7 +20,7 @@ import {
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
-import { respondReservationTickets } from './messaging/reservation-tickets.responder.ts';
+import { respondCheckReseller, respondReservationTickets } from './messaging/reservations.responders.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
@@ -117,6 +117,7 @@ export async function buildApp(
   const responders = [
     respondTicketSnapshot(nc, prefix, pool, log),
     respondReservationTickets(nc, prefix, pool, log),
+    respondCheckReseller(nc, prefix, pool, log),
   ];
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
 

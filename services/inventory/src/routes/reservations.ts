@@ -44,6 +44,15 @@ export function registerReservationRoutes(
         errors: [{ path: 'visit_date', message: "must be today or later in the venue's time zone" }],
       });
     }
+    if (body.reseller_id) {
+      // Resellers are issuance's records: another partner's (or an unknown) reseller is refused here,
+      // so it can never appear on this partner's tickets.
+      const checked = await issuance.send('checkReseller', {
+        partner_id: partnerId,
+        reseller_id: body.reseller_id,
+      });
+      if (!checked.ok) throw refusalError(checked);
+    }
     const key = request.headers['idempotency-key'];
     const result = await idempotent<ReservationView>(
       pool,

@@ -109,7 +109,9 @@ async function processPayment(
     partnerId: reservation.partner_id,
     channel: 'ota',
     productId: reservation.product_id,
-    resellerId: reservation.reseller_id,
+    // Inventory checked the reseller when the hold was made; a reseller of another partner must still
+    // never reach this partner's tickets, whatever the reservation says.
+    resellerId: await ownResellerOrNull(client, reservation.partner_id, reservation.reseller_id),
     functions: product.functions,
     items: reservation.items,
     strategy: naive ? 'unkeyed' : 'keyed',
@@ -122,6 +124,15 @@ async function processPayment(
   };
   await recordPayment(client, n, 'CONFIRMED', { status: 200, body });
   return { status: 200, body };
+}
+
+async function ownResellerOrNull(client: PoolClient, partnerId: string, resellerId: string | null) {
+  if (!resellerId) return null;
+  const { rows } = await client.query(
+    `SELECT 1 FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    [resellerId, partnerId],
+  );
+  return rows.length ? resellerId : null;
 }
 
 async function recordPayment(
