@@ -154,7 +154,10 @@ function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) {
+    if (reply.raw.destroyed || reply.raw.socket?.destroyed) {
+      // The client hung up first (and its upstream call was cancelled): nothing failed on our side.
+      request.log.info({ code: appError.code }, 'client went away before the answer');
+    } else if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else if (appError.status !== 404) {
       request.log.info({ code: appError.code, detail: appError.message }, 'request refused');
