@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { databaseUrl, dropDatabase } from '@cruise/testkit';
-import { pg } from '../test/resilience/deps.ts';
+import pg from 'pg';
 
 const fromTestkit = createRequire(createRequire(import.meta.url).resolve('@cruise/testkit'));
 

@@ -9,8 +9,8 @@ import { allRoutes, base32, ERROR_STATUS, type RouteDef } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import fc from 'fast-check';
 import type { Pool } from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pg } from '../resilience/deps.ts';
 import {
   call,
   expectStatus,

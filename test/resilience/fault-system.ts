@@ -3,7 +3,7 @@
 // the services, then the servers, and removes their data, whatever state a scenario left them in.
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { pg } from './deps.ts';
+import pg from 'pg';
 import { type PrivateInfra, type PrivateInfraOptions, startPrivateInfrastructure } from './infra.ts';
 import {
   call,

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@cruise/testkit';
-import { pg } from './deps.ts';
+import pg from 'pg';
 
 const PG_BIN = process.env.PG_BIN ?? findPgBin();
 

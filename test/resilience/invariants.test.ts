@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import type { Pool } from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pg } from './deps.ts';
 import { checkInvariants, INVARIANT_NAMES } from './invariants.ts';
 
 let ctx: TestContext;

@@ -3,7 +3,7 @@
 // operator, a partner, a payment provider and a scanner would. Used by the resilience suite and the bench.
 import { createHmac, randomBytes } from 'node:crypto';
 import { freePort, type RunningService, type ServiceName, startService } from '@cruise/testkit';
-import { pg } from './deps.ts';
+import pg from 'pg';
 
 export const SERVICE_NAMES: ServiceName[] = ['inventory', 'issuance', 'redemption', 'gateway'];
 
