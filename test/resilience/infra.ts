@@ -98,15 +98,30 @@ function tcpExchange(port: number, line: string | null, timeoutMs = 1_000): Prom
 class ProcessServer implements ManagedServer {
   private child: ChildProcess | undefined;
   private output = '';
+  readonly name: string;
+  readonly port: number;
+  readonly url: string;
+  private readonly spawnIt: () => ChildProcess;
+  private readonly ready: () => Promise<boolean>;
+  private readonly gracefulSignal: NodeJS.Signals;
+  private readonly killSignal: NodeJS.Signals;
   constructor(
-    readonly name: string,
-    readonly port: number,
-    readonly url: string,
-    private readonly spawnIt: () => ChildProcess,
-    private readonly ready: () => Promise<boolean>,
-    private readonly gracefulSignal: NodeJS.Signals,
-    private readonly killSignal: NodeJS.Signals,
-  ) {}
+    name: string,
+    port: number,
+    url: string,
+    spawnIt: () => ChildProcess,
+    ready: () => Promise<boolean>,
+    gracefulSignal: NodeJS.Signals,
+    killSignal: NodeJS.Signals,
+  ) {
+    this.name = name;
+    this.port = port;
+    this.url = url;
+    this.spawnIt = spawnIt;
+    this.ready = ready;
+    this.gracefulSignal = gracefulSignal;
+    this.killSignal = killSignal;
+  }
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;

@@ -73,13 +73,13 @@ export const PROBLEM_TYPE_BASE = 'https://docs.cruise-tickets.dev/errors/';
 export class AppError extends Error {
   override name = 'AppError';
   readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    detail?: string,
-    /** Extra members of the problem document (e.g. `errors`, `ticket_status`, `remaining`). */
-    readonly extensions: Record<string, unknown> = {},
-  ) {
+  readonly code: ErrorCode;
+  /** Extra members of the problem document (e.g. `errors`, `ticket_status`, `remaining`). */
+  readonly extensions: Record<string, unknown>;
+  constructor(code: ErrorCode, detail?: string, extensions: Record<string, unknown> = {}) {
     super(detail ?? titleOf(code));
+    this.code = code;
+    this.extensions = extensions;
     this.status = ERROR_STATUS[code];
   }
 

@@ -13,8 +13,10 @@ import {
 } from '@cruise/shared';
 
 class RefusedCommand extends Error {
-  constructor(readonly refusal: Refusal) {
+  readonly refusal: Refusal;
+  constructor(refusal: Refusal) {
     super(refusal.detail);
+    this.refusal = refusal;
   }
 }
 
