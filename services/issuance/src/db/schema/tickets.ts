@@ -64,6 +64,15 @@ export const tickets = issuanceSchema.table(
     // The list's default order and the created_from/created_to range, per partner.
     index('tickets_partner_created_idx').on(t.partnerId, t.createdAt.desc(), t.id.desc()),
     index('tickets_partner_status_created_idx').on(t.partnerId, t.status, t.createdAt.desc(), t.id.desc()),
+    // Status and product together: without it a combination with few or no matches walks every ticket
+    // of that status (the bench's `status=USED&product_id=108` took ~700 ms on a million tickets).
+    index('tickets_partner_status_product_created_idx').on(
+      t.partnerId,
+      t.status,
+      t.productId,
+      t.createdAt.desc(),
+      t.id.desc(),
+    ),
     index('tickets_partner_reseller_created_idx')
       .on(t.partnerId, t.resellerId, t.createdAt.desc(), t.id.desc())
       .where(sql`reseller_id IS NOT NULL`),
