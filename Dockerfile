@@ -15,4 +15,4 @@ COPY services services
 COPY scripts scripts
 ENV NODE_ENV=production HOST=0.0.0.0
 USER node
-CMD ["node", "--import", "tsx", "services/gateway/src/server.ts"]
+CMD ["node", "--max-semi-space-size=16", "--import", "tsx", "services/gateway/src/server.ts"]

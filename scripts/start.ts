@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, loadDotenv } from '@cruise/shared';
+import { loadConfig, loadDotenv, SERVICE_NODE_FLAGS } from '@cruise/shared';
 import { prepareDatabase } from './prepare-database.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,7 @@ let stopping = false;
 function run(name: string, attempt = 0): void {
   const child = spawn(
     process.execPath,
-    ['--import', tsx, path.join(root, 'services', name, 'src', 'server.ts')],
+    [...SERVICE_NODE_FLAGS, '--import', tsx, path.join(root, 'services', name, 'src', 'server.ts')],
     {
       stdio: 'inherit',
       env: process.env,

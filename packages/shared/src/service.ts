@@ -17,6 +17,14 @@ import { createLogger, type Logger } from './logger.ts';
 import { connectNats, type NatsConnection, pingNats } from './nats.ts';
 import { createRedis, pingRedis } from './queues.ts';
 
+/**
+ * V8 flags every service process starts with. Node 24 sizes the young generation from the heap limit
+ * (up to 64 MB semi-spaces on this machine), and module loading alone grows it to the maximum: a service
+ * idled at ~250 MB RSS. 16 MB semi-spaces (the long-standing default) idle at ~180 MB with no measurable
+ * cost to request or batch throughput.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 export interface ServiceDeps {
   pool: Pool;
   db: Db;

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NODE_FLAGS } from '@cruise/shared';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const require = createRequire(import.meta.url);
@@ -30,7 +31,13 @@ export async function startService(
   const tsx = require.resolve('tsx');
   const child = spawn(
     process.execPath,
-    [...(opts.args ?? []), '--import', tsx, path.join(REPO_ROOT, 'services', name, 'src', 'server.ts')],
+    [
+      ...SERVICE_NODE_FLAGS,
+      ...(opts.args ?? []),
+      '--import',
+      tsx,
+      path.join(REPO_ROOT, 'services', name, 'src', 'server.ts'),
+    ],
     { env: { ...process.env, ...env, [portVar]: String(opts.port) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
