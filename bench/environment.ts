@@ -1,11 +1,8 @@
 // The bench's own corner of the machine's PostgreSQL, Redis and NATS: a dedicated database and a Redis/NATS
 // prefix unique to this run, created at the start and removed at the end whatever happens in between.
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { databaseUrl, dropDatabase } from '@cruise/testkit';
+import { databaseUrl, deleteRedisPrefix, deleteStream, dropDatabase } from '@cruise/testkit';
 import pg from 'pg';
-
-const fromTestkit = createRequire(createRequire(import.meta.url).resolve('@cruise/testkit'));
 
 export interface BenchEnvironment {
   id: string;
@@ -65,48 +62,8 @@ export async function createBenchEnvironment(): Promise<BenchEnvironment> {
       await Promise.allSettled([
         dropDatabase(server, databaseName),
         deleteRedisPrefix(redisUrl, prefix),
-        deleteNatsStream(natsUrl, prefix),
+        deleteStream(natsUrl, prefix),
       ]);
     },
   };
-}
-
-interface RedisLike {
-  scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
-  unlink(...keys: string[]): Promise<number>;
-  disconnect(): void;
-  on(event: string, fn: (...args: unknown[]) => void): void;
-}
-
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const { Redis } = fromTestkit('ioredis') as { Redis: new (url: string) => RedisLike };
-  const redis = new Redis(url);
-  redis.on('error', () => {});
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function deleteNatsStream(url: string, prefix: string): Promise<void> {
-  const { streamName } = await import('@cruise/shared');
-  const { connect } = fromTestkit('nats') as {
-    connect(opts: { servers: string }): Promise<{
-      jetstreamManager(): Promise<{ streams: { delete(name: string): Promise<boolean> } }>;
-      close(): Promise<void>;
-    }>;
-  };
-  const nc = await connect({ servers: url });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(streamName(prefix)).catch(() => false);
-  } finally {
-    await nc.close();
-  }
 }

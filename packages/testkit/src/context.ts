@@ -61,7 +61,8 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   };
 }
 
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+/** Deletes every Redis key under `prefix:` (a test file's or a bench run's keys). */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
     let cursor = '0';
@@ -75,7 +76,8 @@ async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   }
 }
 
-async function deleteStream(url: string, prefix: string): Promise<void> {
+/** Deletes the JetStream event stream of `prefix` (and with it its consumers). */
+export async function deleteStream(url: string, prefix: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await nc.jetstreamManager();
