@@ -76,6 +76,10 @@ export const tickets = issuanceSchema.table(
     index('tickets_partner_reseller_created_idx')
       .on(t.partnerId, t.resellerId, t.createdAt.desc(), t.id.desc())
       .where(sql`reseller_id IS NOT NULL`),
+    // A reseller's tickets of one status (e.g. its unsold PRE_GENERATED ones), for the same reason.
+    index('tickets_partner_reseller_status_created_idx')
+      .on(t.partnerId, t.resellerId, t.status, t.createdAt.desc(), t.id.desc())
+      .where(sql`reseller_id IS NOT NULL`),
     // Idempotency of issuance, and the lookups by batch / reservation / order. Migration 0002 adds
     // INCLUDE columns to this key and to the reseller index (drizzle cannot express them).
     uniqueIndex('tickets_batch_seq_key').on(t.batchId, t.batchSeq).where(sql`batch_id IS NOT NULL`),

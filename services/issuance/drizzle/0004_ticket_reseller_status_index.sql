@@ -1,0 +1,1 @@
+CREATE INDEX "tickets_partner_reseller_status_created_idx" ON "issuance"."tickets" USING btree ("partner_id","reseller_id","status","created_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE reseller_id IS NOT NULL;
