@@ -66,6 +66,8 @@ export const configSchema = z
     /** Run BullMQ workers and schedulers inside the service process (off for HTTP-only replicas). */
     RUN_WORKERS: bool.default(true),
     AUDIT_FLUSH_MS: positiveInt.default(200),
+    /** Audit rows older than this are deleted by the gateway's hourly housekeeping. */
+    AUDIT_RETENTION_DAYS: positiveInt.default(180),
   })
   .transform((c, ctx) => {
     const secrets = {

@@ -14,7 +14,7 @@ import {
 } from '@cruise/shared';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createAuditWriter } from './audit/audit-log.ts';
+import { createAuditWriter, purgeAuditLog } from './audit/audit-log.ts';
 import { createKeyResolver } from './auth/credentials.ts';
 import { createUpstreams } from './forwarding/upstreams.ts';
 import { createGatewayMetrics } from './metrics.ts';
@@ -31,7 +31,8 @@ export interface GatewayAppOptions {
   routes?: RouteDef[];
 }
 
-const IDEMPOTENCY_PURGE_MS = 60 * 60 * 1000;
+/** Housekeeping (idempotency keys, audit retention) runs hourly. */
+const HOUSEKEEPING_MS = 60 * 60 * 1000;
 
 export async function buildApp(
   config: Config,
@@ -74,7 +75,10 @@ export async function buildApp(
     purgeIdempotencyKeys(deps.pool, 'gateway').catch((err) =>
       app.log.warn({ err }, 'idempotency purge failed'),
     );
-  }, IDEMPOTENCY_PURGE_MS);
+    purgeAuditLog(deps.pool, config.AUDIT_RETENTION_DAYS).catch((err) =>
+      app.log.warn({ err }, 'audit retention purge failed'),
+    );
+  }, HOUSEKEEPING_MS);
   purge.unref();
 
   app.addHook('onClose', async () => {

@@ -4,7 +4,7 @@
 import { createPool } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditRecord, createAuditWriter } from '../src/audit/audit-log.ts';
+import { type AuditRecord, createAuditWriter, purgeAuditLog } from '../src/audit/audit-log.ts';
 import {
   ADMIN,
   ADMIN_TOKEN,
@@ -205,6 +205,24 @@ describe('audit writer', () => {
       `SELECT count(*)::int AS n FROM gateway.audit_log WHERE request_id LIKE 'writer-%'`,
     );
     expect(rows[0].n).toBe(1_200);
+    await pool.end();
+  });
+
+  it('deletes rows older than the retention, in slices, and keeps the rest', async () => {
+    const pool = createPool(ctx.config);
+    const writer = createAuditWriter(pool, silent, { flushIntervalMs: 60_000 });
+    const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+    for (let i = 0; i < 25; i++)
+      writer.record({ ...row(i), requestId: `retention-old-${i}`, at: daysAgo(200) });
+    for (let i = 0; i < 5; i++)
+      writer.record({ ...row(i), requestId: `retention-new-${i}`, at: daysAgo(10) });
+    await writer.close();
+    // A slice smaller than the backlog proves the loop goes on until nothing old is left.
+    expect(await purgeAuditLog(pool, 180, 10)).toBe(25);
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT request_id AS id FROM gateway.audit_log WHERE request_id LIKE 'retention-%' ORDER BY request_id`,
+    );
+    expect(rows.map((r) => r.id)).toEqual([0, 1, 2, 3, 4].map((i) => `retention-new-${i}`));
     await pool.end();
   });
 

@@ -191,3 +191,20 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: Audi
   ]);
   return { rows: rows.rows, total: total.rows[0]?.total ?? 0 };
 }
+
+/**
+ * Deletes audit rows older than the retention, a bounded slice at a time so a large backlog never holds
+ * one long transaction. Returns how many were deleted.
+ */
+export async function purgeAuditLog(pool: Pool, retentionDays: number, sliceSize = 10_000): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM gateway.audit_log WHERE id IN (
+         SELECT id FROM gateway.audit_log WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
+      [retentionDays, sliceSize],
+    );
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < sliceSize) return deleted;
+  }
+}
