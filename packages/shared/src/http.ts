@@ -170,6 +170,15 @@ function installErrorHandling(app: FastifyInstance): void {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const e = error as FastifyError & { issues?: unknown };
+  // PostgreSQL cannot store some characters (a NUL byte above all); whatever field carried one, it is
+  // the caller's input that is wrong, so the answer is 400 and the transaction has rolled back.
+  const sqlState = e?.code ?? (e?.cause as { code?: string } | undefined)?.code;
+  if (sqlState === '22021' || sqlState === '22P05') {
+    return new AppError(
+      'VALIDATION_FAILED',
+      'The request contains a character that cannot be stored (such as NUL)',
+    );
+  }
   if (hasZodFastifySchemaValidationErrors(e)) {
     const errors: FieldError[] = e.validation.map((v) => ({
       // fastify-type-provider-zod 6 reports the issue's path as a JSON pointer (`/items/0/quantity`).

@@ -26,3 +26,16 @@ it('a service answers health, readiness and metrics, and unknown routes as probl
   expect(missing.json()).toMatchObject({ code: 'NOT_FOUND', request_id: 'abc-1' });
   await app.close();
 });
+
+it('answers 400, not 500, when input carries a character PostgreSQL cannot store', async () => {
+  const app = await buildApp(ctx.config, deps, { logger: false });
+  app.get('/echo/:text', async (request) => {
+    const { text } = request.params as { text: string };
+    return (await deps.pool.query('SELECT $1::text AS text', [text])).rows[0];
+  });
+  const res = await app.inject('/echo/a%00b');
+  expect(res.statusCode).toBe(400);
+  expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  expect((await app.inject('/echo/ab')).json()).toEqual({ text: 'ab' });
+  await app.close();
+});
