@@ -15,6 +15,7 @@ import {
 import { issueUnits } from './issue-tickets.ts';
 import { rememberProduct } from './product-catalogue.ts';
 import { S, toTicket } from './ticket-records.ts';
+import { ownReseller } from './tickets.ts';
 
 export interface PaymentResult {
   payment_id: string;
@@ -111,7 +112,10 @@ async function processPayment(
     productId: reservation.product_id,
     // Inventory checked the reseller when the hold was made; a reseller of another partner must still
     // never reach this partner's tickets, whatever the reservation says.
-    resellerId: await ownResellerOrNull(client, reservation.partner_id, reservation.reseller_id),
+    resellerId:
+      reservation.reseller_id && (await ownReseller(client, reservation.partner_id, reservation.reseller_id))
+        ? reservation.reseller_id
+        : null,
     functions: product.functions,
     items: reservation.items,
     strategy: naive ? 'unkeyed' : 'keyed',
@@ -124,15 +128,6 @@ async function processPayment(
   };
   await recordPayment(client, n, 'CONFIRMED', { status: 200, body });
   return { status: 200, body };
-}
-
-async function ownResellerOrNull(client: PoolClient, partnerId: string, resellerId: string | null) {
-  if (!resellerId) return null;
-  const { rows } = await client.query(
-    `SELECT 1 FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
-    [resellerId, partnerId],
-  );
-  return rows.length ? resellerId : null;
 }
 
 async function recordPayment(

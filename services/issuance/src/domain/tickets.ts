@@ -127,17 +127,26 @@ export async function getTicket(
   return row ? { ok: true, ticket: toTicket(row) } : noSuchTicket();
 }
 
+/** The partner's own reseller (any status), or null: another partner's reseller is simply not found. */
+export async function ownReseller(
+  client: Queryable,
+  partnerId: string,
+  resellerId: string,
+): Promise<{ name: string; status: string } | null> {
+  const { rows } = await client.query<{ name: string; status: string }>(
+    `SELECT name, status FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    [resellerId, partnerId],
+  );
+  return rows[0] ?? null;
+}
+
 /** The caller's own ACTIVE reseller, or why not: another partner's is simply not found. */
 export async function ownActiveReseller(
   client: Queryable,
   partnerId: string,
   resellerId: string,
 ): Promise<Outcome<{ name: string }, 'NOT_FOUND' | 'VALIDATION_FAILED'>> {
-  const { rows } = await client.query<{ name: string; status: string }>(
-    `SELECT name, status FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
-    [resellerId, partnerId],
-  );
-  const r = rows[0];
+  const r = await ownReseller(client, partnerId, resellerId);
   if (!r) {
     return refuse('NOT_FOUND', 'No such reseller', {
       errors: [{ path: 'reseller_id', message: 'unknown reseller' }],
