@@ -5,6 +5,7 @@
 // problem+json with a contract code; and a rejected request changes nothing.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { paymentSignatureV1 } from '@cruise/client';
 import { allRoutes, base32, ERROR_STATUS, type RouteDef } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import fc from 'fast-check';
@@ -269,7 +270,7 @@ describe('targeted attacks', () => {
       'signature of another body': signWebhook(system.secrets.webhookSecret, tampered, now),
       'stale (301 s old)': signWebhook(system.secrets.webhookSecret, raw, now - 301),
       'from the future (301 s)': signWebhook(system.secrets.webhookSecret, raw, now + 301),
-      'no t': `v1=${createHmac('sha256', system.secrets.webhookSecret).update(`${now}.${raw}`).digest('hex')}`,
+      'no t': `v1=${paymentSignatureV1(system.secrets.webhookSecret, raw, now)}`,
       'no v1': `t=${now}`,
       garbage: 'garbage',
       'empty v1': `t=${now},v1=`,

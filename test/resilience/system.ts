@@ -1,7 +1,8 @@
 // The whole system as real processes against a given PostgreSQL/Redis/NATS: migrate and seed the
 // database, start inventory, issuance, redemption and the gateway on free ports, and drive them as an
 // operator, a partner, a payment provider and a scanner would. Used by the resilience suite and the bench.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { signPayment } from '@cruise/client';
 import { freePort, type RunningService, type ServiceName, startService } from '@cruise/testkit';
 import pg from 'pg';
 
@@ -169,10 +170,9 @@ export function expectStatus<T>(res: HttpResult<T>, status: number, what: string
   return res.body;
 }
 
-/** `X-Payment-Signature` for a raw webhook body. */
+/** `X-Payment-Signature` for a raw webhook body (the client's signer: one implementation everywhere). */
 export function signWebhook(secret: string, rawBody: string, at = Math.floor(Date.now() / 1000)): string {
-  const v1 = createHmac('sha256', secret).update(`${at}.${rawBody}`).digest('hex');
-  return `t=${at},v1=${v1}`;
+  return signPayment(secret, rawBody, at);
 }
 
 export interface Partner {

@@ -1,13 +1,13 @@
 // The payment provider's webhook signature: `t=<unix seconds>,v1=<hex>` with
 // v1 = HMAC-SHA256(secret, "<t>." + raw body), accepted within a tolerance window either side of now.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// The signing formula is @cruise/client's (the payment provider's side and every test sign with it), so
+// the verifier and the signers cannot drift apart.
+import { timingSafeEqual } from 'node:crypto';
+import { paymentSignatureV1 } from '@cruise/client';
+
+export { signPayment } from '@cruise/client';
 
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
-
-export function signPayment(secret: string, rawBody: string | Buffer, t: number): string {
-  const v1 = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest('hex');
-  return `t=${t},v1=${v1}`;
-}
 
 /** True when `header` carries a v1 signature of `rawBody` made with `secret` at a time close to `now`. */
 export function verifyPaymentSignature(
@@ -27,7 +27,7 @@ export function verifyPaymentSignature(
   }
   if (t === undefined || candidates.length === 0) return false;
   if (Math.abs(now.getTime() / 1000 - t) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest();
+  const expected = Buffer.from(paymentSignatureV1(secret, rawBody, t), 'hex');
   // Several v1 values let the provider rotate secrets; each is compared in constant time.
   return candidates.some((c) => {
     const given = Buffer.from(c, 'hex');
