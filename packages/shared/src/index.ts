@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './http.ts';
 export * from './idempotency.ts';
 export * from './ids.ts';
+export * from './internal-auth.ts';
 export * from './logger.ts';
 export * from './messages.ts';
 export * from './nats.ts';
