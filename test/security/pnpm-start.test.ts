@@ -90,7 +90,7 @@ it('refuses the old default token, a guessed one and none on every service port'
     'a guessed token': { 'x-internal-token': 'dev-internal-token-change-me', 'x-caller-kind': 'admin' },
     'no token': { 'x-caller-kind': 'admin' },
   };
-  for (const port of [ports.inventory, ports.issuance, ports.redemption]) {
+  for (const port of [ports.redemption, ports.inventory, ports.issuance]) {
     for (const [how, headers] of Object.entries(forged)) {
       const device = await call('POST', `${url(port)}/api/admin/devices`, {
         headers,
