@@ -78,7 +78,9 @@ console.log(
 );
 console.log(
   `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +
-    (process.env.ADMIN_TOKEN ? ' (from ADMIN_TOKEN)' : ' (the development default; set ADMIN_TOKEN to change it)'),
+    (process.env.ADMIN_TOKEN
+      ? ' (from ADMIN_TOKEN)'
+      : ' (the development default; set ADMIN_TOKEN to change it)'),
 );
 
 async function shutdown(signal: NodeJS.Signals) {

@@ -48,7 +48,9 @@ function codeEnvReads(): Set<string> {
       if (entry === 'node_modules' || entry === 'test') continue;
       if (statSync(full).isDirectory()) walk(full);
       else if (full.endsWith('.ts') && !full.endsWith('.test.ts')) {
-        for (const m of readFileSync(full, 'utf8').matchAll(/process\.env(?:\.([A-Z0-9_]+)|\[['"]([A-Z0-9_]+)['"]\])/g)) {
+        for (const m of readFileSync(full, 'utf8').matchAll(
+          /process\.env(?:\.([A-Z0-9_]+)|\[['"]([A-Z0-9_]+)['"]\])/g,
+        )) {
           names.add((m[1] ?? m[2])!);
         }
       }
@@ -67,7 +69,8 @@ describe('docker-compose.yml', () => {
     }
     for (const name of APP_SERVICES) {
       const env = services[name]!.environment!;
-      for (const secret of SECRET_VARIABLES) expect(env[secret], `${name} ${secret}`).toMatch(/^\$\{[A-Z_]+:\?/);
+      for (const secret of SECRET_VARIABLES)
+        expect(env[secret], `${name} ${secret}`).toMatch(/^\$\{[A-Z_]+:\?/);
     }
     expect(text).not.toMatch(/change-me|dev-[a-z-]*token/);
   });
@@ -90,7 +93,9 @@ describe('docker-compose.yml', () => {
     }
     for (const [name, service] of Object.entries(services)) {
       for (const [dep, { condition }] of Object.entries(service.depends_on ?? {})) {
-        expect(condition, `${name} → ${dep}`).toBe(JOBS.includes(dep) ? 'service_completed_successfully' : 'service_healthy');
+        expect(condition, `${name} → ${dep}`).toBe(
+          JOBS.includes(dep) ? 'service_completed_successfully' : 'service_healthy',
+        );
       }
     }
     expect(services.nats!.healthcheck!.test.join(' ')).toMatch(/8222\/healthz/);
@@ -102,7 +107,9 @@ describe('docker-compose.yml', () => {
     expect(services.redis!.command!.join(' ')).toMatch(/--requirepass/);
     for (const name of APP_SERVICES) {
       const env = services[name]!.environment!;
-      expect(env.NATS_URL, name).toMatch(new RegExp(`^nats://${name}:\\$\\{NATS_${name.toUpperCase()}_PASSWORD:\\?`));
+      expect(env.NATS_URL, name).toMatch(
+        new RegExp(`^nats://${name}:\\$\\{NATS_${name.toUpperCase()}_PASSWORD:\\?`),
+      );
       expect(env.REDIS_URL, name).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?/);
     }
   });
@@ -148,7 +155,11 @@ describe('.env.example', () => {
 
   it('lists every variable the configuration, the code and compose read', () => {
     const schema = (configSchema as unknown as { in: { shape: Record<string, unknown> } }).in.shape;
-    const wanted = new Set([...Object.keys(schema), ...codeEnvReads(), ...composeVariables(read('docker-compose.yml'))]);
+    const wanted = new Set([
+      ...Object.keys(schema),
+      ...codeEnvReads(),
+      ...composeVariables(read('docker-compose.yml')),
+    ]);
     expect([...wanted].filter((n) => !listed.has(n)).sort()).toEqual([]);
   });
 
@@ -198,11 +209,15 @@ describe('the production start path', () => {
   });
   /** As the image runs it: `node <entry>.ts`, no loader, no tsx anywhere. */
   const plainNode = (env: Record<string, string>) =>
-    spawn(process.execPath, ['--max-semi-space-size=16', path.join('services', 'redemption', 'src', 'server.ts')], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    spawn(
+      process.execPath,
+      ['--max-semi-space-size=16', path.join('services', 'redemption', 'src', 'server.ts')],
+      {
+        cwd: REPO_ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
 
   it('starts a service with plain node (Node 24 type stripping) to ready, in production mode', async () => {
     ctx = await createTestContext();
@@ -214,7 +229,10 @@ describe('the production start path', () => {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready === 200) break;
       if (Date.now() > deadline) throw new Error(`not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));

@@ -106,7 +106,12 @@ beforeAll(async () => {
   // The monitoring endpoint docker-compose's health check probes.
   await waitUntil('nats-server', async () => (await fetch(`http://127.0.0.1:${monitorPort}/healthz`)).ok);
   await waitUntil('redis-server', async () => {
-    const r = new Redis({ port: redisPort, password: redisPassword, lazyConnect: true, retryStrategy: () => null });
+    const r = new Redis({
+      port: redisPort,
+      password: redisPassword,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     r.on('error', () => {});
     try {
       await r.connect();
@@ -175,7 +180,9 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 
 describe('deploy/nats.conf', () => {
   it('is the current rendering of the permission table for the default prefix', () => {
-    expect(readFileSync(path.join(REPO_ROOT, 'deploy', 'nats.conf'), 'utf8')).toBe(renderNatsConfig('cruise'));
+    expect(readFileSync(path.join(REPO_ROOT, 'deploy', 'nats.conf'), 'utf8')).toBe(
+      renderNatsConfig('cruise'),
+    );
   });
 });
 
@@ -183,7 +190,11 @@ describe('the system on NATS users with permissions and a Redis password', () =>
   it('runs a partner journey across every command and event: hold, pay, tickets, QR, scan', async () => {
     const reservation = await hold(1);
     // issuance → inventory: get-reservation, confirm-hold; inventory → issuance: reservation-tickets.
-    const paid = expectStatus(await pay(system, reservation, `pay-${randomBytes(4).toString('hex')}`), 200, 'pay');
+    const paid = expectStatus(
+      await pay(system, reservation, `pay-${randomBytes(4).toString('hex')}`),
+      200,
+      'pay',
+    );
     const code = paid.tickets[0].ticket_code as string;
     const device = await operator(system).createDevice('Creds pier', 'Gate C');
     // Redemption learns the ticket from issuance's event (its durable consumer) or asks for a snapshot.
@@ -203,7 +214,9 @@ describe('the system on NATS users with permissions and a Redis password', () =>
     // Issuance consumes redemption's event: the entitlement shows as redeemed there too.
     for (let i = 0; i < 100; i++) {
       const info = await call('GET', `${system.gateway}/api/ota/tickets/${code}`, { token: partner.api_key });
-      const ferry = info.body.entitlements?.find((e: { function_code: string }) => e.function_code === 'FERRY');
+      const ferry = info.body.entitlements?.find(
+        (e: { function_code: string }) => e.function_code === 'FERRY',
+      );
       if (ferry?.redeemed_at) return;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -229,7 +242,9 @@ describe('the system on NATS users with permissions and a Redis password', () =>
         ['inventory', inventory],
       ] as [string, NatsConnection][]) {
         const res = await outcome(
-          nc.request(subject(ctx.id, commands.confirmHold.subject), codec.encode(confirm), { timeout: 2_000 }),
+          nc.request(subject(ctx.id, commands.confirmHold.subject), codec.encode(confirm), {
+            timeout: 2_000,
+          }),
         );
         expect(res, who).toMatch(/PERMISSIONS_VIOLATION/);
       }

@@ -80,28 +80,33 @@ function forgeries(method: string, path: string, caller: SignedCaller): [string,
 }
 
 describe('forged caller identities', () => {
-  const attacks: { what: string; method: string; path: string; caller: () => SignedCaller; body?: unknown }[] =
-    [
-      {
-        what: 'create a device as the operator',
-        method: 'POST',
-        path: '/api/admin/devices',
-        caller: () => ({ kind: 'admin' }),
-        body: { venue: 'Evil pier', name: 'Evil gate' },
-      },
-      {
-        what: "read another partner's reservations",
-        method: 'GET',
-        path: '/api/ota/reservations',
-        caller: () => ({ kind: 'partner', partnerId: partner.partner_id }),
-      },
-      {
-        what: "read another partner's tickets",
-        method: 'GET',
-        path: '/api/ota/tickets',
-        caller: () => ({ kind: 'partner', partnerId: partner.partner_id }),
-      },
-    ];
+  const attacks: {
+    what: string;
+    method: string;
+    path: string;
+    caller: () => SignedCaller;
+    body?: unknown;
+  }[] = [
+    {
+      what: 'create a device as the operator',
+      method: 'POST',
+      path: '/api/admin/devices',
+      caller: () => ({ kind: 'admin' }),
+      body: { venue: 'Evil pier', name: 'Evil gate' },
+    },
+    {
+      what: "read another partner's reservations",
+      method: 'GET',
+      path: '/api/ota/reservations',
+      caller: () => ({ kind: 'partner', partnerId: partner.partner_id }),
+    },
+    {
+      what: "read another partner's tickets",
+      method: 'GET',
+      path: '/api/ota/tickets',
+      caller: () => ({ kind: 'partner', partnerId: partner.partner_id }),
+    },
+  ];
 
   it('refuses forged identity headers on every service port with 401, and nothing changes', async () => {
     const devicesBefore = await deviceCount();
@@ -182,7 +187,9 @@ describe('forged caller identities', () => {
     const late = await call('GET', `${inventory}/api/ota/reservations/${reservationId}`, { headers: stale });
     expect(late.status).toBe(401);
     // The cancel never happened.
-    const { rows } = await db.query('SELECT status FROM inventory.reservations WHERE id = $1', [reservationId]);
+    const { rows } = await db.query('SELECT status FROM inventory.reservations WHERE id = $1', [
+      reservationId,
+    ]);
     expect(rows[0]).toEqual({ status: 'ON_HOLD' });
   });
 
@@ -291,7 +298,12 @@ function parseRaw(reply: string) {
 
 describe("requests Node's HTTP parser refuses", () => {
   const cases: [string, string, number, string][] = [
-    ['a bare LF in the headers', 'GET /healthz HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n', 400, 'VALIDATION_FAILED'],
+    [
+      'a bare LF in the headers',
+      'GET /healthz HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n',
+      400,
+      'VALIDATION_FAILED',
+    ],
     [
       'headers over the size limit',
       `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
@@ -305,15 +317,18 @@ describe("requests Node's HTTP parser refuses", () => {
       'VALIDATION_FAILED',
     ],
   ];
-  it.each(cases)('answers %s as problem+json with a request id, on every port', async (_, bytes, status, code) => {
-    for (const name of SERVICE_NAMES) {
-      const res = parseRaw(await raw(system.ports[name], bytes));
-      expect(res.status, name).toBe(status);
-      expect(res.headers['content-type'], name).toBe('application/problem+json');
-      expect(res.headers['x-request-id'], name).toMatch(/^[0-9a-f-]{36}$/);
-      expect(res.json.code, name).toBe(code);
-      expect(res.json.status, name).toBe(status);
-      expect(res.json.request_id, name).toBe(res.headers['x-request-id']);
-    }
-  });
+  it.each(cases)(
+    'answers %s as problem+json with a request id, on every port',
+    async (_, bytes, status, code) => {
+      for (const name of SERVICE_NAMES) {
+        const res = parseRaw(await raw(system.ports[name], bytes));
+        expect(res.status, name).toBe(status);
+        expect(res.headers['content-type'], name).toBe('application/problem+json');
+        expect(res.headers['x-request-id'], name).toMatch(/^[0-9a-f-]{36}$/);
+        expect(res.json.code, name).toBe(code);
+        expect(res.json.status, name).toBe(status);
+        expect(res.json.request_id, name).toBe(res.headers['x-request-id']);
+      }
+    },
+  );
 });

@@ -33,7 +33,15 @@ export const NATS_USAGE: Record<NatsServiceUser, Usage> = {
     managesStream: true,
   },
   issuance: {
-    requests: ['getReservation', 'confirmHold', 'holdBatch', 'sellHeld', 'release', 'directSale', 'listPools'],
+    requests: [
+      'getReservation',
+      'confirmHold',
+      'holdBatch',
+      'sellHeld',
+      'release',
+      'directSale',
+      'listPools',
+    ],
     answers: ownedBy('issuance'),
     publishesEvents: true,
     durable: 'issuance',

@@ -23,7 +23,10 @@ export async function startInventory(
   opts: InventoryAppOptions = {},
 ): Promise<RunningInventory> {
   const deps = await createServiceDeps(config, 'inventory');
-  const app = injectAsGateway(await buildApp(config, deps, { logger: false, ...opts }), config.INTERNAL_TOKEN);
+  const app = injectAsGateway(
+    await buildApp(config, deps, { logger: false, ...opts }),
+    config.INTERNAL_TOKEN,
+  );
   await app.ready();
   return {
     app,
