@@ -1,18 +1,25 @@
 # One image for every service; the command picks the service (see docker-compose.yml).
-FROM node:24-slim
+# Production dependencies only, and no build step: Node 24 strips the (erasable) TypeScript types itself,
+# so the services run as `node services/<name>/src/server.ts`, without tsx.
+FROM node:24-slim AS dependencies
 WORKDIR /app
 RUN corepack enable
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json ./
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
 COPY packages/shared/package.json packages/shared/
 COPY packages/testkit/package.json packages/testkit/
 COPY services/gateway/package.json services/gateway/
 COPY services/inventory/package.json services/inventory/
 COPY services/issuance/package.json services/issuance/
 COPY services/redemption/package.json services/redemption/
-RUN pnpm install --frozen-lockfile
+RUN pnpm install --frozen-lockfile --prod --ignore-scripts
+
+FROM node:24-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0
+# The source is owned by root and read-only to the service user: a compromised process cannot rewrite it.
+COPY --from=dependencies /app ./
 COPY packages packages
 COPY services services
 COPY scripts scripts
-ENV NODE_ENV=production HOST=0.0.0.0
 USER node
-CMD ["node", "--max-semi-space-size=16", "--import", "tsx", "services/gateway/src/server.ts"]
+CMD ["node", "--max-semi-space-size=16", "services/gateway/src/server.ts"]

@@ -1,7 +1,7 @@
 // The bench scenarios, each driving the running system over HTTP as partners, the operator and scanners
 // would, and returning its figures next to the baseline measured earlier in the same run.
 import { readFileSync } from 'node:fs';
-import { connectNats, createCommandClient, rateLimitPerMinute } from '@cruise/shared';
+import { connectNats, createCommandClient, rateLimitPerMinute, signInternalRequest } from '@cruise/shared';
 import type { ServiceName } from '@cruise/testkit';
 import {
   call,
@@ -96,11 +96,13 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     durationS: 1,
     headers: partnerHeaders(ctx),
   });
-  const internal = {
-    'x-internal-token': ctx.system.secrets.internalToken,
-    'x-caller-kind': 'partner',
-    'x-partner-id': ctx.partner.partner_id,
-  };
+  // Signed as the gateway signs it (valid for a minute: longer than the run).
+  const internal = signInternalRequest(ctx.system.secrets.internalToken, {
+    method: 'GET',
+    url: path,
+    requestId: 'bench-direct',
+    caller: { kind: 'partner', partnerId: ctx.partner.partner_id },
+  });
   ctx.log(`${scenario}: inventory directly, ${connections} connections`);
   const direct = await httpLoad({
     url: `${ctx.system.url('inventory')}${path}`,

@@ -2,6 +2,7 @@
 // Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
 // the first time), then runs the four services as separate processes and restarts any that dies.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
 await loadDotenv();
+// The gateway signs what it forwards with INTERNAL_TOKEN and the services verify it: every process of
+// this deployment needs the same secret. None configured: one random secret for this run, never a
+// constant (a constant would let anyone who reaches a service port sign as the gateway).
+if (!process.env.INTERNAL_TOKEN) {
+  process.env.INTERNAL_TOKEN = randomBytes(32).toString('base64url');
+  console.log('[start] INTERNAL_TOKEN not configured: generated a random one for this run');
+}
 const config = loadConfig();
 
 await prepareDatabase(config);
@@ -67,6 +75,12 @@ for (const [name, port] of services) {
 console.log(
   `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
     `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}`,
+);
+console.log(
+  `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +
+    (process.env.ADMIN_TOKEN
+      ? ' (from ADMIN_TOKEN)'
+      : ' (the development default; set ADMIN_TOKEN to change it)'),
 );
 
 async function shutdown(signal: NodeJS.Signals) {

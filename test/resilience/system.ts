@@ -23,7 +23,13 @@ export interface SystemOptions {
 
 export interface System {
   env: Record<string, string>;
-  secrets: { adminToken: string; webhookSecret: string; internalToken: string; qrKey: string };
+  secrets: {
+    adminToken: string;
+    webhookSecret: string;
+    internalToken: string;
+    qrKey: string;
+    metricsToken: string;
+  };
   services: Map<ServiceName, RunningService>;
   ports: Record<ServiceName, number>;
   url(name: ServiceName): string;
@@ -63,10 +69,12 @@ export async function seedCatalogue(databaseUrl: string): Promise<void> {
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const prefix = opts.prefix ?? `r${randomBytes(5).toString('hex')}`;
   const secrets = {
-    adminToken: `admin-${randomBytes(12).toString('hex')}`,
-    webhookSecret: `whsec-${randomBytes(12).toString('hex')}`,
-    internalToken: `internal-${randomBytes(12).toString('hex')}`,
-    qrKey: `qr-${randomBytes(16).toString('hex')}`,
+    // Production mode: each secret strong (>= 32 characters) and distinct, as the config demands.
+    adminToken: `admin-${randomBytes(24).toString('hex')}`,
+    webhookSecret: `whsec-${randomBytes(24).toString('hex')}`,
+    internalToken: `internal-${randomBytes(24).toString('hex')}`,
+    qrKey: `qr-${randomBytes(24).toString('hex')}`,
+    metricsToken: `metrics-${randomBytes(24).toString('hex')}`,
   };
   const ports = {} as Record<ServiceName, number>;
   for (const name of SERVICE_NAMES) ports[name] = await freePort();
@@ -82,6 +90,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     PAYMENT_WEBHOOK_SECRET: secrets.webhookSecret,
     INTERNAL_TOKEN: secrets.internalToken,
     QR_SIGNING_KEY: secrets.qrKey,
+    METRICS_TOKEN: secrets.metricsToken,
     INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`,
     ISSUANCE_URL: `http://127.0.0.1:${ports.issuance}`,
     REDEMPTION_URL: `http://127.0.0.1:${ports.redemption}`,

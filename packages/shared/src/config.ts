@@ -1,5 +1,6 @@
 // Configuration for every service: parsed once from the environment (plus a .env file when present),
 // validated with zod, and refused with a message naming the bad variable.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /** Booleans only from explicit words: "yes"/"on" or a typo must not silently become true. */
@@ -7,10 +8,45 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+// Development defaults: convenient on a laptop, and refused in production (see `weakSecretReason`).
 const DEV_ADMIN_TOKEN = 'dev-admin-token';
 const DEV_WEBHOOK_SECRET = 'dev-payment-webhook-secret';
 const DEV_QR_KEY = 'dev-qr-signing-key-change-me';
-const DEV_INTERNAL_TOKEN = 'dev-internal-token';
+
+/**
+ * Values that were ever published as defaults (code, compose, README): production refuses them. The
+ * internal secret has no default at all any more; its old value stays listed so nobody reuses it.
+ */
+export const KNOWN_DEVELOPMENT_SECRETS: readonly string[] = [
+  DEV_ADMIN_TOKEN,
+  DEV_WEBHOOK_SECRET,
+  DEV_QR_KEY,
+  'dev-internal-token',
+  'dev-admin-token-change-me',
+  'dev-payment-webhook-secret-change-me',
+  'dev-internal-token-change-me',
+  'dev-metrics-token',
+];
+
+/** Every secret the configuration holds: in production each must be strong and used for one purpose only. */
+export const SECRET_VARIABLES = [
+  'ADMIN_TOKEN',
+  'PAYMENT_WEBHOOK_SECRET',
+  'QR_SIGNING_KEY',
+  'INTERNAL_TOKEN',
+  'METRICS_TOKEN',
+] as const;
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/** Why a production secret is weak, or null: a known development value, a placeholder, too short. */
+export function weakSecretReason(value: string): string | null {
+  if (KNOWN_DEVELOPMENT_SECRETS.includes(value)) return 'is a published development value';
+  if (/change-?me/i.test(value)) return 'is a placeholder (contains "change-me")';
+  if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    return `is shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters (generate one: openssl rand -base64 48)`;
+  }
+  return null;
+}
 
 export const configSchema = z
   .object({
@@ -36,11 +72,17 @@ export const configSchema = z
     INVENTORY_URL: z.string().url().optional(),
     ISSUANCE_URL: z.string().url().optional(),
     REDEMPTION_URL: z.string().url().optional(),
-    ADMIN_TOKEN: z.string().min(16).optional(),
-    PAYMENT_WEBHOOK_SECRET: z.string().min(16).optional(),
-    QR_SIGNING_KEY: z.string().min(16).optional(),
-    /** Shared secret the gateway puts on forwarded requests; services trust caller headers only with it. */
-    INTERNAL_TOKEN: z.string().min(16).optional(),
+    // Secrets: any value in development; production applies `weakSecretReason` and the one-purpose rule.
+    ADMIN_TOKEN: z.string().optional(),
+    PAYMENT_WEBHOOK_SECRET: z.string().optional(),
+    QR_SIGNING_KEY: z.string().optional(),
+    /**
+     * Key of the HMAC the gateway signs forwarded requests with (internal-auth.ts); every process of a
+     * deployment needs the same value. No default: unset, a process generates a random one of its own.
+     */
+    INTERNAL_TOKEN: z.string().optional(),
+    /** Bearer token for /metrics; unset in development means open, required in production. */
+    METRICS_TOKEN: z.string().optional(),
     RESERVATION_HOLD_SECONDS: positiveInt.default(86_400),
     QR_TTL_SECONDS: positiveInt.default(1_800),
     BATCH_TENTATIVE_DAYS: positiveInt.default(30),
@@ -70,11 +112,36 @@ export const configSchema = z
     AUDIT_RETENTION_DAYS: positiveInt.default(180),
   })
   .transform((c, ctx) => {
+    const production = c.NODE_ENV === 'production';
+    if (production) {
+      const firstUse = new Map<string, string>();
+      for (const name of SECRET_VARIABLES) {
+        const value = c[name];
+        if (value === undefined) continue; // reported below (or, for METRICS_TOKEN, right here)
+        const weak = weakSecretReason(value);
+        if (weak) ctx.addIssue({ code: 'custom', path: [name], message: weak });
+        const other = firstUse.get(value);
+        if (other) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `has the same value as ${other}; use a different secret for each purpose`,
+          });
+        } else {
+          firstUse.set(value, name);
+        }
+      }
+      if (c.METRICS_TOKEN === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['METRICS_TOKEN'], message: 'is required in production' });
+      }
+      if (c.INTERNAL_TOKEN === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['INTERNAL_TOKEN'], message: 'is required in production' });
+      }
+    }
     const secrets = {
       ADMIN_TOKEN: [c.ADMIN_TOKEN, DEV_ADMIN_TOKEN],
       PAYMENT_WEBHOOK_SECRET: [c.PAYMENT_WEBHOOK_SECRET, DEV_WEBHOOK_SECRET],
       QR_SIGNING_KEY: [c.QR_SIGNING_KEY, DEV_QR_KEY],
-      INTERNAL_TOKEN: [c.INTERNAL_TOKEN, DEV_INTERNAL_TOKEN],
     } as const;
     const resolved = {} as Record<keyof typeof secrets, string>;
     for (const [name, [value, dev]] of Object.entries(secrets) as [
@@ -90,6 +157,10 @@ export const configSchema = z
     return {
       ...c,
       ...resolved,
+      // A random secret of this process alone: it runs, but no signed request from another process
+      // verifies (forwarded calls fail closed). `pnpm start` generates one and hands it to all services.
+      INTERNAL_TOKEN: c.INTERNAL_TOKEN ?? randomBytes(32).toString('base64url'),
+      INTERNAL_TOKEN_GENERATED: c.INTERNAL_TOKEN === undefined,
       INVENTORY_URL: c.INVENTORY_URL ?? local(c.INVENTORY_PORT),
       ISSUANCE_URL: c.ISSUANCE_URL ?? local(c.ISSUANCE_PORT),
       REDEMPTION_URL: c.REDEMPTION_URL ?? local(c.REDEMPTION_PORT),

@@ -1,6 +1,7 @@
 // The fastify base every service builds on: request ids, zod validation, problem+json errors,
 // health/readiness/metrics, and the caller identity the gateway forwards in internal headers.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -15,15 +16,17 @@ import {
 } from 'fastify-type-provider-zod';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
-import { AppError, type FieldError } from './errors.ts';
+import { AppError, type ErrorCode, type FieldError, toProblem } from './errors.ts';
+import { claimsIdentity, INTERNAL_HEADER, verifyInternalRequest } from './internal-auth.ts';
 import { loggerOptions } from './logger.ts';
 
 export const HEADER = {
   requestId: 'x-request-id',
-  internalToken: 'x-internal-token',
   callerKind: 'x-caller-kind',
   partnerId: 'x-partner-id',
   deviceId: 'x-device-id',
+  internalSignature: INTERNAL_HEADER.signature,
+  internalTimestamp: INTERNAL_HEADER.timestamp,
 } as const;
 
 export type Caller =
@@ -60,6 +63,12 @@ export interface ServiceAppOptions {
   /** Fastify's own options passed through (e.g. `logger: false` in tests). */
   logger?: boolean;
   bodyLimit?: number;
+  /**
+   * `verify` (services): caller headers count only with the gateway's signature, and a request that
+   * claims an identity without proving it is refused with 401. `ignore` (the gateway, the public edge):
+   * callers prove themselves with credentials, and any caller headers they send are dropped unread.
+   */
+  callerHeaders?: 'verify' | 'ignore';
 }
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -89,6 +98,7 @@ export function createServiceApp(opts: ServiceAppOptions): App {
     ajv: undefined,
     // The router's own refusals (a malformed URL, a path segment over maxParamLength) come before any
     // hook: without this they would be fastify's JSON (414 FST_ERR_MAX_PARAM_LENGTH), not problem+json.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       const appError =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -107,26 +117,116 @@ export function createServiceApp(opts: ServiceAppOptions): App {
   app.setSerializerCompiler(serializerCompiler);
 
   app.decorateRequest('caller', null as never);
+  const verifyCallers = (opts.callerHeaders ?? 'verify') === 'verify';
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
-    request.caller = callerFromHeaders(request, config.INTERNAL_TOKEN);
+    request.caller = verifyCallers ? callerFromHeaders(request, config) : { kind: 'anonymous' };
   });
 
   installErrorHandling(app);
-  installOperations(app, service);
+  installRefusedBodyDrain(app);
+  installOperations(app, service, config);
   return app as unknown as App;
 }
 
-function callerFromHeaders(request: FastifyRequest, internalToken: string): Caller {
-  const token = request.headers[HEADER.internalToken];
-  if (typeof token !== 'string' || !safeEqual(token, internalToken)) return { kind: 'anonymous' };
-  const kind = request.headers[HEADER.callerKind];
-  const partnerId = request.headers[HEADER.partnerId];
-  const deviceId = request.headers[HEADER.deviceId];
-  if (kind === 'partner' && typeof partnerId === 'string') return { kind: 'partner', partnerId };
-  if (kind === 'admin') return { kind: 'admin' };
-  if (kind === 'device' && typeof deviceId === 'string') return { kind: 'device', deviceId };
-  return { kind: 'anonymous' };
+/**
+ * Requests Node's HTTP parser refuses before any route sees them (a bare LF in the headers, headers over
+ * the size limit, Content-Length together with Transfer-Encoding): answered as problem+json with a
+ * request id of their own, written straight to the socket, which then closes (its framing is unknown).
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, detail]: [ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['REQUEST_HEADERS_TOO_LARGE', 'The request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['REQUEST_TIMEOUT', 'The request did not arrive in time']
+        : ['VALIDATION_FAILED', 'The request is not well-formed HTTP/1.1'];
+  const requestId = randomUUID();
+  const problem = toProblem(code, detail, requestId);
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\n` +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.end();
+}
+
+/** Of a refused body, at most this much is read and discarded so the client can read the 413. */
+export const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
+/** ...for at most this long; then the connection is dropped. */
+const REFUSED_BODY_LINGER_MS = 10_000;
+
+/**
+ * A body over the limit is refused from its Content-Length before it is read (fastify's parser), or as
+ * soon as it grows past the limit. Closing the connection at once while the client is still sending
+ * makes the kernel reset it, and the client sees EPIPE/ECONNRESET instead of the 413. So the refused
+ * rest is read and thrown away (bounded in bytes and time), and a connection whose whole body was
+ * drained stays usable; beyond the bounds it is closed.
+ */
+function installRefusedBodyDrain(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 413 || request.raw.complete) return payload;
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared <= REFUSED_BODY_DRAIN_BYTES) {
+      // The parser asked for `connection: close`; the whole body will be read, so keep-alive is safe.
+      reply.removeHeader('connection');
+    } else {
+      reply.header('connection', 'close');
+    }
+    discardRest(request.raw);
+    return payload;
+  });
+}
+
+function discardRest(req: FastifyRequest['raw']): void {
+  const socket = req.socket;
+  let seen = 0;
+  const drop = () => socket.destroy();
+  const timer = setTimeout(drop, REFUSED_BODY_LINGER_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > REFUSED_BODY_DRAIN_BYTES) {
+      clearTimeout(timer);
+      req.off('data', onData);
+      drop();
+    }
+  };
+  req.on('data', onData);
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
+ * The caller the gateway vouches for. No identity headers: anonymous (a scanner calling redemption's
+ * public routes directly). Identity headers without a valid, fresh signature over this very request:
+ * 401, on every route, so a forged or replayed identity is never silently downgraded or trusted.
+ */
+function callerFromHeaders(
+  request: FastifyRequest,
+  config: Pick<Config, 'INTERNAL_TOKEN' | 'INTERNAL_TOKEN_GENERATED'>,
+): Caller {
+  if (!claimsIdentity(request.headers)) return { kind: 'anonymous' };
+  const verdict = verifyInternalRequest(config.INTERNAL_TOKEN, request);
+  if (!verdict.ok) {
+    request.log.warn(
+      { reason: verdict.reason, generatedSecret: config.INTERNAL_TOKEN_GENERATED },
+      config.INTERNAL_TOKEN_GENERATED
+        ? 'caller identity refused: this process generated its own INTERNAL_TOKEN, so nothing the gateway signs can verify; give every service the same INTERNAL_TOKEN'
+        : 'caller identity refused: not signed by the gateway',
+    );
+    throw new AppError('UNAUTHORIZED', 'The caller identity is not proven');
+  }
+  const c = verdict.caller;
+  return c.kind === 'none' ? { kind: 'anonymous' } : c;
 }
 
 /** The calling partner's id, or 401 when the request did not come through the gateway as a partner. */
@@ -236,7 +336,11 @@ function isUnavailable(error: unknown, depth = 0): boolean {
   );
 }
 
-function installOperations(app: FastifyInstance, service: string): void {
+function installOperations(
+  app: FastifyInstance,
+  service: string,
+  config: Pick<Config, 'METRICS_TOKEN'>,
+): void {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -278,7 +382,15 @@ function installOperations(app: FastifyInstance, service: string): void {
     reply.code(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'unavailable', service, checks: Object.fromEntries(results) };
   });
-  app.get('/metrics', { schema: hide }, async (_request, reply) => {
+  app.get('/metrics', { schema: hide }, async (request, reply) => {
+    // Required in production (config.ts): the metrics name routes, partners' volumes and the process.
+    if (config.METRICS_TOKEN !== undefined) {
+      const auth = request.headers.authorization;
+      const given = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+      if (!safeEqual(given, config.METRICS_TOKEN)) {
+        throw new AppError('UNAUTHORIZED', 'Metrics need Authorization: Bearer <METRICS_TOKEN>');
+      }
+    }
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -31,9 +31,30 @@ export type { NatsConnection };
 
 const codec = JSONCodec<unknown>();
 
+/**
+ * Servers and credentials from NATS_URL (`nats://user:password@host:4222`, comma-separated for a
+ * cluster). The credentials are taken out of the URLs and passed as options, so they never appear in
+ * server lists the client logs or reports; the first URL carrying them wins.
+ */
+export function natsServerOptions(natsUrl: string): { servers: string[]; user?: string; pass?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = natsUrl.split(',').map((raw) => {
+    const trimmed = raw.trim();
+    const withScheme = /^[a-z]+:\/\//i.test(trimmed) ? trimmed : `nats://${trimmed}`;
+    const u = new URL(withScheme);
+    if (u.username && user === undefined) {
+      user = decodeURIComponent(u.username);
+      pass = decodeURIComponent(u.password);
+    }
+    return `${u.protocol}//${u.host}`;
+  });
+  return { servers, ...(user !== undefined ? { user, pass } : {}) };
+}
+
 export async function connectNats(config: Pick<Config, 'NATS_URL'>, name: string): Promise<NatsConnection> {
   return connect({
-    servers: config.NATS_URL.split(','),
+    ...natsServerOptions(config.NATS_URL),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

@@ -81,6 +81,13 @@ export async function runService(def: ServiceDefinition): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(config, def.name);
+  if (config.INTERNAL_TOKEN_GENERATED) {
+    log.warn(
+      'INTERNAL_TOKEN is not set: this process generated a random one of its own, so requests forwarded ' +
+        'by a gateway (signed with another secret) are refused with 401. Start the system with `pnpm start` ' +
+        '(which shares one generated secret) or give every service the same INTERNAL_TOKEN.',
+    );
+  }
   await ensureDatabase(config.DATABASE_URL);
   const migratePool = createPool({ ...config, DATABASE_POOL_SIZE: 1 }, `${def.name}-migrate`);
   await runMigrations(migratePool, def.migrations);

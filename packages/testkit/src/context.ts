@@ -44,6 +44,9 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     REDIS_PREFIX: id,
     NATS_URL: infra.natsUrl,
     NATS_PREFIX: id,
+    // The deployment's internal signing secret, given explicitly as `pnpm start` does: every service
+    // this file starts (in process or as a process) shares it.
+    INTERNAL_TOKEN: randomBytes(32).toString('base64url'),
     ...overrides,
   };
   const config = loadConfig(env);

@@ -1,4 +1,5 @@
 export * from './context.ts';
 export * from './databases.ts';
+export * from './gateway-signing.ts';
 export * from './infrastructure.ts';
 export * from './processes.ts';

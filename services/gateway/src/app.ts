@@ -43,6 +43,8 @@ export async function buildApp(
   const app = createServiceApp({
     service: 'gateway',
     config,
+    // The edge: callers prove themselves with credentials; caller headers they send are dropped.
+    callerHeaders: 'ignore',
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
   });
   addDependencyChecks(app, deps);

@@ -70,7 +70,10 @@ describe('forwarding', () => {
     expect(seen.caller).toEqual({ kind: 'partner', partnerId: partner.partner_id });
     expect(seen.body_sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     expect(seen.headers['x-request-id']).toBe('req-forward-1');
-    expect(seen.headers['x-internal-token']).toBe(ctx.config.INTERNAL_TOKEN);
+    // The secret never travels: only a signature over this request (the upstream verified it above).
+    expect(seen.headers['x-internal-token']).toBeUndefined();
+    expect(seen.headers['x-internal-signature']).toMatch(/^[\w-]{43}$/);
+    expect(JSON.stringify(seen.headers)).not.toContain(ctx.config.INTERNAL_TOKEN);
     expect(seen.headers['x-partner-id']).toBe(partner.partner_id);
     expect(seen.headers['x-caller-kind']).toBe('partner');
     expect(seen.headers['x-device-id']).toBeUndefined();

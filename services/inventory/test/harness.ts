@@ -9,6 +9,7 @@ import {
   type ServiceDeps,
   venueDate,
 } from '@cruise/shared';
+import { injectAsGateway } from '@cruise/testkit';
 import { buildApp, type InventoryAppOptions, setAllocation } from '../src/index.ts';
 
 export interface RunningInventory {
@@ -22,7 +23,10 @@ export async function startInventory(
   opts: InventoryAppOptions = {},
 ): Promise<RunningInventory> {
   const deps = await createServiceDeps(config, 'inventory');
-  const app = await buildApp(config, deps, { logger: false, ...opts });
+  const app = injectAsGateway(
+    await buildApp(config, deps, { logger: false, ...opts }),
+    config.INTERNAL_TOKEN,
+  );
   await app.ready();
   return {
     app,
@@ -34,12 +38,13 @@ export async function startInventory(
   };
 }
 
-export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
-  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'partner', 'x-partner-id': partnerId };
+/** The caller headers the gateway adds; the harness's app signs them as the gateway does (injectAsGateway). */
+export function partnerHeaders(_config: Config, partnerId: string): Record<string, string> {
+  return { 'x-caller-kind': 'partner', 'x-partner-id': partnerId };
 }
 
-export function adminHeaders(config: Config): Record<string, string> {
-  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'admin' };
+export function adminHeaders(_config: Config): Record<string, string> {
+  return { 'x-caller-kind': 'admin' };
 }
 
 /** A new partner with an ota (and optionally reseller) allocation of one product. */

@@ -127,7 +127,11 @@ describe('GET /api/ota/inventory', () => {
     const forged = await inv.app.inject({
       method: 'GET',
       url: '/api/ota/inventory',
-      headers: { ...partnerHeaders(ctx.config, partnerId), 'x-internal-token': 'not-the-internal-token' },
+      headers: {
+        ...partnerHeaders(ctx.config, partnerId),
+        'x-internal-timestamp': String(Date.now()),
+        'x-internal-signature': 'not-the-gateway-signature',
+      },
     });
     expect(forged.statusCode).toBe(401);
     const malformed = await inv.app.inject({

@@ -1,6 +1,6 @@
 // Two inventory services as real processes (server.ts, as deployed) sharing one database: 40 concurrent
 // holds over HTTP against 10 available give exactly 10 reservations; both stop cleanly on SIGTERM.
-import { createPool, type Pool } from '@cruise/shared';
+import { createPool, type Pool, signInternalRequest } from '@cruise/shared';
 import {
   createTestContext,
   freePort,
@@ -10,7 +10,7 @@ import {
 } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, setAllocation } from '../src/index.ts';
-import { nextDate, partnerHeaders } from './harness.ts';
+import { nextDate } from './harness.ts';
 
 let ctx: TestContext;
 let pool: Pool;
@@ -41,7 +41,15 @@ describe('two inventory processes', () => {
       Array.from({ length: 40 }, (_, i) =>
         fetch(`${services[i % 2]!.url}/api/ota/reservations`, {
           method: 'POST',
-          headers: { ...partnerHeaders(ctx.config, partnerId), 'content-type': 'application/json' },
+          headers: {
+            ...signInternalRequest(ctx.config.INTERNAL_TOKEN, {
+              method: 'POST',
+              url: '/api/ota/reservations',
+              requestId: `hold-${i}`,
+              caller: { kind: 'partner', partnerId },
+            }),
+            'content-type': 'application/json',
+          },
           body: JSON.stringify({
             product_id: 106,
             visit_date,

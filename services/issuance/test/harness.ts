@@ -11,6 +11,7 @@ import {
   type ServiceDeps,
   venueDate,
 } from '@cruise/shared';
+import { injectAsGateway } from '@cruise/testkit';
 import { buildApp, type IssuanceAppOptions } from '../src/app.ts';
 import { signPayment } from '../src/domain/payment-signature.ts';
 
@@ -26,10 +27,16 @@ export interface System {
 export async function startSystem(config: Config, opts: IssuanceAppOptions = {}): Promise<System> {
   const inventoryDeps = await createServiceDeps(config, 'inventory');
   await seedCatalogue(inventoryDeps.pool);
-  const inventory = await buildInventory(config, inventoryDeps, { logger: false });
+  const inventory = injectAsGateway(
+    await buildInventory(config, inventoryDeps, { logger: false }),
+    config.INTERNAL_TOKEN,
+  );
   await inventory.ready();
   const deps = await createServiceDeps(config, 'issuance');
-  const issuance = await buildApp(config, deps, { logger: false, ...opts });
+  const issuance = injectAsGateway(
+    await buildApp(config, deps, { logger: false, ...opts }),
+    config.INTERNAL_TOKEN,
+  );
   await issuance.ready();
   return {
     config,
@@ -46,12 +53,13 @@ export async function startSystem(config: Config, opts: IssuanceAppOptions = {})
   };
 }
 
-export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
-  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'partner', 'x-partner-id': partnerId };
+/** The caller headers the gateway adds; the harness's app signs them as the gateway does (injectAsGateway). */
+export function partnerHeaders(_config: Config, partnerId: string): Record<string, string> {
+  return { 'x-caller-kind': 'partner', 'x-partner-id': partnerId };
 }
 
-export function adminHeaders(config: Config): Record<string, string> {
-  return { 'x-internal-token': config.INTERNAL_TOKEN, 'x-caller-kind': 'admin' };
+export function adminHeaders(_config: Config): Record<string, string> {
+  return { 'x-caller-kind': 'admin' };
 }
 
 export async function allocate(

@@ -2,7 +2,7 @@
 // route answer with a problem of the contract (4xx), never an internal error.
 
 import { createCommandClient } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateBatch } from '../src/domain/batches.ts';
@@ -179,7 +179,10 @@ it('with inventory unreachable: payments and batches answer 503 and record nothi
     NATS_REQUEST_TIMEOUT_MS: 300,
   };
   const deps = await createServiceDeps(config, 'issuance-alone');
-  const alone = await buildApp(config, deps, { logger: false, workers: false });
+  const alone = injectAsGateway(
+    await buildApp(config, deps, { logger: false, workers: false }),
+    config.INTERNAL_TOKEN,
+  );
   try {
     const body = {
       payment_id: 'pay_no_inventory',

@@ -1,6 +1,6 @@
 // The service as a real process (server.ts): migrates, listens, consumes issuance's events, redeems
 // over HTTP with a device key, and shuts down gracefully on SIGTERM.
-import { closeServiceDeps, createServiceDeps, HEADER, type ServiceDeps } from '@cruise/shared';
+import { closeServiceDeps, createServiceDeps, type ServiceDeps, signInternalRequest } from '@cruise/shared';
 import {
   createTestContext,
   freePort,
@@ -31,8 +31,12 @@ it('redeems over HTTP as a scanner would, and stops cleanly on SIGTERM', async (
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      [HEADER.internalToken]: ctx.config.INTERNAL_TOKEN,
-      [HEADER.callerKind]: 'admin',
+      ...signInternalRequest(ctx.config.INTERNAL_TOKEN, {
+        method: 'POST',
+        url: '/api/admin/devices',
+        requestId: 'process-test-device',
+        caller: { kind: 'admin' },
+      }),
     },
     body: JSON.stringify({ venue: 'Pier 1', name: 'Gate 1' }),
   });

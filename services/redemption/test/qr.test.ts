@@ -78,14 +78,18 @@ it("another partner's ticket is 404, never revealing that it exists; the operato
   }
 });
 
-it('a QR code needs a partner key or the operator token (headers without the internal token are ignored)', async () => {
+it('a QR code needs a partner key or the operator token (caller headers without a valid signature are refused)', async () => {
   const [t] = await projectTickets(r, ctx.config, [snapshot()]);
   const anonymous = await r.app.inject({ method: 'POST', url: `/qr/${t!.ticket_code}` });
   expect(anonymous.statusCode).toBe(401);
   const forged = await r.app.inject({
     method: 'POST',
     url: `/qr/${t!.ticket_code}`,
-    headers: { 'x-caller-kind': 'admin', 'x-internal-token': 'not-the-internal-token' },
+    headers: {
+      'x-caller-kind': 'admin',
+      'x-internal-timestamp': String(Date.now()),
+      'x-internal-signature': 'not-the-gateway-signature',
+    },
   });
   expect(forged.statusCode).toBe(401);
 });

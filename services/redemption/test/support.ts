@@ -16,6 +16,7 @@ import {
   type ServiceDeps,
   type TicketSnapshot,
 } from '@cruise/shared';
+import { injectAsGateway } from '@cruise/testkit';
 import type { Subscription } from 'nats';
 import { buildApp } from '../src/app.ts';
 
@@ -27,7 +28,7 @@ export interface Running {
 
 export async function startRedemption(config: Config): Promise<Running> {
   const deps = await createServiceDeps(config, 'redemption-test');
-  const app = await buildApp(config, deps, { logger: false });
+  const app = injectAsGateway(await buildApp(config, deps, { logger: false }), config.INTERNAL_TOKEN);
   return {
     app,
     deps,
@@ -38,13 +39,13 @@ export async function startRedemption(config: Config): Promise<Running> {
   };
 }
 
-export function adminHeaders(config: Config): Record<string, string> {
-  return { [HEADER.internalToken]: config.INTERNAL_TOKEN, [HEADER.callerKind]: 'admin' };
+/** The caller headers the gateway adds; the app from `startRedemption` signs them as the gateway does. */
+export function adminHeaders(_config: Config): Record<string, string> {
+  return { [HEADER.callerKind]: 'admin' };
 }
 
-export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
+export function partnerHeaders(_config: Config, partnerId: string): Record<string, string> {
   return {
-    [HEADER.internalToken]: config.INTERNAL_TOKEN,
     [HEADER.callerKind]: 'partner',
     [HEADER.partnerId]: partnerId,
   };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { buildApp as buildInventory, seedCatalogue, setAllocation } from '@cruise/inventory';
 import { buildApp as buildIssuance, signPayment } from '@cruise/issuance';
 import { type App, closeServiceDeps, createServiceDeps, type ServiceDeps, venueDate } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   adminHeaders,
@@ -30,9 +30,15 @@ beforeAll(async () => {
   ctx = await createTestContext({ EXPIRY_SWEEP_SECONDS: '3600' });
   inventoryDeps = await createServiceDeps(ctx.config, 'inventory');
   await seedCatalogue(inventoryDeps.pool);
-  inventory = await buildInventory(ctx.config, inventoryDeps, { logger: false });
+  inventory = injectAsGateway(
+    await buildInventory(ctx.config, inventoryDeps, { logger: false }),
+    ctx.config.INTERNAL_TOKEN,
+  );
   issuanceDeps = await createServiceDeps(ctx.config, 'issuance');
-  issuance = await buildIssuance(ctx.config, issuanceDeps, { logger: false });
+  issuance = injectAsGateway(
+    await buildIssuance(ctx.config, issuanceDeps, { logger: false }),
+    ctx.config.INTERNAL_TOKEN,
+  );
   await Promise.all([inventory.ready(), issuance.ready()]);
   r = await startRedemption(ctx.config);
   device = await createDevice(r.app, ctx.config);

@@ -1,7 +1,7 @@
 // Forwarding to the owning services over keep-alive undici pools. Bodies pass through as raw bytes
 // (the payment webhook's signature covers them) and responses stream back (CSV exports are large).
 // A refused, reset or silent upstream becomes 503 SERVICE_UNAVAILABLE, never a hang.
-import { AppError, type Config, HEADER, type OwningService } from '@cruise/shared';
+import { AppError, type Config, HEADER, type OwningService, signInternalRequest } from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'undici';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -58,6 +58,7 @@ export function upstreamRequestHeaders(
   internalToken: string,
   caller: ForwardedCaller,
   keepCredentials: boolean,
+  upstreamPath: string = request.url,
 ): Record<string, string | string[]> {
   const listed = connectionListed(request.headers.connection);
   const headers: Record<string, string | string[]> = {};
@@ -70,14 +71,17 @@ export function upstreamRequestHeaders(
   const priorFor = request.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${request.ip}` : request.ip;
   headers['x-forwarded-proto'] = request.protocol;
-  headers[HEADER.requestId] = request.id;
-  headers[HEADER.internalToken] = internalToken;
-  if (caller.kind === 'partner') {
-    headers[HEADER.callerKind] = 'partner';
-    headers[HEADER.partnerId] = caller.partnerId;
-  } else if (caller.kind === 'admin') {
-    headers[HEADER.callerKind] = 'admin';
-  }
+  // The caller headers, the request id, a timestamp and a signature over them and this method and path
+  // (internal-auth.ts): the upstream trusts the identity only with that proof.
+  Object.assign(
+    headers,
+    signInternalRequest(internalToken, {
+      method: request.method,
+      url: upstreamPath,
+      requestId: request.id,
+      caller,
+    }),
+  );
   return headers;
 }
 
@@ -146,10 +150,11 @@ export function createUpstreams(
       reply.raw.once('close', onClose);
       let response: Awaited<ReturnType<Pool['request']>>;
       try {
+        const path = upstream.basePath + request.url;
         response = await upstream.pool.request({
           method: request.method as 'GET',
-          path: upstream.basePath + request.url,
-          headers: upstreamRequestHeaders(request, config.INTERNAL_TOKEN, caller, opts.keepCredentials),
+          path,
+          headers: upstreamRequestHeaders(request, config.INTERNAL_TOKEN, caller, opts.keepCredentials, path),
           body: Buffer.isBuffer(request.body) ? request.body : null,
           signal: abort.signal,
         });
