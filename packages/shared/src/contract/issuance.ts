@@ -274,7 +274,7 @@ export const paymentNotifyRoute = defineRoute({
   operationId: 'notifyPayment',
   summary:
     'Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; ' +
-    'FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat).',
+    'FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED.',
   tags: ['Payments'],
   auth: 'webhook',
   service: 'issuance',
@@ -295,6 +295,7 @@ export const paymentNotifyRoute = defineRoute({
     'INVALID_SIGNATURE',
     'NOT_FOUND',
     'AMOUNT_MISMATCH',
+    'IDEMPOTENCY_KEY_REUSED',
     'RESERVATION_EXPIRED',
     'RESERVATION_NOT_ON_HOLD',
     'SERVICE_UNAVAILABLE',
