@@ -179,6 +179,11 @@ export function toAppError(error: unknown): AppError {
       'The request contains a character that cannot be stored (such as NUL)',
     );
   }
+  // A safety net behind the contract's date range: a date or time PostgreSQL cannot represent
+  // (22007 bad format, 22008 out of range, 22009 bad time zone) came from the caller's input.
+  if (sqlState === '22007' || sqlState === '22008' || sqlState === '22009') {
+    return new AppError('VALIDATION_FAILED', 'A date or time in the request is out of range');
+  }
   if (hasZodFastifySchemaValidationErrors(e)) {
     const errors: FieldError[] = e.validation.map((v) => ({
       // fastify-type-provider-zod 6 reports the issue's path as a JSON pointer (`/items/0/quantity`).
