@@ -16,7 +16,7 @@ import {
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { AppError, type FieldError } from './errors.ts';
-import { loggerOptions } from './logger.ts';
+import { type LogStream, loggerOptions } from './logger.ts';
 
 export const HEADER = {
   requestId: 'x-request-id',
@@ -59,6 +59,8 @@ export interface ServiceAppOptions {
   config: Config;
   /** Fastify's own options passed through (e.g. `logger: false` in tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (a test reads them back). */
+  logStream?: LogStream;
   bodyLimit?: number;
 }
 
@@ -74,7 +76,10 @@ export function safeEqual(a: string, b: string): boolean {
 export function createServiceApp(opts: ServiceAppOptions): App {
   const { config, service } = opts;
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config, service),
+    logger:
+      opts.logger === false
+        ? false
+        : { ...loggerOptions(config, service), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit: opts.bodyLimit ?? config.BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req) => {

@@ -7,6 +7,7 @@ import {
   addDependencyChecks,
   allRoutes,
   type Config,
+  type LogStream,
   createServiceApp,
   purgeIdempotencyKeys,
   type RouteDef,
@@ -27,6 +28,8 @@ import { forwardedRoutes } from './routes/forwarded-routes.ts';
 
 export interface GatewayAppOptions {
   logger?: boolean;
+  /** Where log lines go instead of stdout (a test reads them back). */
+  logStream?: LogStream;
   /** The public route catalogue; the contract's `allRoutes` unless a test supplies its own. */
   routes?: RouteDef[];
 }
@@ -44,6 +47,7 @@ export async function buildApp(
     service: 'gateway',
     config,
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   addDependencyChecks(app, deps);
 

@@ -4,6 +4,7 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  type LogStream,
   createCommandClient,
   createServiceApp,
   ensureEventStream,
@@ -21,7 +22,7 @@ import { registerVenueRoutes } from './routes/venue.ts';
 export async function buildApp(
   config: Config,
   deps: ServiceDeps,
-  opts: { logger?: boolean } = {},
+  opts: { logger?: boolean; logStream?: LogStream } = {},
 ): Promise<App> {
   const app = createServiceApp({ service: 'redemption', config, ...opts });
   addDependencyChecks(app, deps);
