@@ -38,6 +38,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling, as vouched for by the gateway; `anonymous` when no trusted headers came along. */
     caller: Caller;
+    /**
+     * True when the gateway forwarded this request (its internal credentials are valid): it has
+     * already applied the edge's limits, and its X-Forwarded-For names the client (`clientIp`).
+     */
+    viaGateway: boolean;
   }
   interface FastifyInstance {
     metrics: Registry;
@@ -92,6 +97,8 @@ export function createServiceApp(opts: ServiceAppOptions): App {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: undefined,
+    // The client IP (request.ip) comes from X-Forwarded-For only when the peer is a trusted proxy.
+    trustProxy: config.TRUSTED_PROXIES.trim() === '' ? false : config.TRUSTED_PROXIES,
     // The router's own refusals (a malformed URL, a path segment over maxParamLength) come before any
     // hook: without this they would be fastify's JSON (414 FST_ERR_MAX_PARAM_LENGTH), not problem+json.
     frameworkErrors: (error, request, reply) => {
@@ -112,9 +119,11 @@ export function createServiceApp(opts: ServiceAppOptions): App {
   app.setSerializerCompiler(serializerCompiler);
 
   app.decorateRequest('caller', null as never);
+  app.decorateRequest('viaGateway', false);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
-    request.caller = callerFromHeaders(request, config.INTERNAL_TOKEN);
+    request.viaGateway = fromGateway(request, config.INTERNAL_TOKEN);
+    request.caller = request.viaGateway ? callerFromHeaders(request) : { kind: 'anonymous' };
   });
 
   installErrorHandling(app);
@@ -122,9 +131,14 @@ export function createServiceApp(opts: ServiceAppOptions): App {
   return app as unknown as App;
 }
 
-function callerFromHeaders(request: FastifyRequest, internalToken: string): Caller {
+/** Whether the request carries the gateway's proof (today the shared internal token). */
+function fromGateway(request: FastifyRequest, internalToken: string): boolean {
   const token = request.headers[HEADER.internalToken];
-  if (typeof token !== 'string' || !safeEqual(token, internalToken)) return { kind: 'anonymous' };
+  return typeof token === 'string' && safeEqual(token, internalToken);
+}
+
+/** The identity in the internal headers of a request proven to come from the gateway. */
+function callerFromHeaders(request: FastifyRequest): Caller {
   const kind = request.headers[HEADER.callerKind];
   const partnerId = request.headers[HEADER.partnerId];
   const deviceId = request.headers[HEADER.deviceId];

@@ -7,8 +7,10 @@ import {
   addDependencyChecks,
   allRoutes,
   type Config,
-  type LogStream,
+  createClientBudgets,
+  createRateLimiter,
   createServiceApp,
+  type LogStream,
   purgeIdempotencyKeys,
   type RouteDef,
   type ServiceDeps,
@@ -22,7 +24,6 @@ import { createGatewayMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import accessControl from './plugins/access-control.ts';
 import auditTrail from './plugins/audit-trail.ts';
-import { createRateLimiter } from './rate-limit/rate-limiter.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { forwardedRoutes } from './routes/forwarded-routes.ts';
 
@@ -66,7 +67,8 @@ export async function buildApp(
   const upstreams = createUpstreams(config, metrics);
 
   await app.register(auditTrail, { writer: auditWriter });
-  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter, metrics });
+  const budgets = createClientBudgets(limiter, config, (scope) => metrics.rateLimited.inc({ scope }));
+  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), budgets });
   await app.register(adminRoutes, { config, pool: deps.pool });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 

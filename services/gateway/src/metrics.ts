@@ -2,7 +2,7 @@
 // whether limits are shared or per instance, and whether the audit trail keeps up.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AuditWriter } from './audit/audit-log.ts';
-import type { RateLimiter } from './rate-limit/rate-limiter.ts';
+import type { RateLimiter } from '@cruise/shared';
 
 export interface GatewayMetrics {
   rateLimited: Counter<'scope'>;

@@ -69,9 +69,10 @@ describe('ticket codes in logs and audit rows', () => {
     let rows: { route: string | null; path: string; request_id: string }[] = [];
     await pollUntil(async () => {
       rows = (
-        await deps.pool.query('SELECT route, path, request_id FROM gateway.audit_log WHERE request_id = ANY($1)', [
-          ids,
-        ])
+        await deps.pool.query(
+          'SELECT route, path, request_id FROM gateway.audit_log WHERE request_id = ANY($1)',
+          [ids],
+        )
       ).rows;
       return rows.length === calls.length;
     }, 10_000);

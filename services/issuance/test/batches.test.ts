@@ -126,7 +126,10 @@ describe('bulk generation', () => {
     for (const distribution of [atKeys, atBytes]) {
       const res = await post(distribution);
       expect(res.statusCode, res.body).toBe(202);
-      const batch = await sys.issuance.inject({ url: `/api/ota/batches/${res.json().batch_id}`, headers: headers() });
+      const batch = await sys.issuance.inject({
+        url: `/api/ota/batches/${res.json().batch_id}`,
+        headers: headers(),
+      });
       expect(batch.json().distribution).toEqual(distribution);
     }
   });

@@ -9,10 +9,10 @@ import {
   createCommandClient,
   createServiceDeps,
   type ServiceDeps,
+  signPayment,
   venueDate,
 } from '@cruise/shared';
 import { buildApp, type IssuanceAppOptions } from '../src/app.ts';
-import { signPayment } from '../src/domain/payment-signature.ts';
 
 export interface System {
   config: Config;

@@ -226,7 +226,9 @@ describe('a payment_id reused for another payment', () => {
   it('a FAILED attempt then a SUCCEEDED one for another reservation under its id is refused', async () => {
     const first = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
     const second = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
-    expect((await notify(sys, ctx.config, payment(first, 'pay_failed_reused', { status: 'FAILED' }))).statusCode).toBe(200);
+    expect(
+      (await notify(sys, ctx.config, payment(first, 'pay_failed_reused', { status: 'FAILED' }))).statusCode,
+    ).toBe(200);
     const res = await notify(sys, ctx.config, payment(second, 'pay_failed_reused'));
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect((await getReservation(sys, ctx.config, partner, second.reservation_id)).status).toBe('ON_HOLD');
@@ -271,7 +273,7 @@ describe('webhook refusals', () => {
       await notify(sys, ctx.config, body, { signature: 'garbage' }),
     ];
     // Signed over one body, sent with another (same JSON, different bytes).
-    const { signPayment } = await import('../src/domain/payment-signature.ts');
+    const { signPayment } = await import('@cruise/shared');
     const sig = signPayment(ctx.config.PAYMENT_WEBHOOK_SECRET, JSON.stringify(body), now);
     cases.push(await notify(sys, ctx.config, body, { signature: sig, raw: JSON.stringify(body, null, 2) }));
     for (const res of cases) {

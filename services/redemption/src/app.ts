@@ -4,9 +4,11 @@ import {
   type App,
   addDependencyChecks,
   type Config,
-  type LogStream,
+  createClientBudgets,
   createCommandClient,
+  createRateLimiter,
   createServiceApp,
+  type LogStream,
   ensureEventStream,
   purgeIdempotencyKeys,
   type ServiceDeps,
@@ -52,7 +54,17 @@ export async function buildApp(
   });
 
   const commands = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
-  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay };
+  // Scanners call this port directly: its public routes are limited like the gateway's, in the same
+  // Redis budgets, so a client has one budget whichever door it uses.
+  const limiter = createRateLimiter(deps.redis, app.log);
+  app.addReadinessCheck('rate_limit', async () => {
+    if (limiter.mode() === 'fallback') {
+      throw new Error('Redis unreachable: limits enforced per instance in memory (fallback)');
+    }
+  });
+  app.addHook('onClose', async () => limiter.close());
+  const budgets = createClientBudgets(limiter, config);
+  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay, budgets };
   registerQrRoutes(app, ctx);
   registerVenueRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);

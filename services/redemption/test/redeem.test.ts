@@ -444,13 +444,17 @@ describe('manual entry', () => {
     });
     const qrScan = await scan({ qr_token: expired, function_code: 'FERRY' }, strict.device_key);
     expect(qrScan.json().code).toBe('QR_EXPIRED');
-    const typed = await scan({ ticket_code: t.ticket_code, function_code: 'FERRY', nonce: 'm-1' }, strict.device_key);
+    const typed = await scan(
+      { ticket_code: t.ticket_code, function_code: 'FERRY', nonce: 'm-1' },
+      strict.device_key,
+    );
     expect(typed.statusCode).toBe(403);
     expect(typed.headers['content-type']).toContain('application/problem+json');
     expect(typed.json().code).toBe('MANUAL_ENTRY_NOT_ALLOWED');
-    const { rowCount } = await r.deps.pool.query('SELECT 1 FROM redemption.redemptions WHERE ticket_code = $1', [
-      t.ticket_code,
-    ]);
+    const { rowCount } = await r.deps.pool.query(
+      'SELECT 1 FROM redemption.redemptions WHERE ticket_code = $1',
+      [t.ticket_code],
+    );
     expect(rowCount).toBe(0);
     // The refusal is in the scan log as a manual attempt (the untrusted code is not recorded).
     expect(await scansOf(null, strict.device_id)).toContainEqual({
@@ -461,7 +465,9 @@ describe('manual entry', () => {
 
     // A fresh QR code on the same device still redeems.
     const fresh = await qrFor(t.ticket_code);
-    expect((await scan({ qr_token: fresh.qr_token, function_code: 'FERRY' }, strict.device_key)).statusCode).toBe(200);
+    expect(
+      (await scan({ qr_token: fresh.qr_token, function_code: 'FERRY' }, strict.device_key)).statusCode,
+    ).toBe(200);
   });
 
   it('marks each manual redemption as such in the scan log, and QR scans as not manual', async () => {
@@ -497,7 +503,10 @@ describe('manual entry', () => {
     expect(list.body).not.toContain(gate.device_key);
     expect(list.body).not.toMatch(/key/);
     // Newest first, and paged.
-    const first = await r.app.inject({ url: '/api/admin/devices?page_size=1', headers: adminHeaders(ctx.config) });
+    const first = await r.app.inject({
+      url: '/api/admin/devices?page_size=1',
+      headers: adminHeaders(ctx.config),
+    });
     expect(first.json().data).toHaveLength(1);
     expect(first.json().data[0].device_id).toBe(gate.device_id);
     expect(first.json().has_more).toBe(true);
@@ -511,7 +520,9 @@ describe('manual entry', () => {
     });
     expect(off.statusCode, off.body).toBe(200);
     expect(off.json()).toMatchObject({ device_id: gate.device_id, manual_entry: false });
-    expect((await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode).toBe(403);
+    expect(
+      (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
+    ).toBe(403);
     const on = await r.app.inject({
       method: 'PATCH',
       url: `/api/admin/devices/${gate.device_id}`,
@@ -519,7 +530,9 @@ describe('manual entry', () => {
       payload: { manual_entry: true },
     });
     expect(on.json().manual_entry).toBe(true);
-    expect((await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode).toBe(200);
+    expect(
+      (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
+    ).toBe(200);
 
     for (const [url, method, payload, status] of [
       ['/api/admin/devices/00000000-0000-4000-8000-000000000000', 'PATCH', { manual_entry: false }, 404],

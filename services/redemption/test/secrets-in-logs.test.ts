@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 it('logs the route template and a hash of the ticket code, never the code', async () => {
-  const [t] = await projectTickets({ app, deps, close: async () => {} }, ctx.config, [issuance.put(snapshot())]);
+  const [t] = await projectTickets({ app, deps, close: async () => {} }, ctx.config, [
+    issuance.put(snapshot()),
+  ]);
   const code = t!.ticket_code;
   const device = await createDevice(app, ctx.config);
   const info = await app.inject({ url: `/qr/${code}/info`, headers: { 'x-request-id': 'info-1' } });

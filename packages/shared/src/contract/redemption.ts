@@ -213,7 +213,8 @@ export const updateDeviceRoute = defineRoute({
   method: 'PATCH',
   path: '/api/admin/devices/:device_id',
   operationId: 'updateDevice',
-  summary: 'Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan.',
+  summary:
+    'Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan.',
   tags: ['Operators'],
   auth: 'admin',
   service: 'redemption',
