@@ -153,8 +153,12 @@ beforeAll(async () => {
     redisUrl: ctx.env.REDIS_URL!,
     natsUrl: ctx.env.NATS_URL!,
     prefix: ctx.id,
-    // The per-IP budget would otherwise turn most forged-credential requests into 429s.
-    env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000' },
+    // The per-IP budgets would otherwise turn most forged-credential requests into 429s.
+    env: {
+      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
+      FAILED_AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+      DEVICE_RATE_LIMIT_PER_MINUTE: '1000000',
+    },
   });
   db = new pg.Pool({ connectionString: ctx.env.DATABASE_URL, max: 2 });
   A = await partnerWorld('Fuzz A');
@@ -697,10 +701,17 @@ function bodyArbitrary(route: RouteDef): fc.Arbitrary<Body> {
 /** Any date or date-time, mostly far outside the contract's calendar: years 0000 … 10000 and beyond. */
 const extremeDate = fc.oneof(
   fc
-    .tuple(fc.constantFrom(0, 1, 999, 1899, 1900, 2999, 3000, 9999, 10000, 99999), fc.integer({ min: 1, max: 12 }))
+    .tuple(
+      fc.constantFrom(0, 1, 999, 1899, 1900, 2999, 3000, 9999, 10000, 99999),
+      fc.integer({ min: 1, max: 12 }),
+    )
     .map(([y, m]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-01`),
   fc
-    .date({ min: new Date(-8_000_000_000_000_000), max: new Date(8_000_000_000_000_000), noInvalidDate: true })
+    .date({
+      min: new Date(-8_000_000_000_000_000),
+      max: new Date(8_000_000_000_000_000),
+      noInvalidDate: true,
+    })
     .map((d) => d.toISOString()),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
 );
