@@ -266,23 +266,24 @@ describe('targeted attacks', () => {
       amount: A.heldReservation.total,
       paid_at: new Date().toISOString(),
     });
-    const now = Math.floor(Date.now() / 1000);
     const tampered = raw.replace('"SUCCEEDED"', '"SUCCEEDED" ');
-    const variants: Record<string, string | undefined> = {
-      missing: undefined,
-      'another secret': signWebhook('another-secret-entirely-1234', raw, now),
-      'signature of another body': signWebhook(system.secrets.webhookSecret, tampered, now),
-      'stale (301 s old)': signWebhook(system.secrets.webhookSecret, raw, now - 301),
-      'from the future (301 s)': signWebhook(system.secrets.webhookSecret, raw, now + 301),
-      'no t': `v1=${paymentSignatureV1(system.secrets.webhookSecret, raw, now)}`,
-      'no v1': `t=${now}`,
-      garbage: 'garbage',
-      'empty v1': `t=${now},v1=`,
-      'non-hex v1': `t=${now},v1=${'z'.repeat(64)}`,
-      'truncated v1': signWebhook(system.secrets.webhookSecret, raw, now).slice(0, -10),
-      'huge t': `t=${'9'.repeat(400)},v1=00`,
+    // Signed when sent: a timestamp taken at the start would drift into the window while the others run.
+    const variants: Record<string, (now: number) => string | undefined> = {
+      missing: () => undefined,
+      'another secret': (now) => signWebhook('another-secret-entirely-1234', raw, now),
+      'signature of another body': (now) => signWebhook(system.secrets.webhookSecret, tampered, now),
+      'stale (301 s old)': (now) => signWebhook(system.secrets.webhookSecret, raw, now - 301),
+      'from the future (310 s)': (now) => signWebhook(system.secrets.webhookSecret, raw, now + 310),
+      'no t': (now) => `v1=${paymentSignatureV1(system.secrets.webhookSecret, raw, now)}`,
+      'no v1': (now) => `t=${now}`,
+      garbage: () => 'garbage',
+      'empty v1': (now) => `t=${now},v1=`,
+      'non-hex v1': (now) => `t=${now},v1=${'z'.repeat(64)}`,
+      'truncated v1': (now) => signWebhook(system.secrets.webhookSecret, raw, now).slice(0, -10),
+      'huge t': () => `t=${'9'.repeat(400)},v1=00`,
     };
-    for (const [name, signature] of Object.entries(variants)) {
+    for (const [name, sign] of Object.entries(variants)) {
+      const signature = sign(Math.floor(Date.now() / 1000));
       const res = await hostile('POST', '/payments/notify', {
         rawBody: raw,
         headers: signature === undefined ? {} : { 'x-payment-signature': signature },
