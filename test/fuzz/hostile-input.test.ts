@@ -383,6 +383,9 @@ describe('targeted attacks', () => {
     });
     expect(accepted.status).toBe(200);
     expect(accepted.body.result).toBe('ACCEPTED');
+    // The redemption reaches issuance as an event a moment later: let it land before the next test
+    // fingerprints the state, or that test sees this change as its own.
+    await settle();
   });
 
   it('refuses forged, revoked and misplaced credentials with 401', async () => {
