@@ -385,6 +385,16 @@ describe('targeted attacks', () => {
     expect(accepted.body.result).toBe('ACCEPTED');
     // The redemption reaches issuance as an event a moment later: let it land before the next test
     // fingerprints the state, or that test sees this change as its own.
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await db.query<{ redeemed: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(entitlements) e
+                         WHERE e->>'function_code' = 'FERRY' AND e->>'redeemed_at' IS NOT NULL) AS redeemed
+           FROM issuance.tickets WHERE ticket_code = $1`,
+        [code],
+      );
+      if (rows[0]?.redeemed) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await settle();
   });
 
