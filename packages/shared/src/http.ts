@@ -40,7 +40,8 @@ declare module 'fastify' {
     caller: Caller;
     /**
      * True when the gateway forwarded this request (its internal credentials are valid): it has
-     * already applied the edge's limits, and its X-Forwarded-For names the client (`clientIp`).
+     * already applied the edge's limits, and its X-Forwarded-For names the client
+     * (`ClientBudgets.clientIp`).
      */
     viaGateway: boolean;
   }
