@@ -153,8 +153,12 @@ beforeAll(async () => {
     redisUrl: ctx.env.REDIS_URL!,
     natsUrl: ctx.env.NATS_URL!,
     prefix: ctx.id,
-    // The per-IP budget would otherwise turn most forged-credential requests into 429s.
-    env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000' },
+    // The per-IP budgets would otherwise turn most forged-credential requests into 429s.
+    env: {
+      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
+      FAILED_AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+      DEVICE_RATE_LIMIT_PER_MINUTE: '1000000',
+    },
   });
   db = new pg.Pool({ connectionString: ctx.env.DATABASE_URL, max: 2 });
   A = await partnerWorld('Fuzz A');
@@ -262,23 +266,24 @@ describe('targeted attacks', () => {
       amount: A.heldReservation.total,
       paid_at: new Date().toISOString(),
     });
-    const now = Math.floor(Date.now() / 1000);
     const tampered = raw.replace('"SUCCEEDED"', '"SUCCEEDED" ');
-    const variants: Record<string, string | undefined> = {
-      missing: undefined,
-      'another secret': signWebhook('another-secret-entirely-1234', raw, now),
-      'signature of another body': signWebhook(system.secrets.webhookSecret, tampered, now),
-      'stale (301 s old)': signWebhook(system.secrets.webhookSecret, raw, now - 301),
-      'from the future (301 s)': signWebhook(system.secrets.webhookSecret, raw, now + 301),
-      'no t': `v1=${paymentSignatureV1(system.secrets.webhookSecret, raw, now)}`,
-      'no v1': `t=${now}`,
-      garbage: 'garbage',
-      'empty v1': `t=${now},v1=`,
-      'non-hex v1': `t=${now},v1=${'z'.repeat(64)}`,
-      'truncated v1': signWebhook(system.secrets.webhookSecret, raw, now).slice(0, -10),
-      'huge t': `t=${'9'.repeat(400)},v1=00`,
+    // Signed when sent: a timestamp taken at the start would drift into the window while the others run.
+    const variants: Record<string, (now: number) => string | undefined> = {
+      missing: () => undefined,
+      'another secret': (now) => signWebhook('another-secret-entirely-1234', raw, now),
+      'signature of another body': (now) => signWebhook(system.secrets.webhookSecret, tampered, now),
+      'stale (301 s old)': (now) => signWebhook(system.secrets.webhookSecret, raw, now - 301),
+      'from the future (310 s)': (now) => signWebhook(system.secrets.webhookSecret, raw, now + 310),
+      'no t': (now) => `v1=${paymentSignatureV1(system.secrets.webhookSecret, raw, now)}`,
+      'no v1': (now) => `t=${now}`,
+      garbage: () => 'garbage',
+      'empty v1': (now) => `t=${now},v1=`,
+      'non-hex v1': (now) => `t=${now},v1=${'z'.repeat(64)}`,
+      'truncated v1': (now) => signWebhook(system.secrets.webhookSecret, raw, now).slice(0, -10),
+      'huge t': () => `t=${'9'.repeat(400)},v1=00`,
     };
-    for (const [name, signature] of Object.entries(variants)) {
+    for (const [name, sign] of Object.entries(variants)) {
+      const signature = sign(Math.floor(Date.now() / 1000));
       const res = await hostile('POST', '/payments/notify', {
         rawBody: raw,
         headers: signature === undefined ? {} : { 'x-payment-signature': signature },
@@ -378,6 +383,19 @@ describe('targeted attacks', () => {
     });
     expect(accepted.status).toBe(200);
     expect(accepted.body.result).toBe('ACCEPTED');
+    // The redemption reaches issuance as an event a moment later: let it land before the next test
+    // fingerprints the state, or that test sees this change as its own.
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await db.query<{ redeemed: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(entitlements) e
+                         WHERE e->>'function_code' = 'FERRY' AND e->>'redeemed_at' IS NOT NULL) AS redeemed
+           FROM issuance.tickets WHERE ticket_code = $1`,
+        [code],
+      );
+      if (rows[0]?.redeemed) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await settle();
   });
 
   it('refuses forged, revoked and misplaced credentials with 401', async () => {
@@ -466,6 +484,55 @@ describe('targeted attacks', () => {
   });
 });
 
+describe('dates outside the contract calendar (1900-01-01 … 2999-12-31)', () => {
+  // Each of these answered 500 (PostgreSQL 22008/22009) or, for the reservation, held units.
+  const outOfRange = ['0000-01-01', '1899-12-31', '3000-01-01', '9999-12-31', '10000-01-01'];
+
+  it('are 400 VALIDATION_FAILED on every report, list and reservation, changing nothing', async () => {
+    const token = A.partner.api_key;
+    const admin = system.secrets.adminToken;
+    for (const bad of outOfRange) {
+      const cases: [string, string, string, unknown?][] = [
+        ['GET', `/api/ota/billing/summary?from=2026-01-01&to=${bad}`, token],
+        ['GET', `/api/ota/billing/summary?from=${bad}&to=2026-01-01`, token],
+        ['GET', `/api/ota/reports/reconciliation?from=2026-01-01&to=${bad}`, token],
+        ['GET', `/api/ota/tickets?created_from=${bad}`, token],
+        ['GET', `/api/ota/tickets?created_to=${bad}T00:00:00Z`, token],
+        ['GET', `/api/admin/audit?from=${bad}`, admin],
+        ['GET', `/api/admin/audit?to=${bad}T12:00:00.000Z`, admin],
+        ['GET', `/api/ota/inventory?visit_date=${bad}`, token],
+        [
+          'POST',
+          '/api/ota/reservations',
+          token,
+          { product_id: 106, visit_date: bad, items: [{ customer_type: 'adult', quantity: 1 }] },
+        ],
+      ];
+      for (const [method, path, credential, body] of cases) {
+        const res = await hostile(method, path, { token: credential, body });
+        expect(res.status, `${method} ${path} ${JSON.stringify(body ?? '')}`).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+        expect(res.issues).toEqual([]);
+      }
+    }
+  });
+
+  it('still accepts the edges of the range', async () => {
+    const token = A.partner.api_key;
+    for (const path of [
+      '/api/ota/billing/summary?from=1900-01-01&to=2999-12-31',
+      '/api/ota/reports/reconciliation?from=1900-01-01&to=2999-12-31',
+      '/api/ota/tickets?created_from=1900-01-01&created_to=2999-12-31T23:59:59Z',
+    ]) {
+      expect((await call('GET', `${system.gateway}${path}`, { token })).status, path).toBe(200);
+    }
+    const audit = await call('GET', `${system.gateway}/api/admin/audit?from=1900-01-01&to=2999-12-31`, {
+      token: system.secrets.adminToken,
+    });
+    expect(audit.status).toBe(200);
+  });
+});
+
 describe("another partner's reseller", () => {
   it('is refused in a bulk generation and in a reservation, so its name never appears on our tickets', async () => {
     const token = A.partner.api_key;
@@ -520,6 +587,18 @@ const hostileStrings = fc.constantFrom(
   '{}',
   '2026-02-30',
   '9999-99-99',
+  // Dates PostgreSQL cannot store or the contract refuses (years 0000, 9999, 10000, …).
+  '0000-01-01',
+  '9999-12-31',
+  '10000-01-01',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59Z',
+  '10000-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '1899-12-31',
+  '3000-01-01',
+  '2999-12-31T23:59:59-14:00',
+  '1900-01-01T00:00:00+14:00',
   '00000000-0000-0000-0000-000000000000',
   '<script>alert(1)</script>',
 );
@@ -575,6 +654,7 @@ const template = (route: RouteDef): Record<string, unknown> | undefined => {
       reservation_id: A.heldReservation.reservation_id,
       status: 'FAILED',
       amount: A.heldReservation.total,
+      paid_at: new Date().toISOString(),
     },
     'POST /api/ota/tickets/:ticket_code/activate': { customer_type: 'adult', customer: { name: 'Fuzz' } },
     'POST /api/ota/tickets/bulk-generate': { product_id: 106, quantity: 1, reseller_id: A.resellerId },
@@ -617,9 +697,9 @@ function bodyArbitrary(route: RouteDef): fc.Arbitrary<Body> {
     // Near-valid: the template with one field replaced by something hostile (or removed).
     options.push(
       fc
-        .tuple(
-          fc.constantFrom(...Object.keys(base)),
-          fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), scalar)),
+        .constantFrom(...Object.keys(base))
+        .chain((k) =>
+          fc.tuple(fc.constant(k), fc.option(fc.oneof(fc.jsonValue({ maxDepth: 2 }), valueFor(k)))),
         )
         .map(([key, v]) => {
           const value: Record<string, unknown> = { ...base };
@@ -632,10 +712,34 @@ function bodyArbitrary(route: RouteDef): fc.Arbitrary<Body> {
   return fc.oneof(...options);
 }
 
+/** Any date or date-time, mostly far outside the contract's calendar: years 0000 … 10000 and beyond. */
+const extremeDate = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(0, 1, 999, 1899, 1900, 2999, 3000, 9999, 10000, 99999),
+      fc.integer({ min: 1, max: 12 }),
+    )
+    .map(([y, m]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-01`),
+  fc
+    .date({
+      min: new Date(-8_000_000_000_000_000),
+      max: new Date(8_000_000_000_000_000),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString()),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+);
+/** Fields that take a date: the generators aim extreme dates at them. */
+const DATE_FIELDS = /(^|_)(date|from|to|at)$/;
+const valueFor = (key: string) => (DATE_FIELDS.test(key) ? fc.oneof(extremeDate, scalar) : scalar);
+
 function queryArbitrary(route: RouteDef): fc.Arbitrary<string> {
   const keys = [...shapeKeys(route.querystring), 'unknown'];
   return fc
-    .array(fc.tuple(fc.constantFrom(...keys), scalar), { maxLength: 4 })
+    .array(
+      fc.constantFrom(...keys).chain((k) => fc.tuple(fc.constant(k), valueFor(k))),
+      { maxLength: 4 },
+    )
     .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'));
 }
 

@@ -1,6 +1,7 @@
 // Configuration for every service: parsed once from the environment (plus a .env file when present),
 // validated with zod, and refused with a message naming the bad variable.
 import { randomBytes } from 'node:crypto';
+import proxyAddr from '@fastify/proxy-addr';
 import { z } from 'zod';
 
 /** Booleans only from explicit words: "yes"/"on" or a typo must not silently become true. */
@@ -46,6 +47,20 @@ export function weakSecretReason(value: string): string | null {
     return `is shorter than ${MIN_PRODUCTION_SECRET_LENGTH} characters (generate one: openssl rand -base64 48)`;
   }
   return null;
+}
+
+/** The list fastify's `trustProxy` will compile (the same library), checked at start instead. */
+function trustedProxiesValid(value: string): boolean {
+  const list = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  try {
+    proxyAddr.compile(list);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const configSchema = z
@@ -99,8 +114,20 @@ export const configSchema = z
       }, 'not a known IANA time zone')
       .default('Asia/Shanghai'),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
-    /** Per-IP limit for unauthenticated and public calls (bad keys, /qr/{code}/info). */
+    /** Per-IP limit for anonymous calls: public routes (/qr/{code}/info) and calls without credentials. */
     PUBLIC_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+    /** Per-IP limit for refused credentials (bad keys, tokens, device keys, webhook signatures). */
+    FAILED_AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+    /** Per-device limit for scans with a valid device key (they never touch the per-IP budgets). */
+    DEVICE_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    /**
+     * Comma-separated proxies (IPs, CIDRs, or `loopback`/`linklocal`/`uniquelocal`) whose
+     * X-Forwarded-For is believed; from anyone else the socket address is the client IP.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .refine((v) => trustedProxiesValid(v), 'not a comma-separated list of IP addresses or CIDRs'),
     BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
     UPSTREAM_TIMEOUT_MS: positiveInt.default(10_000),
     BATCH_CHUNK_SIZE: positiveInt.default(2_000),

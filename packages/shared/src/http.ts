@@ -18,7 +18,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { AppError, type ErrorCode, type FieldError, toProblem } from './errors.ts';
 import { claimsIdentity, INTERNAL_HEADER, verifyInternalRequest } from './internal-auth.ts';
-import { loggerOptions } from './logger.ts';
+import { type LogStream, loggerOptions } from './logger.ts';
 
 export const HEADER = {
   requestId: 'x-request-id',
@@ -41,6 +41,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling, as vouched for by the gateway; `anonymous` when no trusted headers came along. */
     caller: Caller;
+    /**
+     * True when the gateway forwarded this request (its internal credentials are valid): it has
+     * already applied the edge's limits, and its X-Forwarded-For names the client
+     * (`ClientBudgets.clientIp`).
+     */
+    viaGateway: boolean;
   }
   interface FastifyInstance {
     metrics: Registry;
@@ -62,6 +68,8 @@ export interface ServiceAppOptions {
   config: Config;
   /** Fastify's own options passed through (e.g. `logger: false` in tests). */
   logger?: boolean;
+  /** Where log lines go instead of stdout (a test reads them back). */
+  logStream?: LogStream;
   bodyLimit?: number;
   /**
    * `verify` (services): caller headers count only with the gateway's signature, and a request that
@@ -83,7 +91,10 @@ export function safeEqual(a: string, b: string): boolean {
 export function createServiceApp(opts: ServiceAppOptions): App {
   const { config, service } = opts;
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config, service),
+    logger:
+      opts.logger === false
+        ? false
+        : { ...loggerOptions(config, service), ...(opts.logStream ? { stream: opts.logStream } : {}) },
     bodyLimit: opts.bodyLimit ?? config.BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -96,6 +107,8 @@ export function createServiceApp(opts: ServiceAppOptions): App {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     ajv: undefined,
+    // The client IP (request.ip) comes from X-Forwarded-For only when the peer is a trusted proxy.
+    trustProxy: config.TRUSTED_PROXIES.trim() === '' ? false : config.TRUSTED_PROXIES,
     // The router's own refusals (a malformed URL, a path segment over maxParamLength) come before any
     // hook: without this they would be fastify's JSON (414 FST_ERR_MAX_PARAM_LENGTH), not problem+json.
     clientErrorHandler: answerClientError,
@@ -117,10 +130,13 @@ export function createServiceApp(opts: ServiceAppOptions): App {
   app.setSerializerCompiler(serializerCompiler);
 
   app.decorateRequest('caller', null as never);
+  app.decorateRequest('viaGateway', false);
   const verifyCallers = (opts.callerHeaders ?? 'verify') === 'verify';
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
-    request.caller = verifyCallers ? callerFromHeaders(request, config) : { kind: 'anonymous' };
+    const proven = verifyCallers ? provenCaller(request, config) : null;
+    request.viaGateway = proven !== null;
+    request.caller = proven ?? { kind: 'anonymous' };
   });
 
   installErrorHandling(app);
@@ -206,15 +222,17 @@ function discardRest(req: FastifyRequest['raw']): void {
 }
 
 /**
- * The caller the gateway vouches for. No identity headers: anonymous (a scanner calling redemption's
- * public routes directly). Identity headers without a valid, fresh signature over this very request:
- * 401, on every route, so a forged or replayed identity is never silently downgraded or trusted.
+ * The caller the gateway vouches for, or null when the request claims nothing (a scanner calling
+ * redemption's public routes directly). Identity headers without a valid, fresh signature over this very
+ * request: 401, on every route, so a forged or replayed identity is never silently downgraded or trusted.
+ * A signed request without an identity (a public route forwarded by the gateway) is anonymous but
+ * proven to come from the gateway.
  */
-function callerFromHeaders(
+function provenCaller(
   request: FastifyRequest,
   config: Pick<Config, 'INTERNAL_TOKEN' | 'INTERNAL_TOKEN_GENERATED'>,
-): Caller {
-  if (!claimsIdentity(request.headers)) return { kind: 'anonymous' };
+): Caller | null {
+  if (!claimsIdentity(request.headers)) return null;
   const verdict = verifyInternalRequest(config.INTERNAL_TOKEN, request);
   if (!verdict.ok) {
     request.log.warn(
@@ -278,6 +296,11 @@ export function toAppError(error: unknown): AppError {
       'VALIDATION_FAILED',
       'The request contains a character that cannot be stored (such as NUL)',
     );
+  }
+  // A safety net behind the contract's date range: a date or time PostgreSQL cannot represent
+  // (22007 bad format, 22008 out of range, 22009 bad time zone) came from the caller's input.
+  if (sqlState === '22007' || sqlState === '22008' || sqlState === '22009') {
+    return new AppError('VALIDATION_FAILED', 'A date or time in the request is out of range');
   }
   if (hasZodFastifySchemaValidationErrors(e)) {
     const errors: FieldError[] = e.validation.map((v) => ({

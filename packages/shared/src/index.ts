@@ -1,3 +1,4 @@
+export * from './client-budgets.ts';
 export * from './config.ts';
 export * from './contract/index.ts';
 export * from './db.ts';
@@ -11,7 +12,9 @@ export * from './messages.ts';
 export * from './nats.ts';
 export * from './nats-permissions.ts';
 export * from './outbox.ts';
+export * from './payment-signature.ts';
 export * from './queues.ts';
+export * from './rate-limit.ts';
 export * from './sealed-secrets.ts';
 export * from './service.ts';
 export * from './time.ts';

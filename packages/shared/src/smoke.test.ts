@@ -39,3 +39,20 @@ it('answers 400, not 500, when input carries a character PostgreSQL cannot store
   expect((await app.inject('/echo/ab')).json()).toEqual({ text: 'ab' });
   await app.close();
 });
+
+it('answers 400, not 500, when PostgreSQL refuses a date or time (22007, 22008, 22009)', async () => {
+  // The safety net behind the contract's date range: a route whose schema forgot it still answers 400.
+  const app = await buildApp(ctx.config, deps, { logger: false });
+  app.get('/at/:value', async (request) => {
+    const { value } = request.params as { value: string };
+    return (await deps.pool.query('SELECT $1::timestamptz AS at', [value])).rows[0];
+  });
+  for (const value of ['0000-01-01', '2026-01-01T00:00:00+99:00', 'not a time', '294277-01-01']) {
+    const res = await app.inject(`/at/${encodeURIComponent(value)}`);
+    expect(res.statusCode, value).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json(), value).toMatchObject({ code: 'VALIDATION_FAILED' });
+  }
+  expect((await app.inject('/at/2026-01-01T00%3A00%3A00Z')).statusCode).toBe(200);
+  await app.close();
+});

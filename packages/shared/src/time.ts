@@ -24,8 +24,20 @@ export function dayTypeOf(date: string): DayType {
   return day === 0 || day === 6 ? 'weekend' : 'weekday';
 }
 
+/**
+ * The contract's calendar (api.md, "Conventions"): dates and date-times outside it are out of range in
+ * every parameter. PostgreSQL refuses some years outside it (0000, beyond 294276) with a 22008.
+ */
+export const DATE_RANGE = { min: '1900-01-01', max: '2999-12-31' } as const;
+
+/** True when a `YYYY-MM-DD` string lies within DATE_RANGE (compared as text: the format sorts by date). */
+export function isDateInRange(date: string): boolean {
+  return date >= DATE_RANGE.min && date <= DATE_RANGE.max;
+}
+
+/** A real calendar date `YYYY-MM-DD` within DATE_RANGE. */
 export function isValidDate(date: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return false;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !isDateInRange(date)) return false;
   const d = new Date(`${date}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(date);
 }

@@ -7,7 +7,10 @@ import {
   addDependencyChecks,
   allRoutes,
   type Config,
+  createClientBudgets,
+  createRateLimiter,
   createServiceApp,
+  type LogStream,
   purgeIdempotencyKeys,
   type RouteDef,
   type ServiceDeps,
@@ -21,12 +24,13 @@ import { createGatewayMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import accessControl from './plugins/access-control.ts';
 import auditTrail from './plugins/audit-trail.ts';
-import { createRateLimiter } from './rate-limit/rate-limiter.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { forwardedRoutes } from './routes/forwarded-routes.ts';
 
 export interface GatewayAppOptions {
   logger?: boolean;
+  /** Where log lines go instead of stdout (a test reads them back). */
+  logStream?: LogStream;
   /** The public route catalogue; the contract's `allRoutes` unless a test supplies its own. */
   routes?: RouteDef[];
 }
@@ -46,6 +50,7 @@ export async function buildApp(
     // The edge: callers prove themselves with credentials; caller headers they send are dropped.
     callerHeaders: 'ignore',
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   addDependencyChecks(app, deps);
 
@@ -64,7 +69,8 @@ export async function buildApp(
   const upstreams = createUpstreams(config, metrics);
 
   await app.register(auditTrail, { writer: auditWriter });
-  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), limiter, metrics });
+  const budgets = createClientBudgets(limiter, config, (scope) => metrics.rateLimited.inc({ scope }));
+  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), budgets });
   await app.register(adminRoutes, { config, pool: deps.pool });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 

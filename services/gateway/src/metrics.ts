@@ -1,8 +1,9 @@
 // The gateway's own Prometheus series, on the service's /metrics registry: what the edge refused,
 // whether limits are shared or per instance, and whether the audit trail keeps up.
+
+import type { RateLimiter } from '@cruise/shared';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AuditWriter } from './audit/audit-log.ts';
-import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 
 export interface GatewayMetrics {
   rateLimited: Counter<'scope'>;

@@ -1,7 +1,7 @@
 // The audit trail: one row per partner, payment, operator, scanner and QR request, written in batches
 // after the response, queryable by operators; a database outage never fails or slows a request.
 
-import { createPool } from '@cruise/shared';
+import { createPool, signPayment } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditRecord, createAuditWriter, purgeAuditLog } from '../src/audit/audit-log.ts';
@@ -76,7 +76,14 @@ describe('audit log', () => {
       {
         method: 'POST',
         url: '/payments/notify',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          'x-payment-signature': signPayment(
+            ctx.config.PAYMENT_WEBHOOK_SECRET,
+            '{}',
+            Math.floor(Date.now() / 1000),
+          ),
+        },
         payload: '{}',
       },
       'aud-webhook',

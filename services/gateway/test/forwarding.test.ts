@@ -87,7 +87,7 @@ describe('forwarding', () => {
   it('passes the payment webhook through untouched so its signature still verifies', async () => {
     const body = `{"payment_id":"pay_1",  "amount":{"amount":85400,"currency":"USD"}}`;
     const t = Math.floor(Date.now() / 1000);
-    const signature = `t=${t},v1=${createHmac('sha256', 'secret').update(`${t}.${body}`).digest('hex')}`;
+    const signature = `t=${t},v1=${createHmac('sha256', ctx.config.PAYMENT_WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex')}`;
     const res = await gw.app.inject({
       method: 'POST',
       url: '/payments/notify',

@@ -1,9 +1,17 @@
 // Rolling-minute limits: per partner (shared by every gateway instance through Redis), per client IP
-// for unauthenticated traffic, and still enforced in memory when Redis is unreachable.
-import { createRedis } from '@cruise/shared';
+// for anonymous traffic and, separately, for refused credentials (charged before any work, so a
+// concurrent burst cannot pass), never for a validly signed webhook; the client IP from
+// X-Forwarded-For only behind TRUSTED_PROXIES; still enforced in memory when Redis is unreachable.
+import {
+  budgetKey,
+  createRateLimiter,
+  createRedis,
+  InMemorySlidingLog,
+  signPayment,
+  WINDOW_MS,
+} from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRateLimiter, InMemorySlidingLog, WINDOW_MS } from '../src/rate-limit/rate-limiter.ts';
 import {
   ADMIN_TOKEN,
   bearer,
@@ -21,9 +29,14 @@ let first: Gateway;
 let second: Gateway;
 
 const PUBLIC_LIMIT = 20;
+const FAILED_LIMIT = 10;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ ADMIN_TOKEN, PUBLIC_RATE_LIMIT_PER_MINUTE: String(PUBLIC_LIMIT) });
+  ctx = await createTestContext({
+    ADMIN_TOKEN,
+    PUBLIC_RATE_LIMIT_PER_MINUTE: String(PUBLIC_LIMIT),
+    FAILED_AUTH_RATE_LIMIT_PER_MINUTE: String(FAILED_LIMIT),
+  });
   upstream = await startUpstream(ctx.config);
   const config = {
     ...ctx.config,
@@ -108,23 +121,35 @@ describe('per-partner limit', () => {
   });
 });
 
-describe('per-IP limit', () => {
-  it('limits unauthenticated calls, failed keys and public routes per client IP', async () => {
-    const statuses: number[] = [];
+describe('per-IP budgets', () => {
+  it('limits anonymous calls and refused credentials per client IP, each in its own budget', async () => {
+    const ip = '10.9.8.7';
+    const anonymous: number[] = [];
     for (let i = 0; i < PUBLIC_LIMIT + 2; i++) {
       const res =
         i % 2 === 0
-          ? await second.app.inject({ method: 'GET', url: '/qr/CODE/info', remoteAddress: '10.9.8.7' })
-          : await second.app.inject({
-              method: 'GET',
-              url: '/api/ota/echo/x',
-              headers: bearer('ck_live_nope'),
-              remoteAddress: '10.9.8.7',
-            });
-      statuses.push(res.statusCode);
+          ? await second.app.inject({ method: 'GET', url: '/qr/CODE/info', remoteAddress: ip })
+          : await second.app.inject({ method: 'GET', url: '/api/ota/echo/x', remoteAddress: ip });
+      anonymous.push(res.statusCode);
     }
-    expect(statuses.slice(0, PUBLIC_LIMIT).every((s) => s === 200 || s === 401)).toBe(true);
-    expect(statuses.slice(PUBLIC_LIMIT)).toEqual([429, 429]);
+    expect(anonymous.slice(0, PUBLIC_LIMIT).every((s) => s === 200 || s === 401)).toBe(true);
+    expect(anonymous.slice(PUBLIC_LIMIT)).toEqual([429, 429]);
+
+    // Refused credentials have their own budget: not spent by the anonymous calls above.
+    const refused: number[] = [];
+    for (let i = 0; i < FAILED_LIMIT + 2; i++) {
+      const res = await second.app.inject({
+        method: 'GET',
+        url: i % 2 ? '/api/ota/echo/x' : '/api/admin/partners',
+        headers: bearer(`ck_live_nope${i}`),
+        remoteAddress: ip,
+      });
+      refused.push(res.statusCode);
+      if (i === 0) expect(res.headers['ratelimit-limit']).toBe(String(FAILED_LIMIT));
+    }
+    expect(refused.slice(0, FAILED_LIMIT)).toEqual(Array(FAILED_LIMIT).fill(401));
+    expect(refused.slice(FAILED_LIMIT)).toEqual([429, 429]);
+
     // Another client is unaffected; so is a valid partner from the same address.
     const elsewhere = await first.app.inject({
       method: 'GET',
@@ -137,67 +162,190 @@ describe('per-IP limit', () => {
       method: 'GET',
       url: '/api/ota/echo/x',
       headers: bearer(p.api_key),
-      remoteAddress: '10.9.8.7',
+      remoteAddress: ip,
     });
     expect(partnerCall.statusCode).toBe(200);
   });
 });
 
-describe('credentials checked by the owning service', () => {
-  it('charges refused device keys and webhook signatures to the IP, never successful ones', async () => {
-    const scan = (authorization: string, ip: string) =>
-      first.app.inject({
+describe('payment webhooks', () => {
+  const webhook = (gw: Gateway, ip: string, signature?: string, body = '{"payment_id":"p"}') =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/payments/notify',
+      headers: {
+        'content-type': 'application/json',
+        ...(signature === undefined ? {} : { 'x-payment-signature': signature }),
+      },
+      payload: body,
+      remoteAddress: ip,
+    });
+  const signed = (body = '{"payment_id":"p"}') =>
+    signPayment(ctx.config.PAYMENT_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000));
+
+  it('a validly signed webhook is never refused by, nor charged to, the IP budgets', async () => {
+    const ip = '10.7.7.7';
+    // The finding: GET /qr/x/info ×61 from the provider's IP, then 5 signed webhooks → 5×429.
+    for (let i = 0; i <= PUBLIC_LIMIT; i++) {
+      await first.app.inject({ method: 'GET', url: '/qr/x/info', remoteAddress: ip });
+    }
+    for (let i = 0; i <= FAILED_LIMIT; i++) await webhook(first, ip, 't=1,v1=00');
+    expect((await first.app.inject({ method: 'GET', url: '/qr/x/info', remoteAddress: ip })).statusCode).toBe(
+      429,
+    );
+    expect((await webhook(first, ip, 't=1,v1=00')).statusCode).toBe(429);
+
+    for (let i = 0; i < 5; i++) {
+      const body = `{"payment_id":"p${i}"}`;
+      const res = await webhook(i % 2 ? first : second, ip, signed(body), body);
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    // From a fresh address, many signed webhooks leave both budgets untouched.
+    const fresh = '10.7.7.9';
+    for (let i = 0; i < PUBLIC_LIMIT + FAILED_LIMIT; i++) {
+      expect((await webhook(second, fresh, signed())).statusCode).toBe(200);
+    }
+    const info = await first.app.inject({ method: 'GET', url: '/qr/x/info', remoteAddress: fresh });
+    expect(info.headers['ratelimit-remaining']).toBe(String(PUBLIC_LIMIT - 1));
+    const bad = await webhook(first, fresh, 't=1,v1=00');
+    expect(bad.headers['ratelimit-remaining']).toBe(String(FAILED_LIMIT - 1));
+  });
+
+  it('refuses a missing, forged or stale signature at the edge (401 INVALID_SIGNATURE), never forwarding it', async () => {
+    const before = upstream.hits();
+    const body = '{"payment_id":"forged"}';
+    const t = Math.floor(Date.now() / 1000);
+    for (const signature of [
+      undefined,
+      't=1,v1=00',
+      signPayment('another-secret-0123456789', body, t),
+      signPayment(ctx.config.PAYMENT_WEBHOOK_SECRET, body, t - 301),
+      signPayment(ctx.config.PAYMENT_WEBHOOK_SECRET, `${body} `, t),
+    ]) {
+      const res = await webhook(first, '10.7.8.1', signature, body);
+      expect(res.statusCode, String(signature)).toBe(401);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().code).toBe('INVALID_SIGNATURE');
+    }
+    expect(upstream.hits()).toBe(before);
+  });
+
+  it('a concurrent burst of bad signatures passes exactly the budget, charged before any is forwarded', async () => {
+    const before = upstream.hits();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => webhook(i % 2 ? first : second, '10.7.8.2', `t=${i},v1=00`)),
+    );
+    expect(results.filter((r) => r.statusCode === 401)).toHaveLength(FAILED_LIMIT);
+    expect(results.filter((r) => r.statusCode === 429)).toHaveLength(40 - FAILED_LIMIT);
+    expect(upstream.hits()).toBe(before);
+  });
+
+  it('control: the old charge-after-the-answer budget over-admits the same concurrent burst', async () => {
+    // What the gateway did before: look at the budget (cost 0), forward, and charge the IP only once
+    // the owning service had refused. Every request of a burst looks before any of them is charged.
+    const limiter = createRateLimiter(first.deps.redis, first.app.log);
+    const key = budgetKey(ctx.config.REDIS_PREFIX, 'failed', 'control-10.7.8.3');
+    try {
+      const looked = await Promise.all(
+        Array.from({ length: 40 }, () => limiter.consume(key, FAILED_LIMIT, 0)),
+      );
+      const forwarded = await Promise.all(
+        looked.map(async (d) => {
+          if (!d.allowed) return false;
+          const res = await fetch(`${upstream.url}/payments/notify`, { method: 'POST', body: '{}' });
+          await res.arrayBuffer();
+          await limiter.consume(key, FAILED_LIMIT); // charged after the refusal
+          return true;
+        }),
+      );
+      expect(forwarded.filter(Boolean).length).toBeGreaterThan(FAILED_LIMIT);
+    } finally {
+      limiter.close();
+    }
+  });
+});
+
+describe('device routes', () => {
+  it('are left to redemption (it alone can tell a valid key): forwarded with the client IP, never charged here', async () => {
+    const before = upstream.hits();
+    for (let i = 0; i < FAILED_LIMIT + PUBLIC_LIMIT + 5; i++) {
+      const res = await first.app.inject({
         method: 'POST',
         url: '/venue/redeem',
-        headers: { authorization, 'content-type': 'application/json' },
+        headers: { ...(i % 2 ? bearer('dk_guess') : {}), 'content-type': 'application/json' },
         payload: '{}',
-        remoteAddress: ip,
+        remoteAddress: '10.7.9.1',
       });
-    // Accepted scans (the stand-in answers 200) are not limited, however many.
-    for (let i = 0; i < PUBLIC_LIMIT + 5; i++)
-      expect((await scan('Bearer dk_good', '10.7.7.7')).statusCode).toBe(200);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().headers['x-forwarded-for']).toBe('10.7.9.1');
+    }
+    expect(upstream.hits() - before).toBe(FAILED_LIMIT + PUBLIC_LIMIT + 5);
+  });
+});
 
-    // Refusals by the owning service (a service that refuses every credential) are counted.
-    const { createServer } = await import('node:http');
-    const refusing = createServer((_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/problem+json' }).end('{"code":"UNAUTHORIZED"}');
-    });
-    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
-    const refusingUrl = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+describe('client IP and TRUSTED_PROXIES', () => {
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    // The default configuration trusts no proxy: a client cannot buy a fresh budget per forged header.
+    const statuses: number[] = [];
+    for (let i = 0; i < PUBLIC_LIMIT + 1; i++) {
+      const res = await first.app.inject({
+        method: 'GET',
+        url: '/qr/CODE/info',
+        headers: { 'x-forwarded-for': `203.0.113.${i}` },
+        remoteAddress: '192.0.2.10',
+      });
+      statuses.push(res.statusCode);
+      if (i === 0) expect(res.json().headers['x-forwarded-for']).toBe('203.0.113.0, 192.0.2.10');
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, PUBLIC_LIMIT).every((s) => s === 200)).toBe(true);
+  });
+
+  it('uses X-Forwarded-For from a trusted proxy: each client behind it has its own budget', async () => {
     const gw = await startGateway({
       ...ctx.config,
-      INVENTORY_URL: refusingUrl,
-      ISSUANCE_URL: refusingUrl,
-      REDEMPTION_URL: refusingUrl,
+      TRUSTED_PROXIES: '10.20.0.0/16, 127.0.0.1',
+      INVENTORY_URL: upstream.url,
+      ISSUANCE_URL: upstream.url,
+      REDEMPTION_URL: upstream.url,
     });
     try {
+      const viaProxy = (client: string) =>
+        gw.app.inject({
+          method: 'GET',
+          url: '/qr/CODE/info',
+          headers: { 'x-forwarded-for': client },
+          remoteAddress: '10.20.1.1',
+        });
       const statuses: number[] = [];
-      for (let i = 0; i < PUBLIC_LIMIT + 2; i++) {
-        const res =
-          i % 2 === 0
-            ? await gw.app.inject({
-                method: 'POST',
-                url: '/venue/redeem',
-                headers: bearer('dk_guess'),
-                payload: '{}',
-                remoteAddress: '10.7.7.8',
-              })
-            : await gw.app.inject({
-                method: 'POST',
-                url: '/payments/notify',
-                headers: { 'content-type': 'application/json', 'x-payment-signature': 't=1,v1=00' },
-                payload: '{}',
-                remoteAddress: '10.7.7.8',
-              });
-        statuses.push(res.statusCode);
-      }
-      expect(statuses.slice(0, PUBLIC_LIMIT)).toEqual(Array(PUBLIC_LIMIT).fill(401));
-      expect(statuses.slice(PUBLIC_LIMIT)).toEqual([429, 429]);
+      for (let i = 0; i < PUBLIC_LIMIT + 1; i++) statuses.push((await viaProxy('198.51.100.7')).statusCode);
+      expect(statuses.slice(0, PUBLIC_LIMIT).every((s) => s === 200)).toBe(true);
+      expect(statuses.at(-1)).toBe(429);
+      // Another client behind the same load balancer is not starved by the first.
+      const other = await viaProxy('198.51.100.8');
+      expect(other.statusCode).toBe(200);
+      // The services get the standard chain (redemption resolves it with the same TRUSTED_PROXIES).
+      expect(other.json().headers['x-forwarded-for']).toBe('198.51.100.8, 10.20.1.1');
+      // A forged entry in front of the proxy's own is not believed (only trusted hops are skipped).
+      const forged = await gw.app.inject({
+        method: 'GET',
+        url: '/qr/CODE/info',
+        headers: { 'x-forwarded-for': '1.2.3.4, 198.51.100.7' },
+        remoteAddress: '10.20.1.1',
+      });
+      expect(forged.statusCode).toBe(429);
     } finally {
       await gw.close();
-      refusing.closeAllConnections();
-      await new Promise((r) => refusing.close(r));
     }
+  });
+
+  it('refuses a TRUSTED_PROXIES value that is not a list of addresses, naming the variable', async () => {
+    const { loadConfig } = await import('@cruise/shared');
+    expect(() => loadConfig({ ...ctx.env, TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ ...ctx.env, TRUSTED_PROXIES: 'proxy.example' })).toThrow(/TRUSTED_PROXIES/);
+    expect(loadConfig({ ...ctx.env, TRUSTED_PROXIES: 'loopback, 10.0.0.0/8, ::1' }).TRUSTED_PROXIES).toBe(
+      'loopback, 10.0.0.0/8, ::1',
+    );
   });
 });
 
@@ -239,7 +387,7 @@ describe('Redis unreachable', () => {
       const metrics = (await degraded.app.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).toMatch(/^gateway_rate_limiter_fallback\{[^}]*\} 1$/m);
       expect(metrics).toMatch(/^gateway_rate_limited_total\{[^}]*scope="partner"[^}]*\} 2$/m);
-      expect(metrics).toMatch(/^gateway_rate_limited_total\{[^}]*scope="ip"[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^gateway_rate_limited_total\{[^}]*scope="anonymous"[^}]*\} 1$/m);
     } finally {
       await degraded.close();
     }

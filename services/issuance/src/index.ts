@@ -1,3 +1,3 @@
+export { signPayment } from '@cruise/shared';
 export { batchJobOptions, buildApp, startBatchWorker } from './app.ts';
 export { migrationSet } from './db/migrations.ts';
-export { signPayment } from './domain/payment-signature.ts';

@@ -93,6 +93,47 @@ describe('bulk generation', () => {
     expect(tooMany.statusCode).toBe(400);
   });
 
+  it('refuses a distribution over 4 KB or 32 keys with 400, holding nothing; the limits themselves pass', async () => {
+    const post = (distribution: unknown) =>
+      sys.issuance.inject({
+        method: 'POST',
+        url: '/api/ota/tickets/bulk-generate',
+        headers: headers(),
+        payload: { product_id: 108, quantity: 1, reseller_id: resellerId, distribution },
+      });
+    // Its own pool, so the other tests' counts on 106/107 are untouched.
+    await allocate(sys, { productId: 108, channel: 'reseller', partnerId: partner, allocated: 10 });
+    const heldBefore = (await poolOf(sys, partner, 108, 'reseller')).held;
+    const batchesBefore = (await sys.deps.pool.query('SELECT 1 FROM issuance.batches')).rowCount;
+    // The finding: a 963 KB object was accepted and echoed on every batch read.
+    const huge = { notes: 'x'.repeat(963 * 1024) };
+    const bigByBytes = { notes: 'x'.repeat(4096) };
+    const manyKeys = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i]));
+    const deep = { a: { b: { c: 'y'.repeat(4100) } } };
+    for (const [name, distribution] of Object.entries({ huge, bigByBytes, manyKeys, deep })) {
+      const res = await post(distribution);
+      expect(res.statusCode, name).toBe(400);
+      expect(res.json().code, name).toBe('VALIDATION_FAILED');
+      expect(res.json().errors[0].path, name).toMatch(/^distribution/);
+    }
+    expect((await poolOf(sys, partner, 108, 'reseller')).held).toBe(heldBefore);
+    expect((await sys.deps.pool.query('SELECT 1 FROM issuance.batches')).rowCount).toBe(batchesBefore);
+
+    const atKeys = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, i]));
+    const wrapper = Buffer.byteLength(JSON.stringify({ notes: '' }));
+    const atBytes = { notes: 'z'.repeat(4096 - wrapper) };
+    expect(Buffer.byteLength(JSON.stringify(atBytes))).toBe(4096);
+    for (const distribution of [atKeys, atBytes]) {
+      const res = await post(distribution);
+      expect(res.statusCode, res.body).toBe(202);
+      const batch = await sys.issuance.inject({
+        url: `/api/ota/batches/${res.json().batch_id}`,
+        headers: headers(),
+      });
+      expect(batch.json().distribution).toEqual(distribution);
+    }
+  });
+
   it('a 10,000 batch: held before 202, then exactly 10,000 distinct PRE_GENERATED codes, CSV included', async () => {
     const worker = startBatchWorker(ctx.config, sys.deps);
     try {

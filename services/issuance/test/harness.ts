@@ -9,11 +9,11 @@ import {
   createCommandClient,
   createServiceDeps,
   type ServiceDeps,
+  signPayment,
   venueDate,
 } from '@cruise/shared';
 import { injectAsGateway } from '@cruise/testkit';
 import { buildApp, type IssuanceAppOptions } from '../src/app.ts';
-import { signPayment } from '../src/domain/payment-signature.ts';
 
 export interface System {
   config: Config;

@@ -178,6 +178,89 @@ describe('reservation → payment → tickets', () => {
   });
 });
 
+describe('a payment_id reused for another payment', () => {
+  const paymentRow = async (id: string) =>
+    (
+      await sys.deps.pool.query(
+        'SELECT reservation_id, amount, currency, outcome, response_body FROM issuance.payments WHERE payment_id = $1',
+        [id],
+      )
+    ).rows;
+
+  it('naming another reservation or another amount → 422 IDEMPOTENCY_KEY_REUSED, nothing changed', async () => {
+    const first = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
+    const second = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
+    const ok = await notify(sys, ctx.config, payment(first, 'pay_reused'));
+    expect(ok.statusCode, ok.body).toBe(200);
+    const before = await paymentRow('pay_reused');
+
+    // Today this answered 200 with the first reservation's body while the second stayed ON_HOLD.
+    const other = await notify(sys, ctx.config, payment(second, 'pay_reused'));
+    expect(other.statusCode, other.body).toBe(422);
+    expect(other.headers['content-type']).toContain('application/problem+json');
+    expect(other.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const otherAmount = await notify(
+      sys,
+      ctx.config,
+      payment(first, 'pay_reused', { amount: { amount: first.total.amount + 100, currency: 'USD' } }),
+    );
+    expect(otherAmount.statusCode).toBe(422);
+    expect(otherAmount.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const otherCurrency = await notify(
+      sys,
+      ctx.config,
+      payment(first, 'pay_reused', { amount: { amount: first.total.amount, currency: 'EUR' } }),
+    );
+    expect(otherCurrency.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const failedForOther = await notify(sys, ctx.config, payment(second, 'pay_reused', { status: 'FAILED' }));
+    expect(failedForOther.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    expect(await paymentRow('pay_reused')).toEqual(before);
+    expect((await getReservation(sys, ctx.config, partner, second.reservation_id)).status).toBe('ON_HOLD');
+    expect(await ticketCount(second.reservation_id)).toBe(0);
+    // The real repeat still gets the original answer, and the second reservation pays under its own id.
+    expect((await notify(sys, ctx.config, payment(first, 'pay_reused'))).json()).toEqual(ok.json());
+    expect((await notify(sys, ctx.config, payment(second, 'pay_second_own'))).statusCode).toBe(200);
+  });
+
+  it('a FAILED attempt then a SUCCEEDED one for another reservation under its id is refused', async () => {
+    const first = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
+    const second = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
+    expect(
+      (await notify(sys, ctx.config, payment(first, 'pay_failed_reused', { status: 'FAILED' }))).statusCode,
+    ).toBe(200);
+    const res = await notify(sys, ctx.config, payment(second, 'pay_failed_reused'));
+    expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await getReservation(sys, ctx.config, partner, second.reservation_id)).status).toBe('ON_HOLD');
+    expect(await ticketCount(second.reservation_id)).toBe(0);
+  });
+
+  it('concurrently: one payment_id for two reservations confirms exactly one, the rest are 422', async () => {
+    const a = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 2 }]);
+    const b = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 2 }]);
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => notify(sys, ctx.config, payment(i % 2 ? b : a, 'pay_race'))),
+    );
+    const rows = await paymentRow('pay_race');
+    expect(rows).toHaveLength(1);
+    const winner = rows[0]!.reservation_id as string;
+    const loser = winner === a.reservation_id ? b : a;
+    for (const [i, res] of responses.entries()) {
+      const named = i % 2 ? b : a;
+      if (named.reservation_id === winner) {
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().reservation_id).toBe(winner);
+      } else {
+        expect(res.statusCode, res.body).toBe(422);
+        expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+      }
+    }
+    expect(await ticketCount(winner)).toBe(2);
+    expect(await ticketCount(loser.reservation_id)).toBe(0);
+    expect((await getReservation(sys, ctx.config, partner, loser.reservation_id)).status).toBe('ON_HOLD');
+  });
+});
+
 describe('webhook refusals', () => {
   it('401 INVALID_SIGNATURE for a missing, wrong, stale or body-mismatched signature', async () => {
     const r = await reserve(sys, ctx.config, partner, [{ customer_type: 'adult', quantity: 1 }]);
@@ -190,7 +273,7 @@ describe('webhook refusals', () => {
       await notify(sys, ctx.config, body, { signature: 'garbage' }),
     ];
     // Signed over one body, sent with another (same JSON, different bytes).
-    const { signPayment } = await import('../src/domain/payment-signature.ts');
+    const { signPayment } = await import('@cruise/shared');
     const sig = signPayment(ctx.config.PAYMENT_WEBHOOK_SECRET, JSON.stringify(body), now);
     cases.push(await notify(sys, ctx.config, body, { signature: sig, raw: JSON.stringify(body, null, 2) }));
     for (const res of cases) {

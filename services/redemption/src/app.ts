@@ -4,9 +4,12 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  createClientBudgets,
   createCommandClient,
+  createRateLimiter,
   createServiceApp,
   ensureEventStream,
+  type LogStream,
   purgeIdempotencyKeys,
   type ServiceDeps,
   startOutboxRelay,
@@ -21,7 +24,7 @@ import { registerVenueRoutes } from './routes/venue.ts';
 export async function buildApp(
   config: Config,
   deps: ServiceDeps,
-  opts: { logger?: boolean } = {},
+  opts: { logger?: boolean; logStream?: LogStream } = {},
 ): Promise<App> {
   const app = createServiceApp({ service: 'redemption', config, ...opts });
   addDependencyChecks(app, deps);
@@ -51,7 +54,17 @@ export async function buildApp(
   });
 
   const commands = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
-  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay };
+  // Scanners call this port directly: its public routes are limited like the gateway's, in the same
+  // Redis budgets, so a client has one budget whichever door it uses.
+  const limiter = createRateLimiter(deps.redis, app.log);
+  app.addReadinessCheck('rate_limit', async () => {
+    if (limiter.mode() === 'fallback') {
+      throw new Error('Redis unreachable: limits enforced per instance in memory (fallback)');
+    }
+  });
+  app.addHook('onClose', async () => limiter.close());
+  const budgets = createClientBudgets(limiter, config);
+  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay, budgets };
   registerQrRoutes(app, ctx);
   registerVenueRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);

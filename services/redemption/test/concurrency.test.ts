@@ -58,7 +58,11 @@ function scanTogether(
     functionCodes.map((functionCode) =>
       redeem(
         deps(),
-        { device: { deviceId: device.device_id, venue: 'Pier 3' }, ticketCode, functionCode },
+        {
+          device: { deviceId: device.device_id, venue: 'Pier 3', manualEntry: true },
+          ticketCode,
+          functionCode,
+        },
         {
           guard,
           probe,

@@ -417,6 +417,146 @@ describe('devices', () => {
   });
 });
 
+describe('manual entry', () => {
+  const scansOf = async (ticketCode: string | null, deviceId: string) =>
+    (
+      await r.deps.pool.query<{ outcome: string; manual_entry: boolean; http_status: number }>(
+        `SELECT outcome, manual_entry, http_status FROM redemption.scans
+          WHERE device_id = $1 AND ticket_code IS NOT DISTINCT FROM $2 ORDER BY id`,
+        [deviceId, ticketCode],
+      )
+    ).rows;
+
+  it('is on by default; a device without it refuses typed codes with 403 MANUAL_ENTRY_NOT_ALLOWED', async () => {
+    const strict = await createDevice(r.app, ctx.config, 'Pier 5', 'QR only', { manual_entry: false });
+    const created = await r.deps.pool.query(
+      'SELECT manual_entry FROM redemption.devices WHERE device_id = ANY($1) ORDER BY manual_entry',
+      [[strict.device_id, device.device_id]],
+    );
+    expect(created.rows.map((row) => row.manual_entry)).toEqual([false, true]);
+
+    const t = await ticket();
+    // An expired QR code still names the ticket: typing its code in used to redeem it anyway.
+    const expired = signQrToken(ctx.config.QR_SIGNING_KEY, {
+      ticketCode: t.ticket_code,
+      version: 1,
+      expiresAt: Math.floor(Date.now() / 1000) - 60,
+    });
+    const qrScan = await scan({ qr_token: expired, function_code: 'FERRY' }, strict.device_key);
+    expect(qrScan.json().code).toBe('QR_EXPIRED');
+    const typed = await scan(
+      { ticket_code: t.ticket_code, function_code: 'FERRY', nonce: 'm-1' },
+      strict.device_key,
+    );
+    expect(typed.statusCode).toBe(403);
+    expect(typed.headers['content-type']).toContain('application/problem+json');
+    expect(typed.json().code).toBe('MANUAL_ENTRY_NOT_ALLOWED');
+    const { rowCount } = await r.deps.pool.query(
+      'SELECT 1 FROM redemption.redemptions WHERE ticket_code = $1',
+      [t.ticket_code],
+    );
+    expect(rowCount).toBe(0);
+    // The refusal is in the scan log as a manual attempt (the untrusted code is not recorded).
+    expect(await scansOf(null, strict.device_id)).toContainEqual({
+      outcome: 'MANUAL_ENTRY_NOT_ALLOWED',
+      manual_entry: true,
+      http_status: 403,
+    });
+
+    // A fresh QR code on the same device still redeems.
+    const fresh = await qrFor(t.ticket_code);
+    expect(
+      (await scan({ qr_token: fresh.qr_token, function_code: 'FERRY' }, strict.device_key)).statusCode,
+    ).toBe(200);
+  });
+
+  it('marks each manual redemption as such in the scan log, and QR scans as not manual', async () => {
+    const t = await ticket();
+    const qr = await qrFor(t.ticket_code);
+    expect((await scan({ qr_token: qr.qr_token, function_code: 'FERRY' })).statusCode).toBe(200);
+    expect((await scan({ ticket_code: t.ticket_code, function_code: 'LUNCH' })).statusCode).toBe(200);
+    expect(await scansOf(t.ticket_code, device.device_id)).toEqual([
+      { outcome: 'ACCEPTED', manual_entry: false, http_status: 200 },
+      { outcome: 'ACCEPTED', manual_entry: true, http_status: 200 },
+    ]);
+  });
+
+  it('operators list devices (never the key) and switch manual entry with PATCH, effective on the next scan', async () => {
+    const gate = await createDevice(r.app, ctx.config, 'Pier 6', 'Switchable');
+    const list = await r.app.inject({
+      url: '/api/admin/devices?page=1&page_size=500',
+      headers: adminHeaders(ctx.config),
+    });
+    expect(list.statusCode, list.body).toBe(200);
+    const page = list.json();
+    expect(page).toMatchObject({ page: 1, page_size: 500, has_more: false });
+    expect(page.total).toBe(page.data.length);
+    const listed = page.data.find((d: { device_id: string }) => d.device_id === gate.device_id);
+    expect(listed).toEqual({
+      device_id: gate.device_id,
+      venue: 'Pier 6',
+      name: 'Switchable',
+      manual_entry: true,
+      created_at: expect.any(String),
+      revoked_at: null,
+    });
+    expect(list.body).not.toContain(gate.device_key);
+    expect(list.body).not.toMatch(/key/);
+    // Newest first, and paged.
+    const first = await r.app.inject({
+      url: '/api/admin/devices?page_size=1',
+      headers: adminHeaders(ctx.config),
+    });
+    expect(first.json().data).toHaveLength(1);
+    expect(first.json().data[0].device_id).toBe(gate.device_id);
+    expect(first.json().has_more).toBe(true);
+
+    const t = await ticket();
+    const off = await r.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/devices/${gate.device_id}`,
+      headers: adminHeaders(ctx.config),
+      payload: { manual_entry: false },
+    });
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.json()).toMatchObject({ device_id: gate.device_id, manual_entry: false });
+    expect(
+      (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
+    ).toBe(403);
+    const on = await r.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/devices/${gate.device_id}`,
+      headers: adminHeaders(ctx.config),
+      payload: { manual_entry: true },
+    });
+    expect(on.json().manual_entry).toBe(true);
+    expect(
+      (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
+    ).toBe(200);
+
+    for (const [url, method, payload, status] of [
+      ['/api/admin/devices/00000000-0000-4000-8000-000000000000', 'PATCH', { manual_entry: false }, 404],
+      [`/api/admin/devices/${gate.device_id}`, 'PATCH', { manual_entry: 'no' }, 400],
+      [`/api/admin/devices/${gate.device_id}`, 'PATCH', {}, 400],
+    ] as const) {
+      const res = await r.app.inject({ method, url, headers: adminHeaders(ctx.config), payload });
+      expect(res.statusCode, `${method} ${url} ${JSON.stringify(payload)}`).toBe(status);
+    }
+    // Only the operator.
+    expect((await r.app.inject({ url: '/api/admin/devices' })).statusCode).toBe(401);
+    expect(
+      (
+        await r.app.inject({
+          method: 'PATCH',
+          url: `/api/admin/devices/${gate.device_id}`,
+          headers: { authorization: `Bearer ${gate.device_key}` },
+          payload: { manual_entry: true },
+        })
+      ).statusCode,
+    ).toBe(401);
+  });
+});
+
 /** The redemption events for one ticket as they sit on the JetStream stream, in order. */
 async function redemptionEventsFor(ticketCode: string) {
   const js = r.deps.nc.jetstream();

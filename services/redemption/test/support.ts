@@ -51,12 +51,18 @@ export function partnerHeaders(_config: Config, partnerId: string): Record<strin
   };
 }
 
-export async function createDevice(app: App, config: Config, venue = 'Pier 3', name = 'Gate A') {
+export async function createDevice(
+  app: App,
+  config: Config,
+  venue = 'Pier 3',
+  name = 'Gate A',
+  extra: { manual_entry?: boolean } = {},
+) {
   const res = await app.inject({
     method: 'POST',
     url: '/api/admin/devices',
     headers: adminHeaders(config),
-    payload: { venue, name },
+    payload: { venue, name, ...extra },
   });
   if (res.statusCode !== 201) throw new Error(`device creation failed: ${res.body}`);
   return res.json() as { device_id: string; device_key: string };

@@ -1,7 +1,7 @@
 // Building blocks of the public contract (../shared/api.md): money, ids, pagination, problems.
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
-import { isValidDate } from '../time.ts';
+import { DATE_RANGE, isDateInRange, isValidDate } from '../time.ts';
 
 export const PRODUCT_IDS = [106, 107, 108] as const;
 /** Any integer product id: an unknown one is a business error (422 UNKNOWN_PRODUCT), not a type error. */
@@ -19,8 +19,13 @@ export const money = z.object({
 export type Money = z.infer<typeof money>;
 
 export const uuid = z.uuid();
-export const isoDate = z.string().refine(isValidDate, 'must be a date YYYY-MM-DD');
-export const isoDateTime = z.string().datetime({ offset: true });
+const inRange = `between ${DATE_RANGE.min} and ${DATE_RANGE.max}`;
+export const isoDate = z.string().refine(isValidDate, `must be a date YYYY-MM-DD ${inRange}`);
+/** The date part (before any offset) must lie in the contract's calendar, like every date. */
+export const isoDateTime = z
+  .string()
+  .datetime({ offset: true })
+  .refine((v) => isDateInRange(v.slice(0, 10)), `must be a date-time ${inRange}`);
 /** A date (`2026-11-24`) or date-time; used by list filters. */
 export const dateOrDateTime = z.union([isoDate, isoDateTime]);
 export const channel = z.enum(['direct', 'ota', 'reseller']);

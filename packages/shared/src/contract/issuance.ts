@@ -7,6 +7,7 @@ import {
   defineRoute,
   idempotencyHeaders,
   isoDate,
+  isoDateTime,
   money,
   pageOf,
   paginationQuery,
@@ -30,7 +31,7 @@ export const paymentNotification = z.object({
   reservation_id: uuid,
   status: z.enum(['SUCCEEDED', 'FAILED']),
   amount: money,
-  paid_at: z.string().max(64).optional(),
+  paid_at: isoDateTime.optional(),
 });
 export type PaymentNotification = z.infer<typeof paymentNotification>;
 
@@ -103,12 +104,30 @@ export type ActivateTicketBody = z.infer<typeof activateTicketBody>;
 
 // ---------------------------------------------------------------- bulk generation
 
+/**
+ * A batch's free-form labels, shown back on every read of the batch: bounded so that a page of 500
+ * batches stays small (an unbounded one let a 963 KB object through, ~500 MB per page).
+ */
+export const DISTRIBUTION_MAX_BYTES = 4096;
+export const DISTRIBUTION_MAX_KEYS = 32;
+const distribution = z
+  .record(z.string(), z.unknown())
+  .refine((d) => Object.keys(d).length <= DISTRIBUTION_MAX_KEYS, {
+    message: `at most ${DISTRIBUTION_MAX_KEYS} keys`,
+  })
+  .refine((d) => Buffer.byteLength(JSON.stringify(d)) <= DISTRIBUTION_MAX_BYTES, {
+    message: `at most ${DISTRIBUTION_MAX_BYTES} bytes as JSON`,
+  })
+  .meta({
+    description: `Free-form labels (e.g. region, notes), returned with the batch: at most ${DISTRIBUTION_MAX_KEYS} keys and ${DISTRIBUTION_MAX_BYTES} bytes as JSON.`,
+  });
+
 export const bulkGenerateBody = z.object({
   product_id: productId,
   quantity: z.number().int().min(1).max(100_000),
   reseller_id: uuid,
   batch_reference: shortText(200).optional(),
-  distribution: z.record(z.string(), z.unknown()).optional(),
+  distribution: distribution.optional(),
 });
 export type BulkGenerateBody = z.infer<typeof bulkGenerateBody>;
 
@@ -274,7 +293,7 @@ export const paymentNotifyRoute = defineRoute({
   operationId: 'notifyPayment',
   summary:
     'Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; ' +
-    'FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat).',
+    'FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED.',
   tags: ['Payments'],
   auth: 'webhook',
   service: 'issuance',
@@ -295,6 +314,7 @@ export const paymentNotifyRoute = defineRoute({
     'INVALID_SIGNATURE',
     'NOT_FOUND',
     'AMOUNT_MISMATCH',
+    'IDEMPOTENCY_KEY_REUSED',
     'RESERVATION_EXPIRED',
     'RESERVATION_NOT_ON_HOLD',
     'SERVICE_UNAVAILABLE',

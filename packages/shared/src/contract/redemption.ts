@@ -1,7 +1,16 @@
 // Public routes owned by the redemption service (see ../shared/api.md): QR tokens, public ticket info,
 // scanner redemption and scanner devices.
 import { z } from 'zod';
-import { defineRoute, idempotencyHeaders, isoDateTime, productId, type RouteDef, uuid } from './common.ts';
+import {
+  defineRoute,
+  idempotencyHeaders,
+  isoDateTime,
+  pageOf,
+  paginationQuery,
+  productId,
+  type RouteDef,
+  uuid,
+} from './common.ts';
 
 /** Ticket codes are opaque; 64 characters is the most issuance ever hands out. */
 export const qrTicketCodeParams = z.object({ ticket_code: z.string().min(1).max(64) });
@@ -47,7 +56,8 @@ export const redeemRequest = z
       .optional()
       .meta({ description: 'The scanned QR code. Required unless `ticket_code` is given.' }),
     ticket_code: z.string().min(1).max(64).optional().meta({
-      description: 'Manual entry instead of `qr_token`. With both, they must name the same ticket.',
+      description:
+        'Manual entry instead of `qr_token`, on devices whose `manual_entry` is true (others get 403 MANUAL_ENTRY_NOT_ALLOWED). With both, they must name the same ticket.',
     }),
     function_code: functionCode,
     session_code: z.string().min(1).max(64).optional(),
@@ -71,8 +81,17 @@ export const redeemAccepted = z
   .meta({ id: 'RedeemAccepted' });
 export type RedeemAccepted = z.infer<typeof redeemAccepted>;
 
+const manualEntry = z.boolean().meta({
+  description:
+    'Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED.',
+});
+
 export const createDeviceRequest = z
-  .object({ venue: z.string().trim().min(1).max(200), name: z.string().trim().min(1).max(200) })
+  .object({
+    venue: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(200),
+    manual_entry: manualEntry.default(true),
+  })
   .meta({ id: 'CreateDeviceRequest' });
 export type CreateDeviceRequest = z.infer<typeof createDeviceRequest>;
 
@@ -84,10 +103,29 @@ export const createdDevice = z
       .meta({ description: 'Shown once; the scanner sends it as `Authorization: Bearer`' }),
     venue: z.string(),
     name: z.string(),
+    manual_entry: z.boolean(),
     created_at: isoDateTime,
   })
   .meta({ id: 'CreatedDevice' });
 export type CreatedDevice = z.infer<typeof createdDevice>;
+
+/** A device as the operator lists it: never its key. */
+export const device = z
+  .object({
+    device_id: uuid,
+    venue: z.string(),
+    name: z.string(),
+    manual_entry: z.boolean(),
+    created_at: isoDateTime,
+    revoked_at: isoDateTime.nullable(),
+  })
+  .meta({ id: 'Device' });
+export type Device = z.infer<typeof device>;
+
+export const updateDeviceRequest = z
+  .object({ manual_entry: manualEntry })
+  .meta({ id: 'UpdateDeviceRequest' });
+export type UpdateDeviceRequest = z.infer<typeof updateDeviceRequest>;
 
 export const createQrTokenRoute = defineRoute({
   method: 'POST',
@@ -138,6 +176,8 @@ export const redeemRoute = defineRoute({
     'ENTITLEMENT_NOT_FOUND',
     'ALREADY_REDEEMED',
     'IDEMPOTENCY_KEY_REUSED',
+    'MANUAL_ENTRY_NOT_ALLOWED',
+    'RATE_LIMITED',
     'SERVICE_UNAVAILABLE',
   ],
 });
@@ -154,6 +194,34 @@ export const createDeviceRoute = defineRoute({
   body: createDeviceRequest,
   response: { 201: createdDevice },
   errors: ['VALIDATION_FAILED', 'UNAUTHORIZED', 'IDEMPOTENCY_KEY_REUSED'],
+});
+
+export const listDevicesRoute = defineRoute({
+  method: 'GET',
+  path: '/api/admin/devices',
+  operationId: 'listDevices',
+  summary: 'List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys.',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'redemption',
+  querystring: paginationQuery,
+  response: { 200: pageOf(device) },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
+});
+
+export const updateDeviceRoute = defineRoute({
+  method: 'PATCH',
+  path: '/api/admin/devices/:device_id',
+  operationId: 'updateDevice',
+  summary:
+    'Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan.',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'redemption',
+  params: z.object({ device_id: uuid }),
+  body: updateDeviceRequest,
+  response: { 200: device },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED', 'NOT_FOUND'],
 });
 
 export const revokeDeviceRoute = defineRoute({
@@ -174,5 +242,7 @@ export const redemptionRoutes: RouteDef[] = [
   ticketInfoRoute,
   redeemRoute,
   createDeviceRoute,
+  listDevicesRoute,
+  updateDeviceRoute,
   revokeDeviceRoute,
 ];

@@ -68,8 +68,11 @@ export function upstreamRequestHeaders(
     if (!keepCredentials && CREDENTIALS.has(name)) continue;
     headers[name] = value;
   }
+  // Standard X-Forwarded-For: the address this request came from is appended (the client, or the
+  // trusted proxy in front of us); redemption resolves the client from it with the same TRUSTED_PROXIES.
   const priorFor = request.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${request.ip}` : request.ip;
+  const peer = request.raw.socket?.remoteAddress ?? request.ip;
+  headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${peer}` : peer;
   headers['x-forwarded-proto'] = request.protocol;
   // The caller headers, the request id, a timestamp and a signature over them and this method and path
   // (internal-auth.ts): the upstream trusts the identity only with that proof.

@@ -1,20 +1,27 @@
-// Who is calling and how often: authenticates every routed request per its route's `auth`, applies
-// the per-partner and per-IP rolling-minute limits, and records the actor for the audit trail.
-import { type ActorKind, AppError, type Config, type RouteAuth } from '@cruise/shared';
+// Who is calling and how often: authenticates every routed request per its route's `auth`, charges
+// the request to its budget (client-budgets.ts in @cruise/shared) before any work is done for it, and
+// records the actor for the audit trail.
+//
+// Budgets: requests without credentials pay the client IP's anonymous budget, refused credentials its
+// failed-credentials budget, a partner its own budget. Webhooks with a valid signature pay nothing
+// (the signature is checked here, with the same function issuance uses). Device routes are limited by
+// the redemption service, which alone can tell a valid device key: the gateway forwards them with the
+// client IP and charges nothing, so a valid scanner never pays for its neighbours.
+import {
+  type ActorKind,
+  AppError,
+  type ClientBudgets,
+  type Config,
+  type RouteAuth,
+  verifyPaymentSignature,
+} from '@cruise/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken, isAdminToken, type KeyResolver, presentedApiKey } from '../auth/credentials.ts';
-import type { GatewayMetrics } from '../metrics.ts';
-import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.ts';
 
 export interface AccessInfo {
   actor: ActorKind;
   partnerId: string | null;
-  /**
-   * Credentials the gateway cannot check itself (device keys, webhook signatures): a refusal by the
-   * owning service (401) is charged to the client's IP budget afterwards.
-   */
-  chargeIpIfRefused: boolean;
 }
 
 declare module 'fastify' {
@@ -28,72 +35,31 @@ declare module 'fastify' {
 }
 
 export interface AccessControlOptions {
-  config: Pick<
-    Config,
-    'ADMIN_TOKEN' | 'REDIS_PREFIX' | 'RATE_LIMIT_PER_MINUTE' | 'PUBLIC_RATE_LIMIT_PER_MINUTE'
-  >;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'PAYMENT_WEBHOOK_SECRET' | 'RATE_LIMIT_PER_MINUTE'>;
   keys: KeyResolver;
-  limiter: RateLimiter;
-  metrics?: Pick<GatewayMetrics, 'rateLimited'>;
-}
-
-function setLimitHeaders(reply: FastifyReply, d: RateDecision): void {
-  reply.header('RateLimit-Limit', String(d.limit));
-  reply.header('RateLimit-Remaining', String(d.remaining));
-  reply.header('RateLimit-Reset', String(d.resetSeconds));
-}
-
-function rateLimited(reply: FastifyReply, d: RateDecision, whose: string): AppError {
-  reply.header('Retry-After', String(d.resetSeconds));
-  return new AppError(
-    'RATE_LIMITED',
-    `${whose} limit of ${d.limit} requests per minute is used up; retry in ${d.resetSeconds} s`,
-  );
+  budgets: ClientBudgets;
 }
 
 async function accessControl(app: FastifyInstance, opts: AccessControlOptions): Promise<void> {
-  const { config, keys, limiter, metrics } = opts;
-  const prefix = `${config.REDIS_PREFIX}:rl`;
+  const { config, keys, budgets } = opts;
 
   app.decorateRequest('access', null as never);
-  const ipKey = (request: FastifyRequest) => `${prefix}:ip:${request.ip}`;
 
-  /** Unauthenticated traffic, failed authentication and public routes share a per-IP budget. */
-  async function limitByIp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE);
-    setLimitHeaders(reply, d);
-    if (!d.allowed) {
-      metrics?.rateLimited.inc({ scope: 'ip' });
-      throw rateLimited(reply, d, 'The per-client');
-    }
-  }
+  /** request.ip is the client: fastify takes X-Forwarded-For only from TRUSTED_PROXIES. */
+  const anonymous = (request: FastifyRequest, reply: FastifyReply) =>
+    budgets.charge(reply, 'anonymous', request.ip);
 
-  /** Refuses a client whose IP budget is already spent, without spending more of it. */
-  async function requireIpBudget(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const d = await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE, 0);
-    if (!d.allowed) {
-      setLimitHeaders(reply, d);
-      metrics?.rateLimited.inc({ scope: 'ip' });
-      throw rateLimited(reply, d, 'The per-client');
-    }
-    request.access.chargeIpIfRefused = true;
-  }
-
-  /** A refused credential still counts against the client's IP budget (slows key guessing). */
+  /** A credential was presented and refused: charged to the client before the refusal is sent. */
   async function refuse(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<never> {
-    await limitByIp(request, reply);
+    await budgets.charge(reply, 'failed', request.ip);
     throw error;
   }
 
   async function authenticatePartner(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const apiKey = presentedApiKey(request);
     if (!apiKey) {
-      await refuse(
-        request,
-        reply,
-        new AppError('UNAUTHORIZED', 'An API key is required: Authorization: Bearer <key> or X-API-Key'),
-      );
-      return;
+      await anonymous(request, reply);
+      throw new AppError('UNAUTHORIZED', 'An API key is required: Authorization: Bearer <key> or X-API-Key');
     }
     const identity = await keys.resolve(apiKey);
     if (!identity || identity.revoked) {
@@ -107,48 +73,45 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
       return;
     }
     const limit = identity.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
-    const d = await limiter.consume(`${prefix}:partner:${identity.partnerId}`, limit);
-    setLimitHeaders(reply, d);
-    if (!d.allowed) {
-      metrics?.rateLimited.inc({ scope: 'partner' });
-      throw rateLimited(reply, d, 'Your');
+    await budgets.charge(reply, 'partner', identity.partnerId, limit);
+  }
+
+  async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (isAdminToken(request, config.ADMIN_TOKEN)) {
+      request.access.actor = 'admin';
+      return;
     }
+    const error = new AppError('UNAUTHORIZED', 'The operator token is required');
+    if (!bearerToken(request)) {
+      await anonymous(request, reply);
+      throw error;
+    }
+    await refuse(request, reply, error);
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    request.access = { actor: 'anonymous', partnerId: null, chargeIpIfRefused: false };
+    request.access = { actor: 'anonymous', partnerId: null };
     const auth = request.routeOptions.config.auth;
     if (!auth) {
       // Health, metrics and docs are open; a path that matches nothing is anonymous traffic.
-      if (request.is404) await limitByIp(request, reply);
+      if (request.is404) await anonymous(request, reply);
       return;
     }
     switch (auth) {
       case 'public':
-        await limitByIp(request, reply);
+        await anonymous(request, reply);
         return;
       case 'webhook':
-        // The payment provider proves itself with a signature the issuance service verifies; its
-        // notifications are not throttled, as dropping one would delay a customer's tickets. Only
-        // refused ones (bad signatures) count against the sender's IP budget.
+        // Checked once the body is read (preHandler): the signature covers the raw bytes.
         request.access.actor = 'webhook';
-        await requireIpBudget(request, reply);
         return;
       case 'device':
-        // The redemption service owns device keys and checks them; without any key it is anonymous.
-        if (bearerToken(request)) {
-          request.access.actor = 'device';
-          await requireIpBudget(request, reply);
-        } else {
-          await limitByIp(request, reply);
-        }
+        // Redemption owns device keys and charges these requests itself (valid key: per device;
+        // refused or missing key: the client IP we forward), on its own port and through us alike.
+        if (bearerToken(request)) request.access.actor = 'device';
         return;
       case 'admin':
-        if (isAdminToken(request, config.ADMIN_TOKEN)) {
-          request.access.actor = 'admin';
-          return;
-        }
-        await refuse(request, reply, new AppError('UNAUTHORIZED', 'The operator token is required'));
+        await authenticateAdmin(request, reply);
         return;
       case 'partner-or-admin':
         if (isAdminToken(request, config.ADMIN_TOKEN)) {
@@ -163,10 +126,20 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
     }
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.access?.chargeIpIfRefused && reply.statusCode === 401) {
-      await limiter.consume(ipKey(request), config.PUBLIC_RATE_LIMIT_PER_MINUTE).catch(() => {});
-    }
+  // The payment provider proves itself with a signature over the raw body; issuance checks it again
+  // with the same function. A valid one pays no budget (dropping it would delay a customer's
+  // tickets); a missing or wrong one is charged and refused here, before it is forwarded.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.config.auth !== 'webhook') return;
+    const header = request.headers['x-payment-signature'];
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const signature = typeof header === 'string' ? header : undefined;
+    if (verifyPaymentSignature(config.PAYMENT_WEBHOOK_SECRET, signature, raw)) return;
+    await refuse(
+      request,
+      reply,
+      new AppError('INVALID_SIGNATURE', 'The X-Payment-Signature header is missing, wrong or too old'),
+    );
   });
 }
 

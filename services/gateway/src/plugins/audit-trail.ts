@@ -1,5 +1,7 @@
 // The audit trail of partner, payment, operator, scanner and QR traffic: one row per request,
-// recorded after the response and written in batches (see audit/audit-log.ts).
+// recorded after the response and written in batches (see audit/audit-log.ts). Paths are written with
+// ticket codes as their hash (`loggablePath`).
+import { loggablePath } from '@cruise/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuditWriter } from '../audit/audit-log.ts';
@@ -23,8 +25,7 @@ async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): 
   const recorded = new WeakSet<FastifyRequest>();
   const record = (request: FastifyRequest, status: number, durationMs: number) => {
     if (recorded.has(request)) return;
-    const path = request.url.split('?', 1)[0]!.slice(0, 2048);
-    if (!isAudited(path)) return;
+    if (!isAudited(request.url.split('?', 1)[0]!)) return;
     recorded.add(request);
     writer.record({
       at: new Date(Date.now() - durationMs),
@@ -33,7 +34,8 @@ async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): 
       partnerId: request.access?.partnerId ?? null,
       method: request.method,
       route: request.is404 ? null : (request.routeOptions.url ?? null),
-      path,
+      // Never the ticket code itself: it is the bearer secret of /qr/{code}/info and manual entry.
+      path: loggablePath(request),
       status,
       durationMs,
       clientIp: request.ip ?? null,

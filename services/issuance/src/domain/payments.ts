@@ -65,11 +65,32 @@ async function processPayment(
       `issuance:payment:${n.payment_id}`,
     ]);
   }
-  const { rows } = await client.query<{ outcome: string; response_status: 200 | 409; response_body: never }>(
-    `SELECT outcome, response_status, response_body FROM ${S}.payments WHERE payment_id = $1`,
+  const { rows } = await client.query<{
+    outcome: string;
+    reservation_id: string;
+    amount: number;
+    currency: string;
+    response_status: 200 | 409;
+    response_body: never;
+  }>(
+    `SELECT outcome, reservation_id, amount, currency, response_status, response_body
+       FROM ${S}.payments WHERE payment_id = $1`,
     [n.payment_id],
   );
   const existing = rows[0];
+  // A payment id names one payment: the same id for another reservation or amount is not a repeat
+  // (answering the first reservation's body would tell the provider the second one succeeded).
+  if (
+    existing &&
+    (existing.reservation_id !== n.reservation_id ||
+      existing.amount !== n.amount.amount ||
+      existing.currency !== n.amount.currency)
+  ) {
+    return refuse(
+      'IDEMPOTENCY_KEY_REUSED',
+      `payment_id ${n.payment_id} was already notified for another reservation or amount`,
+    );
+  }
   // A stored outcome is final, except that a FAILED attempt may later succeed under the same payment_id.
   if (existing && !(existing.outcome === 'FAILED' && n.status === 'SUCCEEDED')) {
     return { status: existing.response_status, body: existing.response_body };

@@ -6,8 +6,8 @@ import {
   type PaymentNotification,
   paymentNotifyRoute,
   routeSchema,
+  verifyPaymentSignature,
 } from '@cruise/shared';
-import { verifyPaymentSignature } from '../domain/payment-signature.ts';
 import { handlePaymentNotification } from '../domain/payments.ts';
 import { orRefuse, type RouteContext } from './context.ts';
 

@@ -1,27 +1,80 @@
 // Scanner devices: created by the operator with a key shown once (stored as SHA-256), revoked by the
 // operator, and authenticated on every /venue request by this service itself.
 
-import { type CreatedDevice, newId, newSecret, type Pool, type PoolClient, sha256Hex } from '@cruise/shared';
+import {
+  type CreatedDevice,
+  type Device,
+  newId,
+  newSecret,
+  type Pool,
+  type PoolClient,
+  sha256Hex,
+} from '@cruise/shared';
 import type { ScanningDevice } from './redeem.ts';
 
 export async function createDevice(
   client: PoolClient,
-  input: { venue: string; name: string },
+  input: { venue: string; name: string; manual_entry: boolean },
 ): Promise<CreatedDevice> {
   const deviceId = newId();
   const deviceKey = newSecret('dev');
   const { rows } = await client.query<{ created_at: Date }>(
-    `INSERT INTO redemption.devices (device_id, venue, name, key_hash) VALUES ($1, $2, $3, $4)
+    `INSERT INTO redemption.devices (device_id, venue, name, key_hash, manual_entry) VALUES ($1, $2, $3, $4, $5)
      RETURNING created_at`,
-    [deviceId, input.venue, input.name, sha256Hex(deviceKey)],
+    [deviceId, input.venue, input.name, sha256Hex(deviceKey), input.manual_entry],
   );
   return {
     device_id: deviceId,
     device_key: deviceKey,
     venue: input.venue,
     name: input.name,
+    manual_entry: input.manual_entry,
     created_at: rows[0]!.created_at.toISOString(),
   };
+}
+
+const DEVICE_COLUMNS = 'device_id, venue, name, manual_entry, created_at, revoked_at';
+interface DeviceRow {
+  device_id: string;
+  venue: string;
+  name: string;
+  manual_entry: boolean;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+const toDevice = (r: DeviceRow): Device => ({
+  ...r,
+  created_at: r.created_at.toISOString(),
+  revoked_at: r.revoked_at?.toISOString() ?? null,
+});
+
+/** Devices newest first, revoked ones included; the key hash never leaves this service. */
+export async function listDevices(
+  pool: Pool,
+  page: { page: number; pageSize: number },
+): Promise<{ devices: Device[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    pool.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM redemption.devices
+        ORDER BY created_at DESC, device_id DESC LIMIT $1 OFFSET $2`,
+      [page.pageSize, (page.page - 1) * page.pageSize],
+    ),
+    pool.query<{ n: number }>('SELECT count(*)::int AS n FROM redemption.devices'),
+  ]);
+  return { devices: rows.rows.map(toDevice), total: count.rows[0]!.n };
+}
+
+/** Turns manual entry on or off; null when no such device exists. */
+export async function setManualEntry(
+  pool: Pool,
+  deviceId: string,
+  manualEntry: boolean,
+): Promise<Device | null> {
+  const { rows } = await pool.query<DeviceRow>(
+    `UPDATE redemption.devices SET manual_entry = $2 WHERE device_id = $1 RETURNING ${DEVICE_COLUMNS}`,
+    [deviceId, manualEntry],
+  );
+  return rows[0] ? toDevice(rows[0]) : null;
 }
 
 /** Revokes a device (keeping the first revocation time); false when no such device exists. */
@@ -36,7 +89,7 @@ export async function revokeDevice(pool: Pool, deviceId: string): Promise<boolea
 /** The device a key belongs to, or null for an unknown or revoked key. Looked up on every request. */
 export async function authenticateDevice(pool: Pool, deviceKey: string): Promise<ScanningDevice | null> {
   const { rows } = await pool.query<ScanningDevice>(
-    `SELECT device_id AS "deviceId", venue FROM redemption.devices
+    `SELECT device_id AS "deviceId", venue, manual_entry AS "manualEntry" FROM redemption.devices
       WHERE key_hash = $1 AND revoked_at IS NULL`,
     [sha256Hex(deviceKey)],
   );

@@ -29,6 +29,8 @@ import { currentQrVersion, type QrClaims, verifyQrToken } from './tokens.ts';
 export interface ScanningDevice {
   deviceId: string;
   venue: string;
+  /** May staff type a ticket code on this device (the operator's switch; default true)? */
+  manualEntry: boolean;
 }
 
 export interface RedeemInput {
@@ -90,6 +92,10 @@ export function normalizeTypedCode(typed: string): string {
   return TICKET_CODE_RE.test(code) ? code : typed;
 }
 
+/** A typed ticket code without a QR token is manual entry: it skips the QR clock. */
+const isManualEntry = (input: RedeemInput) => input.qrToken === undefined;
+const manualEntryRefused = (input: RedeemInput) => isManualEntry(input) && !input.device.manualEntry;
+
 function readScan(input: RedeemInput, key: string, nowMs: number): Scanned {
   if (input.qrToken === undefined) {
     return { kind: 'ticket', ticketCode: normalizeTypedCode(input.ticketCode!), token: null, expired: false };
@@ -140,7 +146,9 @@ export async function redeem(
   const scanned = readScan(input, deps.qrSigningKey, nowMs);
   // Outside the transaction: may ask issuance over NATS (SERVICE_UNAVAILABLE when it cannot answer).
   const exists =
-    scanned.kind === 'ticket' && (await ensureTicket(deps.pool, deps.source, scanned.ticketCode));
+    scanned.kind === 'ticket' &&
+    !manualEntryRefused(input) &&
+    (await ensureTicket(deps.pool, deps.source, scanned.ticketCode));
 
   return withTransaction(deps.pool, async (client) => {
     if (input.nonce !== undefined) {
@@ -203,6 +211,13 @@ async function decide(
   afterCheck: (() => Promise<void>) | undefined,
 ): Promise<Decision> {
   const rid = input.requestId;
+  if (manualEntryRefused(input)) {
+    return reject(
+      'MANUAL_ENTRY_NOT_ALLOWED',
+      'This device does not allow typed ticket codes; scan the QR code',
+      rid,
+    );
+  }
   if (scanned.kind === 'invalid') return reject('INVALID_QR', scanned.detail, rid);
   const ticket = exists
     ? await findTicket(client, scanned.ticketCode, { forUpdate: guard === 'row-lock' })
@@ -373,8 +388,9 @@ async function recordScan(
   const code = ticketCode ?? ('ticket_code' in answer.body ? (answer.body.ticket_code as string) : null);
   await db.query(
     `INSERT INTO redemption.scans
-       (device_id, venue, session_code, outcome, http_status, ticket_code, function_code, nonce, replayed)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       (device_id, venue, session_code, outcome, http_status, ticket_code, function_code, nonce, replayed,
+        manual_entry)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       input.device.deviceId,
       input.device.venue,
@@ -385,6 +401,7 @@ async function recordScan(
       input.functionCode,
       input.nonce ?? null,
       replayed,
+      isManualEntry(input),
     ],
   );
 }

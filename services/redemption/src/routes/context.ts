@@ -1,6 +1,6 @@
 // What the route adapters need from the app: configuration, the database, issuance as a ticket source
 // and the outbox relay to nudge after a commit that wrote events.
-import type { Config, OutboxRelay, Pool } from '@cruise/shared';
+import type { ClientBudgets, Config, OutboxRelay, Pool } from '@cruise/shared';
 import type { TicketSource } from '../domain/projection.ts';
 
 export interface RouteContext {
@@ -8,4 +8,6 @@ export interface RouteContext {
   pool: Pool;
   source: TicketSource;
   relay: OutboxRelay;
+  /** The same per-client and per-device budgets as the gateway's (scanners may call this port directly). */
+  budgets: ClientBudgets;
 }

@@ -1,16 +1,20 @@
-// Operator routes for scanner devices: POST (Idempotency-Key honoured) and DELETE (revoke).
+// Operator routes for scanner devices: POST (Idempotency-Key honoured), GET (list, never a key),
+// PATCH (manual entry on/off) and DELETE (revoke).
 import {
   type App,
   AppError,
   type CreateDeviceRequest,
   createDeviceRoute,
   idempotent,
+  listDevicesRoute,
   requireAdmin,
   revokeDeviceRoute,
   routeSchema,
   secretSealer,
+  type UpdateDeviceRequest,
+  updateDeviceRoute,
 } from '@cruise/shared';
-import { createDevice, revokeDevice } from '../domain/devices.ts';
+import { createDevice, listDevices, revokeDevice, setManualEntry } from '../domain/devices.ts';
 import type { RouteContext } from './context.ts';
 
 export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
@@ -36,6 +40,32 @@ export function registerDeviceRoutes(app: App, ctx: RouteContext): void {
       return reply
         .code(result.status)
         .send({ ...result.body, device_key: sealer.open(result.body.device_key) });
+    },
+  });
+
+  app.route({
+    method: listDevicesRoute.method,
+    url: listDevicesRoute.path,
+    schema: routeSchema(listDevicesRoute),
+    handler: async (request) => {
+      requireAdmin(request);
+      const { page, page_size } = request.query as { page: number; page_size: number };
+      const { devices, total } = await listDevices(ctx.pool, { page, pageSize: page_size });
+      return { data: devices, page, page_size, total, has_more: page * page_size < total };
+    },
+  });
+
+  app.route({
+    method: updateDeviceRoute.method,
+    url: updateDeviceRoute.path,
+    schema: routeSchema(updateDeviceRoute),
+    handler: async (request) => {
+      requireAdmin(request);
+      const { device_id } = request.params as { device_id: string };
+      const body = request.body as UpdateDeviceRequest;
+      const device = await setManualEntry(ctx.pool, device_id, body.manual_entry);
+      if (!device) throw new AppError('NOT_FOUND', 'No such device');
+      return device;
     },
   });
 

@@ -1,5 +1,5 @@
-// POST /qr/{ticket_code} (partner or operator) and GET /qr/{ticket_code}/info (public; the gateway
-// limits it per client IP, since the ticket code is the only secret).
+// POST /qr/{ticket_code} (partner or operator) and GET /qr/{ticket_code}/info (public, limited per
+// client IP since the ticket code is the only secret: by the gateway, or here when called directly).
 import {
   type App,
   AppError,
@@ -45,6 +45,10 @@ export function registerQrRoutes(app: App, ctx: RouteContext): void {
     method: ticketInfoRoute.method,
     url: ticketInfoRoute.path,
     schema: routeSchema(ticketInfoRoute),
+    onRequest: async (request, reply) => {
+      // Through the gateway the request has already paid its anonymous budget there.
+      if (!request.viaGateway) await ctx.budgets.charge(reply, 'anonymous', ctx.budgets.clientIp(request));
+    },
     handler: async (request) => {
       const { ticket_code } = request.params as { ticket_code: string };
       const info = await ticketInfo(ctx.pool, ctx.source, ticket_code);

@@ -1,10 +1,20 @@
 // POST /venue/redeem: scanners authenticate with their device key, checked here on every request
-// (they may call this service directly, not only through the gateway).
+// (they may call this service directly, not only through the gateway), and every request is charged
+// before any work: a valid key to its device's budget, a missing key to the client IP's anonymous
+// budget, a refused one to its failed-credentials budget. The gateway leaves these to us, since only
+// we can tell a valid device key, and forwards the client IP.
 import { type App, AppError, type RedeemRequest, redeemRoute, routeSchema } from '@cruise/shared';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateDevice } from '../domain/devices.ts';
 import { recordUndecidedScan, redeem, type ScanningDevice } from '../domain/redeem.ts';
 import type { RouteContext } from './context.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The scanner, once its key was checked (set by the route's onRequest hook). */
+    device?: ScanningDevice;
+  }
+}
 
 function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -12,10 +22,26 @@ function bearerToken(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
-async function requireDevice(request: FastifyRequest, ctx: RouteContext): Promise<ScanningDevice> {
+/** Device keys are ~48 characters; anything far longer is not worth a database round trip. */
+const MAX_KEY_LENGTH = 256;
+
+async function requireDevice(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: RouteContext,
+): Promise<ScanningDevice> {
   const key = bearerToken(request);
-  const device = key ? await authenticateDevice(ctx.pool, key) : null;
-  if (!device) throw new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+  const refusal = new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+  if (!key) {
+    await ctx.budgets.charge(reply, 'anonymous', ctx.budgets.clientIp(request));
+    throw refusal;
+  }
+  const device = key.length <= MAX_KEY_LENGTH ? await authenticateDevice(ctx.pool, key) : null;
+  if (!device) {
+    await ctx.budgets.charge(reply, 'failed', ctx.budgets.clientIp(request));
+    throw refusal;
+  }
+  await ctx.budgets.charge(reply, 'device', device.deviceId);
   return device;
 }
 
@@ -24,8 +50,12 @@ export function registerVenueRoutes(app: App, ctx: RouteContext): void {
     method: redeemRoute.method,
     url: redeemRoute.path,
     schema: routeSchema(redeemRoute),
+    // Before the body is read or validated: an unknown key costs one indexed lookup, nothing more.
+    onRequest: async (request, reply) => {
+      request.device = await requireDevice(request, reply, ctx);
+    },
     handler: async (request, reply) => {
-      const device = await requireDevice(request, ctx);
+      const device = request.device!;
       const body = request.body as RedeemRequest;
       if (body.qr_token === undefined && body.ticket_code === undefined) {
         throw new AppError('VALIDATION_FAILED', 'The request is invalid in body', {

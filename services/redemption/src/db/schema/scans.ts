@@ -17,6 +17,8 @@ export const scans = redemptionSchema.table(
     ticketCode: text('ticket_code'),
     functionCode: text('function_code').notNull(),
     nonce: text('nonce'),
+    /** True when the ticket code was typed in (manual entry) rather than read from a QR token. */
+    manualEntry: boolean('manual_entry').notNull().default(false),
     /** True when the answer was the stored response of an earlier scan with the same nonce. */
     replayed: boolean('replayed').notNull().default(false),
   },

@@ -1,6 +1,6 @@
-// Rolling-minute rate limits. Normally a sliding log in Redis (one ZSET per partner or client IP,
-// updated atomically by a Lua script on Redis's own clock), so every gateway instance shares one
-// count. When Redis is unreachable each instance falls back to the same algorithm in its own memory:
+// Rolling-minute rate limits. Normally a sliding log in Redis (one ZSET per partner, device or client
+// IP, updated atomically by a Lua script on Redis's own clock), so every instance of the gateway and
+// of redemption shares one count. When Redis is unreachable each instance falls back to the same algorithm in its own memory:
 // limits stay enforced (per instance) instead of failing open or failing every request.
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger as Logger } from 'fastify';

@@ -1,0 +1,2 @@
+ALTER TABLE "redemption"."devices" ADD COLUMN "manual_entry" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "redemption"."scans" ADD COLUMN "manual_entry" boolean DEFAULT false NOT NULL;
