@@ -1,5 +1,6 @@
 // The payment provider's webhook signature: `t=<unix seconds>,v1=<hex>` with
 // v1 = HMAC-SHA256(secret, "<t>." + raw body), accepted within a tolerance window either side of now.
+// Verified by the gateway (so a valid signature pays no rate-limit budget) and again by issuance.
 // The signing formula is @cruise/client's (the payment provider's side and every test sign with it), so
 // the verifier and the signers cannot drift apart.
 import { timingSafeEqual } from 'node:crypto';
