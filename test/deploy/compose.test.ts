@@ -141,6 +141,16 @@ describe('Dockerfile', () => {
     expect(instructions).not.toMatch(/tsx/);
   });
 
+  it('copies every workspace package manifest before the frozen install', () => {
+    for (const group of ['packages', 'services']) {
+      for (const name of readdirSync(path.join(REPO_ROOT, group))) {
+        const manifest = `${group}/${name}/package.json`;
+        if (!statSync(path.join(REPO_ROOT, group, name)).isDirectory()) continue;
+        expect(dockerfile, manifest).toContain(`COPY ${manifest} ${group}/${name}/`);
+      }
+    }
+  });
+
   it('ships, among production dependencies, everything the services and the seed job import', () => {
     const root = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     for (const workspace of ['@cruise/gateway', '@cruise/inventory', '@cruise/shared']) {
