@@ -252,17 +252,25 @@ describe('the production start path', () => {
 
   it('exits naming the variable when a secret is weak', async () => {
     const c = ctx ?? (await createTestContext());
-    for (const [name, value] of [
+    const cases = [
       ['ADMIN_TOKEN', 'dev-admin-token'],
       ['QR_SIGNING_KEY', `${strong()}-change-me`],
       ['METRICS_TOKEN', 'short-token'],
-    ] as const) {
-      const weak = plainNode({ ...productionEnv(c, await freePort()), [name]: value });
-      let stderr = '';
-      weak.stderr?.on('data', (d) => (stderr += d));
-      const code = await new Promise<number | null>((r) => weak.once('exit', r));
+    ] as const;
+    // In parallel: each process loads the whole service before its configuration refuses it.
+    const results = await Promise.all(
+      cases.map(async ([name, value]) => {
+        const weak = plainNode({ ...productionEnv(c, await freePort()), [name]: value });
+        let stderr = '';
+        weak.stderr?.on('data', (d) => (stderr += d));
+        const code = await new Promise<number | null>((r) => weak.once('exit', r));
+        return { name, code, stderr };
+      }),
+    );
+    for (const { name, code, stderr } of results) {
       expect(code, name).toBe(1);
       expect(stderr, name).toMatch(new RegExp(`${name}: `));
     }
+  }, 180_000);
   });
 });
