@@ -236,7 +236,7 @@ describe('the production start path', () => {
     let output = '';
     child.stdout?.on('data', (d) => (output += d));
     child.stderr?.on('data', (d) => (output += d));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${output}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -248,7 +248,7 @@ describe('the production start path', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(output).not.toMatch(/ERR_UNKNOWN_FILE_EXTENSION|ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX/);
-  });
+  }, 180_000);
 
   it('exits naming the variable when a secret is weak', async () => {
     const c = ctx ?? (await createTestContext());
@@ -272,5 +272,4 @@ describe('the production start path', () => {
       expect(stderr, name).toMatch(new RegExp(`${name}: `));
     }
   }, 180_000);
-  });
 });
