@@ -53,8 +53,11 @@ const output: string[] = [];
 const codec = JSONCodec<unknown>();
 
 async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000;
   while (!(await probe().catch(() => false))) {
+    for (const child of [natsServer, redisServer]) {
+      if (child?.exitCode != null) throw new Error(`${what}: a server exited:\n${output.join('')}`);
+    }
     if (Date.now() > deadline) throw new Error(`${what} did not start:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
