@@ -53,8 +53,11 @@ const output: string[] = [];
 const codec = JSONCodec<unknown>();
 
 async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000;
   while (!(await probe().catch(() => false))) {
+    for (const child of [natsServer, redisServer]) {
+      if (child?.exitCode != null) throw new Error(`${what}: a server exited:\n${output.join('')}`);
+    }
     if (Date.now() > deadline) throw new Error(`${what} did not start:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -130,13 +133,15 @@ beforeAll(async () => {
     redisUrl: env.REDIS_URL,
     natsUrl: natsUrl('gateway'),
     prefix: ctx.id,
+    // Four processes loading at once on a busy machine can take longer than the default minute.
+    readyTimeoutMs: 150_000,
     env,
     serviceEnv: Object.fromEntries(USERS.map((u) => [u, { NATS_URL: natsUrl(u) }])),
   });
   db = new pg.Pool({ connectionString: ctx.env.DATABASE_URL, max: 2 });
   partner = await operator(system).createPartner('Credentials partner', 100_000);
   await operator(system).allocate(partner.partner_id, 106, 'ota', 20);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await system?.stop();

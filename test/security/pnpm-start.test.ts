@@ -46,13 +46,25 @@ beforeAll(async () => {
   };
   start.stdout?.on('data', keep);
   start.stderr?.on('data', keep);
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 240_000;
   while (!output.includes('[start] ready')) {
     if (start.exitCode !== null) throw new Error(`pnpm start exited:\n${output}`);
     if (Date.now() > deadline) throw new Error(`pnpm start not ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}, 180_000);
+  // `pnpm start` prints its banner after a minute even if a service is still starting: wait for each.
+  for (const port of Object.values(ports)) {
+    while (
+      (await fetch(`${url(port)}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error(`:${port} not ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}, 300_000);
 
 afterAll(async () => {
   if (start && start.exitCode === null) {

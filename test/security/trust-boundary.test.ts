@@ -33,6 +33,8 @@ beforeAll(async () => {
     redisUrl: ctx.env.REDIS_URL!,
     natsUrl: ctx.env.NATS_URL!,
     prefix: ctx.id,
+    // Four processes loading at once on a busy machine can take longer than the default minute.
+    readyTimeoutMs: 150_000,
     env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000' },
   });
   db = new pg.Pool({ connectionString: ctx.env.DATABASE_URL, max: 2 });
@@ -49,7 +51,7 @@ beforeAll(async () => {
   );
   reservationId = held.reservation_id;
   device = await op.createDevice('Edge pier', 'Gate E');
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await system?.stop();

@@ -74,7 +74,13 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, service: string
     timestamp: pino.stdTimeFunctions.isoTime,
     serializers: { req: requestSerializer as never },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-internal-token"]'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+        'req.headers["x-internal-token"]',
+        // Valid for its one request for a minute: not worth leaving in logs either.
+        'req.headers["x-internal-signature"]',
+      ],
       censor: '[redacted]',
     },
   };
