@@ -199,6 +199,8 @@ describe('cruise as a partner', () => {
       batch: { status: 'COMPLETED', generated: 5000, quantity: 5000 },
     });
     const batchId: string = done.batch.batch_id;
+    const waited = lines(await ok(['batches', 'wait', batchId, '--json'])).map((l) => JSON.parse(l));
+    expect(waited.at(-1)).toMatchObject({ event: 'done', batch: { batch_id: batchId, status: 'COMPLETED' } });
 
     const file = path.join(home, 'nested', '..', 'tickets.csv');
     const exported = lines(await ok(['batches', 'export', batchId, '-o', file]));
