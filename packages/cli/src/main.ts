@@ -6,6 +6,11 @@ import { UsageError } from './profiles.ts';
 import { buildProgram } from './program.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  // Ctrl-C while a bar is drawn: give the terminal its cursor back (the bar hides it) and exit as 130.
+  process.once('SIGINT', () => {
+    if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n');
+    process.exit(130);
+  });
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;
