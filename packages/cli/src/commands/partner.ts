@@ -337,14 +337,18 @@ export function registerPartnerCommands(program: Command): void {
   tickets
     .command('list')
     .description("list the caller's tickets, newest first")
-    .option('--status <status>', 'PRE_GENERATED, ACTIVE, USED, CANCELLED or EXPIRED')
+    .option(
+      '--status <status>',
+      'PRE_GENERATED, ACTIVE, USED, CANCELLED or EXPIRED',
+      oneOf('PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED'),
+    )
     .option('--batch <id>', 'only this batch')
     .option('--reservation <id>', 'only this reservation')
     .option('--reseller <id>', 'only this reseller')
     .option('--product <id>', 'only this product', integer(1))
     .option('--page <n>', 'page number', integer(1), 1)
     .option('--page-size <n>', 'tickets per page (1..500)', integer(1, 500), 50)
-    .option('--all', 'every page, not just one')
+    .option('--all', 'every page, not just one (with json: one ticket per line)')
     .option('--format <format>', 'table, json or csv', oneOf('table', 'json', 'csv'), 'table')
     .addHelpText(
       'after',
@@ -356,7 +360,7 @@ export function registerPartnerCommands(program: Command): void {
     .action(
       async (
         opts: {
-          status?: string;
+          status?: Schemas['Ticket']['status'];
           batch?: string;
           reservation?: string;
           reseller?: string;
@@ -372,7 +376,7 @@ export function registerPartnerCommands(program: Command): void {
         const format = ctx.output.json ? 'json' : opts.format;
         const api = ctx.partner();
         const query = {
-          ...(opts.status ? { status: opts.status as Schemas['Ticket']['status'] } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
           ...(opts.batch ? { batch_id: opts.batch } : {}),
           ...(opts.reservation ? { reservation_id: opts.reservation } : {}),
           ...(opts.reseller ? { reseller_id: opts.reseller } : {}),
