@@ -119,7 +119,7 @@ export function registerAdminCommands(program: Command): void {
           ['device_id', device.device_id],
           ['venue', device.venue],
           ['name', device.name],
-          ['manual_entry', String(opts.manualEntry)],
+          ['manual_entry', String(device.manual_entry)],
           ['device_key', device.device_key],
         ]),
       );
