@@ -1,9 +1,18 @@
 // End to end: the four services as real processes, driven over HTTP through the gateway exactly as an
-// operator, an OTA partner, the payment provider and a venue scanner would.
+// operator, an OTA partner, the payment provider and a venue scanner would: through @cruise/client,
+// the typed client partners use, so it is exercised on every run.
+import {
+  ApiError,
+  type CruiseClient,
+  createCruiseClient,
+  downloadBatchCsv,
+  type Schemas,
+  unwrap,
+  waitForBatch,
+} from '@cruise/client';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  call,
   expectStatus,
   operator,
   type Partner,
@@ -65,28 +74,37 @@ afterAll(async () => {
   await ctx?.cleanup();
 });
 
-const as = (partner: Partner) => ({
-  get: (path: string) => call('GET', `${system.gateway}${path}`, { token: partner.api_key }),
-  post: (path: string, body: unknown = {}, headers: Record<string, string> = {}) =>
-    call('POST', `${system.gateway}${path}`, { token: partner.api_key, body, headers }),
-});
+const as = (partner: Partner): CruiseClient =>
+  createCruiseClient({ baseUrl: system.gateway, token: partner.api_key });
+
+/** The ApiError a refused call ends in (fails the test when the call succeeds). */
+async function refusal(call: Promise<unknown>): Promise<ApiError> {
+  const outcome = await unwrap(call as Promise<{ data?: unknown; error?: unknown; response: Response }>).then(
+    (data) => data,
+    (err: unknown) => err,
+  );
+  if (!(outcome instanceof ApiError)) throw new Error(`expected a refusal, got ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+const ticketPath = (ticket_code: string) => ({ params: { path: { ticket_code } } });
 
 describe('a partner sells, the customer pays, the scanner redeems', () => {
-  let reservation: { reservation_id: string; total: { amount: number; currency: string } };
-  let tickets: { ticket_code: string; status: string; entitlements: { function_code: string }[] }[];
+  let reservation: Schemas['Reservation'];
+  let tickets: Schemas['Ticket'][];
 
   it('shows the partner its own pools and the weekend price matrix', async () => {
-    const res = await as(acme).get(`/api/ota/inventory?visit_date=${nextSaturday()}`);
-    const body = expectStatus(res, 200, 'inventory');
-    expect(res.headers.get('ratelimit-limit')).toBe('1000');
-    expect(res.headers.get('x-request-id')).toBeTruthy();
-    const p106 = body.products.find((p: { product_id: number }) => p.product_id === 106);
+    const { data: body, response } = await as(acme).GET('/api/ota/inventory', {
+      params: { query: { visit_date: nextSaturday() } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('ratelimit-limit')).toBe('1000');
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    const p106 = body!.products.find((p) => p.product_id === 106)!;
     expect(p106.channels.ota).toEqual({ allocated: 10, held: 0, sold: 0, available: 10 });
     expect(p106.channels.reseller).toMatchObject({ allocated: 200, available: 200 });
-    expect(body.day_type).toBe('weekend');
-    const adult = p106.pricing.customer_types.find(
-      (c: { customer_type: string }) => c.customer_type === 'adult',
-    );
+    expect(body!.day_type).toBe('weekend');
+    const adult = p106.pricing.customer_types.find((c) => c.customer_type === 'adult');
     expect(adult).toMatchObject({ weekday: 28800, weekend: 31800, price: 31800, discount_vs_adult: 0 });
   });
 
@@ -100,27 +118,24 @@ describe('a partner sells, the customer pays, the scanner redeems', () => {
         { customer_type: 'child', quantity: 1 },
       ],
     };
-    const first = await as(acme).post('/api/ota/reservations', body, { 'idempotency-key': 'order-991' });
-    reservation = expectStatus(first, 201, 'reserve');
-    expect(first.body).toMatchObject({
+    const key = { header: { 'idempotency-key': 'order-991' } };
+    const first = await as(acme).POST('/api/ota/reservations', { body, params: key });
+    expect(first.response.status).toBe(201);
+    reservation = first.data!;
+    expect(reservation).toMatchObject({
       status: 'ON_HOLD',
       quantity: 3,
       total: { amount: 85400, currency: 'USD' },
     });
-    const again = await as(acme).post('/api/ota/reservations', body, { 'idempotency-key': 'order-991' });
-    expect(again.status).toBe(201);
-    expect(again.body).toEqual(first.body);
-    const reused = await as(acme).post(
-      '/api/ota/reservations',
-      { ...body, items: [body.items[0]] },
-      {
-        'idempotency-key': 'order-991',
-      },
+    const again = await as(acme).POST('/api/ota/reservations', { body, params: key });
+    expect(again.response.status).toBe(201);
+    expect(again.data).toEqual(first.data);
+    const reused = await refusal(
+      as(acme).POST('/api/ota/reservations', { body: { ...body, items: [body.items[0]!] }, params: key }),
     );
-    expect(reused.status).toBe(422);
-    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    const inv = expectStatus(await as(acme).get('/api/ota/inventory'), 200, 'inventory');
-    expect(inv.products[0].channels.ota).toMatchObject({ held: 3, available: 7 });
+    expect(reused).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+    const inv = await unwrap(as(acme).GET('/api/ota/inventory', {}));
+    expect(inv.products[0]!.channels.ota).toMatchObject({ held: 3, available: 7 });
   });
 
   it('issues one ticket per unit when the payment arrives, once', async () => {
@@ -141,107 +156,116 @@ describe('a partner sells, the customer pays, the scanner redeems', () => {
     const replay = await pay(system, reservation, 'pay_e2e_1');
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual(paid.body);
-    const listed = expectStatus(
-      await as(acme).get(`/api/ota/tickets?reservation_id=${reservation.reservation_id}`),
-      200,
-      'ticket list',
+    const listed = await unwrap(
+      as(acme).GET('/api/ota/tickets', { params: { query: { reservation_id: reservation.reservation_id } } }),
     );
     expect(listed.total).toBe(3);
-    const confirmed = expectStatus(
-      await as(acme).get(`/api/ota/reservations/${reservation.reservation_id}`),
-      200,
-      'reservation',
+    const confirmed = await unwrap(
+      as(acme).GET('/api/ota/reservations/{reservation_id}', {
+        params: { path: { reservation_id: reservation.reservation_id } },
+      }),
     );
     expect(confirmed.status).toBe('CONFIRMED');
-    expect(confirmed.tickets.map((t: { ticket_code: string }) => t.ticket_code).sort()).toEqual(
+    expect(confirmed.tickets.map((t) => t.ticket_code).sort()).toEqual(
       tickets.map((t) => t.ticket_code).sort(),
     );
-    const inv = expectStatus(await as(acme).get('/api/ota/inventory'), 200, 'inventory');
-    expect(inv.products[0].channels.ota).toMatchObject({ held: 0, sold: 3, available: 7 });
+    const inv = await unwrap(as(acme).GET('/api/ota/inventory', {}));
+    expect(inv.products[0]!.channels.ota).toMatchObject({ held: 0, sold: 3, available: 7 });
   });
 
   it('never shows one partner what belongs to another', async () => {
     const code = tickets[0]!.ticket_code;
-    expect((await as(other).get(`/api/ota/tickets/${code}`)).status).toBe(404);
-    expect((await as(other).get(`/api/ota/reservations/${reservation.reservation_id}`)).status).toBe(404);
-    expect((await as(other).post(`/qr/${code}`)).status).toBe(404);
-    const list = expectStatus(await as(other).get('/api/ota/tickets'), 200, 'other list');
+    expect(await refusal(as(other).GET('/api/ota/tickets/{ticket_code}', ticketPath(code)))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    const foreignReservation = as(other).GET('/api/ota/reservations/{reservation_id}', {
+      params: { path: { reservation_id: reservation.reservation_id } },
+    });
+    expect((await refusal(foreignReservation)).status).toBe(404);
+    expect((await refusal(as(other).POST('/qr/{ticket_code}', ticketPath(code)))).status).toBe(404);
+    const list = await unwrap(as(other).GET('/api/ota/tickets', {}));
     expect(list.total).toBe(0);
   });
 
   it('redeems entitlement by entitlement until the ticket is USED', async () => {
     const code = tickets[0]!.ticket_code;
-    const qr = expectStatus(await as(acme).post(`/qr/${code}`), 200, 'qr');
+    const qr = await unwrap(as(acme).POST('/qr/{ticket_code}', ticketPath(code)));
     expect(qr.image).toMatch(/^data:image\/png;base64,/);
+    const scanner = createCruiseClient({ baseUrl: system.gateway, token: device.device_key });
     const scan = (function_code: string, nonce: string) =>
-      call('POST', `${system.gateway}/venue/redeem`, {
-        token: device.device_key,
-        body: { qr_token: qr.qr_token, function_code, session_code: 'SAILING-0930', nonce },
-      });
-    const first = expectStatus(await scan('FERRY', 'n-1'), 200, 'scan ferry');
+      unwrap(
+        scanner.POST('/venue/redeem', {
+          body: { qr_token: qr.qr_token, function_code, session_code: 'SAILING-0930', nonce },
+        }),
+      );
+    const first = await scan('FERRY', 'n-1');
     expect(first).toMatchObject({
       result: 'ACCEPTED',
       ticket_status: 'ACTIVE',
       remaining: ['PREMIUM_LOUNGE', 'BUFFET_DINNER'],
     });
-    const retry = await scan('FERRY', 'n-1');
-    expect(retry.status).toBe(200);
-    expect(retry.body).toEqual(first);
-    const twice = await scan('FERRY', 'n-2');
-    expect(twice.status).toBe(409);
-    expect(twice.body).toMatchObject({ code: 'ALREADY_REDEEMED', redeemed_at: first.redeemed_at });
-    expectStatus(await scan('PREMIUM_LOUNGE', 'n-3'), 200, 'scan lounge');
-    const last = expectStatus(await scan('BUFFET_DINNER', 'n-4'), 200, 'scan dinner');
+    expect(await scan('FERRY', 'n-1')).toEqual(first);
+    const twice = await refusal(scan('FERRY', 'n-2'));
+    expect(twice).toMatchObject({ status: 409, code: 'ALREADY_REDEEMED' });
+    expect(twice.problem?.redeemed_at).toBe(first.redeemed_at);
+    await scan('PREMIUM_LOUNGE', 'n-3');
+    const last = await scan('BUFFET_DINNER', 'n-4');
     expect(last).toMatchObject({ ticket_status: 'USED', remaining: [] });
 
-    const info = expectStatus(await call('GET', `${system.gateway}/qr/${code}/info`), 200, 'info');
+    const info = await unwrap(
+      createCruiseClient({ baseUrl: system.gateway }).GET('/qr/{ticket_code}/info', ticketPath(code)),
+    );
     expect(info).toMatchObject({ status: 'USED', remaining: [] });
     // Issuance learns of USED through the event stream.
     await eventually('USED in the partner ticket list', async () => {
-      const list = await as(acme).get(`/api/ota/tickets?status=USED`);
-      return list.body.total === 1 && list.body.data[0].ticket_code === code ? true : undefined;
+      const list = await unwrap(as(acme).GET('/api/ota/tickets', { params: { query: { status: 'USED' } } }));
+      return list.total === 1 && list.data[0]!.ticket_code === code ? true : undefined;
     });
-    const used = expectStatus(await as(acme).get(`/api/ota/tickets/${code}`), 200, 'ticket');
+    const used = await unwrap(as(acme).GET('/api/ota/tickets/{ticket_code}', ticketPath(code)));
     expect(used.used_at).toBeTruthy();
   });
 });
 
 describe('a partner pre-generates a batch for a reseller and activates a ticket when sold', () => {
   it('generates, streams, activates and redeems', async () => {
-    const reseller = expectStatus(
-      await as(acme).post('/api/ota/resellers', {
-        name: 'Shanghai Seller',
-        contact_email: 'ops@seller.example',
-        region: 'Shanghai',
-        commission_rate: 0.1,
+    const api = as(acme);
+    const reseller = await unwrap(
+      api.POST('/api/ota/resellers', {
+        body: {
+          name: 'Shanghai Seller',
+          contact_email: 'ops@seller.example',
+          region: 'Shanghai',
+          commission_rate: 0.1,
+        },
       }),
-      201,
-      'reseller',
     );
-    const accepted = await as(acme).post('/api/ota/tickets/bulk-generate', {
-      product_id: 106,
-      quantity: 150,
-      reseller_id: reseller.reseller_id,
-      batch_reference: 'Q4-SHANGHAI',
-      distribution: { region: 'Shanghai' },
+    const accepted = await api.POST('/api/ota/tickets/bulk-generate', {
+      body: {
+        product_id: 106,
+        quantity: 150,
+        reseller_id: reseller.reseller_id,
+        batch_reference: 'Q4-SHANGHAI',
+        distribution: { region: 'Shanghai' },
+      },
     });
-    const batch = expectStatus(accepted, 202, 'bulk generate');
+    expect(accepted.response.status).toBe(202);
+    const batch = accepted.data!;
     expect(batch).toMatchObject({
       status: 'QUEUED',
       quantity: 150,
       poll_url: `/api/ota/batches/${batch.batch_id}`,
     });
-    const done = await eventually('batch COMPLETED', async () => {
-      const b = expectStatus(await as(acme).get(batch.poll_url), 200, 'batch');
-      expect(b.status).not.toBe('FAILED');
-      return b.status === 'COMPLETED' ? b : undefined;
+    const done = await waitForBatch(api, batch.batch_id, { intervalMs: 100 });
+    expect(done).toMatchObject({ status: 'COMPLETED', generated: 150 });
+    const foreignBatch = as(other).GET('/api/ota/batches/{batch_id}', {
+      params: { path: { batch_id: batch.batch_id } },
     });
-    expect(done.generated).toBe(150);
-    expect((await as(other).get(batch.poll_url)).status).toBe(404);
+    expect((await refusal(foreignBatch)).status).toBe(404);
 
-    const csv = await as(acme).get(`/api/ota/batches/${batch.batch_id}/tickets.csv`);
-    expect(csv.status).toBe(200);
-    const [header, ...rows] = csv.text.trim().split('\n');
+    const csv = await downloadBatchCsv(api, batch.batch_id);
+    expect(csv.response.status).toBe(200);
+    const [header, ...rows] = (await new Response(csv.body).text()).trim().split('\n');
     const column = header!.split(',').indexOf('ticket_code');
     const codes = rows.map((line) => line.split(',')[column]!);
     expect(new Set(codes).size).toBe(150);
@@ -253,26 +277,21 @@ describe('a partner pre-generates a batch for a reseller and activates a ticket 
       reseller_id: reseller.reseller_id,
       order_reference: 'SH-1',
     };
-    const activated = await as(acme).post(`/api/ota/tickets/${code}/activate`, sale);
-    const ticket = expectStatus(activated, 200, 'activate');
+    const activate = (body: typeof sale) =>
+      api.POST('/api/ota/tickets/{ticket_code}/activate', { ...ticketPath(code), body });
+    const ticket = await unwrap(activate(sale));
     expect(ticket).toMatchObject({
       status: 'ACTIVE',
       customer_type: 'child',
       reseller: { reseller_id: reseller.reseller_id },
     });
-    const again = await as(acme).post(`/api/ota/tickets/${code}/activate`, {
-      ...sale,
-      order_reference: 'SH-2',
-    });
-    expect(again.body.code).toBe('TICKET_NOT_ACTIVE');
-    const scan = await call('POST', `${system.gateway}/venue/redeem`, {
-      token: device.device_key,
-      body: { ticket_code: code, function_code: 'FERRY' },
-    });
-    expect(scan.status).toBe(200);
+    expect((await refusal(activate({ ...sale, order_reference: 'SH-2' }))).code).toBe('TICKET_NOT_ACTIVE');
+    const scanner = createCruiseClient({ baseUrl: system.gateway, token: device.device_key });
+    const scan = await scanner.POST('/venue/redeem', { body: { ticket_code: code, function_code: 'FERRY' } });
+    expect(scan.response.status).toBe(200);
 
-    const inv = expectStatus(await as(acme).get('/api/ota/inventory'), 200, 'inventory');
-    expect(inv.products[0].channels.reseller).toMatchObject({
+    const inv = await unwrap(api.GET('/api/ota/inventory', {}));
+    expect(inv.products[0]!.channels.reseller).toMatchObject({
       allocated: 200,
       held: 149,
       sold: 1,

@@ -77,7 +77,10 @@ function progressOf(
   const first = samples[0]!;
   const last = samples[samples.length - 1]!;
   const moved = last.generated - first.generated;
-  const rate = moved > 0 && last.at > first.at ? (moved * 1000) / (last.at - first.at) : null;
+  let rate = moved > 0 && last.at > first.at ? (moved * 1000) / (last.at - first.at) : null;
+  // Once done, the server's own clock gives the batch's true average (polls only bound it from below).
+  const took = batch.completed_at ? Date.parse(batch.completed_at) - Date.parse(batch.created_at) : 0;
+  if (batch.status === 'COMPLETED' && took > 0) rate = (batch.generated * 1000) / took;
   const left = batch.quantity - batch.generated;
   return {
     batch,
