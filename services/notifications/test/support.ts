@@ -1,0 +1,84 @@
+// Test support for the notifications service: real receivers (node:http servers that record every
+// request and answer as the test says), callers' headers, and polling.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Config, HEADER } from '@cruise/shared';
+
+export interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export interface Receiver {
+  url: string;
+  port: number;
+  received: Received[];
+  /** Decides the status of each request (default 204); may wait to simulate a slow receiver. */
+  answer: (req: Received, n: number) => number | Promise<number>;
+  /** Distinct `webhook-id`s received with a 2xx answer. */
+  acceptedIds(): Set<string>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(port = 0): Promise<Receiver> {
+  const accepted = new Set<string>();
+  const receiver: Receiver = {
+    url: '',
+    port: 0,
+    received: [],
+    answer: () => 204,
+    acceptedIds: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const r: Received = {
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
+      receiver.received.push(r);
+      const status = await receiver.answer(r, receiver.received.length);
+      if (status >= 200 && status < 300) accepted.add(String(req.headers['webhook-id']));
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  receiver.port = (server.address() as AddressInfo).port;
+  receiver.url = `http://127.0.0.1:${receiver.port}/hook`;
+  return receiver;
+}
+
+export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
+  return {
+    [HEADER.internalToken]: config.INTERNAL_TOKEN,
+    [HEADER.callerKind]: 'partner',
+    [HEADER.partnerId]: partnerId,
+  };
+}
+
+export function adminHeaders(config: Config): Record<string, string> {
+  return { [HEADER.internalToken]: config.INTERNAL_TOKEN, [HEADER.callerKind]: 'admin' };
+}
+
+/** Polls until `check` returns a truthy value (the deadline only bounds a failing test). */
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
