@@ -82,3 +82,41 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Partner events as inventory would write them, published onto the real stream (tests that need no source service). */
+export async function publishPartnerEvents(
+  nc: import('@cruise/shared').NatsConnection,
+  prefix: string,
+  list: { partnerId: string; type?: import('@cruise/shared').WebhookEventType; revision?: number }[],
+): Promise<string[]> {
+  const { publishEvent, events } = await import('@cruise/shared');
+  const { randomUUID } = await import('node:crypto');
+  const now = new Date().toISOString();
+  const data = {
+    events: list.map((e, i) => ({
+      event_id: randomUUID(),
+      type: e.type ?? 'allocation.updated',
+      partner_id: e.partnerId,
+      created_at: now,
+      revision: e.revision ?? i + 1,
+      data: {
+        pool: {
+          product_id: 106,
+          channel: 'ota',
+          partner_id: e.partnerId,
+          allocated: i,
+          held: 0,
+          sold: 0,
+          available: i,
+        },
+      },
+    })),
+  };
+  await publishEvent(
+    nc,
+    prefix,
+    { id: randomUUID(), type: 'partner-events', occurred_at: now, data },
+    events.inventoryPartnerEvents.subject,
+  );
+  return data.events.map((e) => e.event_id);
+}

@@ -46,7 +46,12 @@ describe('checkUrlShape', () => {
 
 describe('resolveDeliveryAddresses', () => {
   it('refuses a name or a literal that is not public, and allows them where private URLs are allowed', async () => {
-    for (const url of ['https://127.0.0.1/h', 'https://[::1]/h', 'https://[::ffff:7f00:1]/h', 'https://localhost/h']) {
+    for (const url of [
+      'https://127.0.0.1/h',
+      'https://[::1]/h',
+      'https://[::ffff:7f00:1]/h',
+      'https://localhost/h',
+    ]) {
       const verdict = await resolveDeliveryAddresses(new URL(url), false);
       expect(verdict.ok, url).toBe(false);
       expect((await resolveDeliveryAddresses(new URL(url), true)).ok, url).toBe(true);
