@@ -495,7 +495,7 @@ describe('subscriptions', () => {
 
   it('refuses bad input with problem+json: unknown event type, bad scheme, bad feed parameters', async () => {
     const headers = partnerHeaders(ctx.config, randomUUID());
-    const bad = async (payload: unknown) =>
+    const bad = async (payload: Record<string, unknown>) =>
       notifications.inject({ method: 'POST', url: '/api/ota/webhooks', headers, payload });
     expect((await bad({ url: 'https://x.example/h', events: ['ticket.flew'] })).statusCode).toBe(400);
     expect((await bad({ url: 'https://x.example/h', events: [] })).statusCode).toBe(400);

@@ -8,7 +8,6 @@ import {
   type Pool,
   type PoolClient,
   refuse,
-  withTransaction,
 } from '@cruise/shared';
 import type { NewDelivery } from './event-store.ts';
 import type { WebhookRow } from './webhooks.ts';
@@ -212,45 +211,44 @@ export type AttemptOutcome =
   | { kind: 'stale' };
 
 /**
- * Records attempt number `attempt` and moves the delivery on, in one transaction. Only the attempt
- * the row expects is recorded, so a duplicate job (a stalled job run twice) changes nothing.
+ * Records attempt number `attempt` and moves the delivery on, atomically (one statement: the delivery's
+ * update, the attempt row and, on a 410, the webhook's disabling). Only the attempt the row expects is
+ * recorded, so a duplicate job (a stalled job run twice) changes nothing.
  */
 export async function recordAttempt(
   pool: Pool,
   input: { deliveryId: string; attempt: number; result: AttemptResult; next: AttemptOutcome },
 ): Promise<AttemptOutcome> {
   const { result, next } = input;
-  return withTransaction(pool, async (client) => {
-    const status = next.kind === 'succeeded' ? 'SUCCEEDED' : next.kind === 'retry' ? 'PENDING' : 'FAILED';
-    const { rows } = await client.query<{ webhook_id: string }>(
-      `UPDATE notifications.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_error = $5,
+  const status = next.kind === 'succeeded' ? 'SUCCEEDED' : next.kind === 'retry' ? 'PENDING' : 'FAILED';
+  const { rows } = await pool.query<{ webhook_id: string }>(
+    `WITH moved AS (
+       UPDATE notifications.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_error = $5,
          next_attempt_at = CASE WHEN $3 = 'PENDING' THEN now() + make_interval(secs => $6::double precision / 1000) END,
          delivered_at = CASE WHEN $3 = 'SUCCEEDED' THEN now() END
        WHERE delivery_id = $1 AND status = 'PENDING' AND attempts = $2 - 1
-       RETURNING webhook_id`,
-      [
-        input.deliveryId,
-        input.attempt,
-        status,
-        result.statusCode,
-        result.error,
-        next.kind === 'retry' ? next.delayMs : 0,
-      ],
-    );
-    if (!rows[0]) return { kind: 'stale' };
-    await client.query(
-      `INSERT INTO notifications.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [input.deliveryId, input.attempt, result.startedAt, result.durationMs, result.statusCode, result.error],
-    );
-    if (next.kind === 'gone') {
-      await client.query(
-        `UPDATE notifications.webhooks SET status = 'DISABLED', updated_at = now() WHERE webhook_id = $1`,
-        [rows[0].webhook_id],
-      );
-    }
-    return next;
-  });
+       RETURNING delivery_id, webhook_id
+     ), recorded AS (
+       INSERT INTO notifications.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)
+       SELECT delivery_id, $2, $7, $8, $4, $5 FROM moved
+     ), disabled AS (
+       UPDATE notifications.webhooks SET status = 'DISABLED', updated_at = now()
+       WHERE $9 AND webhook_id = (SELECT webhook_id FROM moved)
+     )
+     SELECT webhook_id FROM moved`,
+    [
+      input.deliveryId,
+      input.attempt,
+      status,
+      result.statusCode,
+      result.error,
+      next.kind === 'retry' ? next.delayMs : 0,
+      result.startedAt,
+      result.durationMs,
+      next.kind === 'gone',
+    ],
+  );
+  return rows[0] ? next : { kind: 'stale' };
 }
 
 /**

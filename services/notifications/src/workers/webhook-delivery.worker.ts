@@ -33,6 +33,10 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
 end
 return 0`;
 
+interface SlotCommands {
+  acquireWebhookSlot(key: string, ...args: (string | number)[]): Promise<number>;
+}
+
 export interface DeliveryQueue {
   /** Enqueues the next attempt of each delivery (job id per attempt: enqueuing twice is harmless). */
   enqueue(deliveries: NewDelivery[], delayMs?: number): Promise<void>;
@@ -115,11 +119,11 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   });
   const leaseMs = config.WEBHOOK_TIMEOUT_MS + 5_000;
 
+  // Registered once: ioredis then runs it by its SHA (EVALSHA) instead of sending the script every time.
+  semaphoreRedis.defineCommand('acquireWebhookSlot', { numberOfKeys: 1, lua: ACQUIRE });
   async function acquire(webhookId: string, holder: string): Promise<boolean> {
     const now = Date.now();
-    const got = await semaphoreRedis.eval(
-      ACQUIRE,
-      1,
+    const got = await (semaphoreRedis as unknown as SlotCommands).acquireWebhookSlot(
       `${config.REDIS_PREFIX}:webhook-inflight:${webhookId}`,
       now,
       now + leaseMs,
