@@ -34,7 +34,12 @@ export interface FaultWorld {
 }
 
 export async function startFaultWorld(
-  opts: { env?: Record<string, string>; infra?: PrivateInfraOptions; withNotifications?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    infra?: PrivateInfraOptions;
+    withNotifications?: boolean;
+    readyTimeoutMs?: number;
+  } = {},
 ): Promise<FaultWorld> {
   const infra = await startPrivateInfrastructure(opts.infra);
   let system: System | undefined;
@@ -51,6 +56,7 @@ export async function startFaultWorld(
       natsUrl: infra.nats.url,
       prefix: `f${randomBytes(4).toString('hex')}`,
       withNotifications: opts.withNotifications,
+      readyTimeoutMs: opts.readyTimeoutMs,
       env: {
         UPSTREAM_TIMEOUT_MS: '5000',
         NATS_REQUEST_TIMEOUT_MS: '2000',

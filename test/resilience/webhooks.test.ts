@@ -47,6 +47,8 @@ let receiver: ReturnType<typeof createReceiver>;
 beforeAll(async () => {
   world = await startFaultWorld({
     withNotifications: true,
+    // Five services start at once on a shared two-core machine.
+    readyTimeoutMs: 180_000,
     // Without persistence a Redis restart loses every BullMQ job: the delivery rows must carry the day.
     infra: { redisPersistence: false },
     env: {
@@ -56,7 +58,7 @@ beforeAll(async () => {
   });
   receiver = createReceiver(await freePort());
   await receiver.up();
-}, 240_000);
+}, 400_000);
 
 afterAll(async () => {
   await receiver?.down();
