@@ -200,6 +200,96 @@ describe('URL safety in production mode (WEBHOOK_ALLOW_PRIVATE_URLS=false)', () 
   });
 });
 
+describe('hostile or broken receivers', () => {
+  async function lastAttempts(r: Running, partner: string) {
+    const { rows } = await r.deps.pool.query<{
+      attempt: number;
+      status_code: number | null;
+      error: string | null;
+    }>(
+      `SELECT a.attempt, a.status_code, a.error FROM notifications.delivery_attempts a
+       JOIN notifications.deliveries d ON d.delivery_id = a.delivery_id WHERE d.partner_id = $1 ORDER BY a.id`,
+      [partner],
+    );
+    return rows;
+  }
+
+  it('does not follow a redirect: the 302 is a failed attempt and the target gets nothing', async () => {
+    const r = await start({ WEBHOOK_RETRY_DELAYS_MS: '100' });
+    const target = await receiver();
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: target.url }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      const partner = randomUUID();
+      await subscribe(r, partner, `http://127.0.0.1:${port}/hook`);
+      await publishPartnerEvents(r.deps.nc, r.ctx.config.NATS_PREFIX, [{ partnerId: partner }]);
+      const attempts = await eventually(async () => {
+        const rows = await lastAttempts(r, partner);
+        return rows.length === 2 ? rows : null;
+      }, 'two attempts');
+      expect(attempts.map((a) => a.status_code)).toEqual([302, 302]);
+      expect(target.received).toHaveLength(0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('reads at most a few KiB of an endless answer and records the 2xx', async () => {
+    const r = await start({});
+    const partner = randomUUID();
+    const { createServer } = await import('node:http');
+    let written = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const pump = () => {
+        while (!res.destroyed && written < 512 * 1024 * 1024 && res.write(chunk)) written += chunk.length;
+        if (!res.destroyed && written < 512 * 1024 * 1024) res.once('drain', pump);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      await subscribe(r, partner, `http://127.0.0.1:${port}/hook`);
+      await publishPartnerEvents(r.deps.nc, r.ctx.config.NATS_PREFIX, [{ partnerId: partner }]);
+      const [attempt] = await eventually(async () => {
+        const rows = await lastAttempts(r, partner);
+        return rows.length ? rows : null;
+      }, 'the attempt');
+      expect(attempt).toMatchObject({ status_code: 200, error: null });
+      // The dispatcher hung up long before the 512 MiB the receiver was ready to send.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('gives up on a receiver that does not answer within the timeout and retries', async () => {
+    const r = await start({ WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_RETRY_DELAYS_MS: '100' });
+    const rx = await receiver();
+    rx.answer = (_req, n) =>
+      n === 1 ? new Promise((resolve) => setTimeout(() => resolve(200), 5_000)) : 200;
+    const partner = randomUUID();
+    await subscribe(r, partner, rx.url);
+    await publishPartnerEvents(r.deps.nc, r.ctx.config.NATS_PREFIX, [{ partnerId: partner }]);
+    const attempts = await eventually(async () => {
+      const rows = await lastAttempts(r, partner);
+      return rows.length === 2 ? rows : null;
+    }, 'a timed-out attempt and a retry');
+    expect(attempts[0]).toMatchObject({ status_code: null, error: 'timeout after 300 ms' });
+    expect(attempts[1]).toMatchObject({ status_code: 200 });
+  });
+});
+
 describe('webhook deletion', () => {
   it('drops its pending deliveries: nothing more is sent', async () => {
     const r = await start({ WEBHOOK_RETRY_DELAYS_MS: '200,200,200,200,200,200,200,200,200,200' });
