@@ -175,7 +175,7 @@ export type CommandReply<N extends CommandName> = z.output<(typeof commands)[N][
  * Partner-facing events (api.md "Partner webhooks and the event feed"), rendered by the service that
  * owns the object, in the same transaction as the change: only the owner can show the object as it was
  * at that moment. `event_id` is fixed when the outbox row is written, so a redelivery keeps it;
- * `revision` null means "the outbox row's id" (filled in by `appendPartnerEvents`).
+ * `revision` is the object's own, or the outbox row's id for objects without one (`appendPartnerEvents`).
  */
 export const partnerEventsData = z.object({
   events: z.array(

@@ -16,7 +16,12 @@ export const jobSchemas = {
   [QUEUES.reservationExpiry]: z.object({}).passthrough(),
   [QUEUES.batchExpiry]: z.object({}).passthrough(),
   /** One attempt of one delivery; `attempt` is the attempt number the delivery row expects (1 = first). */
-  [QUEUES.webhookDelivery]: z.object({ delivery_id: z.uuid(), attempt: z.number().int().positive() }),
+  [QUEUES.webhookDelivery]: z.object({
+    delivery_id: z.uuid(),
+    /** The delivery's webhook, so the per-endpoint slot is taken before anything is read. */
+    webhook_id: z.uuid(),
+    attempt: z.number().int().positive(),
+  }),
   [QUEUES.eventRetention]: z.object({}).passthrough(),
 } as const;
 

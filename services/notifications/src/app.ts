@@ -11,6 +11,7 @@ import {
   secretSealer,
 } from '@cruise/shared';
 import type { WorkerOptions } from 'bullmq';
+import type { NewDelivery } from './domain/event-store.ts';
 import { cursorCodec } from './domain/feed.ts';
 import { startPartnerEventConsumer } from './messaging/partner-events.consumer.ts';
 import { createNotificationMetrics } from './metrics.ts';
@@ -79,7 +80,7 @@ export async function buildApp(
     sealer,
     cursors: cursorCodec(config.ADMIN_TOKEN),
     // A lost enqueue only delays: the dispatcher's sweeper re-creates jobs of overdue PENDING deliveries.
-    enqueue: (deliveries: { delivery_id: string; attempts: number }[]) =>
+    enqueue: (deliveries: NewDelivery[]) =>
       queue
         .enqueue(deliveries)
         .catch((err) => deps.log.warn({ err }, 'delivery not enqueued; the sweeper will')),

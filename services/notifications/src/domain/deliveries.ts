@@ -261,7 +261,7 @@ export async function overdueDeliveries(
   limit = 1_000,
 ): Promise<NewDelivery[]> {
   const { rows } = await pool.query<NewDelivery>(
-    `SELECT d.delivery_id, d.attempts FROM notifications.deliveries d
+    `SELECT d.delivery_id, d.webhook_id, d.attempts FROM notifications.deliveries d
      JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
      WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() - make_interval(secs => $1)
      ORDER BY d.next_attempt_at LIMIT $2`,

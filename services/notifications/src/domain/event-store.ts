@@ -9,6 +9,7 @@ export const EVENT_WRITER_LOCK = 0x4e_4f_54_49; // "NOTI"
 
 export interface NewDelivery {
   delivery_id: string;
+  webhook_id: string;
   attempts: number;
 }
 
@@ -47,7 +48,7 @@ export async function storeEvents(pool: Pool, list: PartnerEventsData['events'])
        WHERE e.event_id = ANY($1::uuid[])
        ORDER BY e.position, w.webhook_id
        ON CONFLICT (webhook_id, event_id) WHERE redelivery_of IS NULL DO NOTHING
-       RETURNING delivery_id, attempts`,
+       RETURNING delivery_id, webhook_id, attempts`,
       [stored.map((s) => s.event_id)],
     );
     return rows;

@@ -89,7 +89,7 @@ export function registerWebhookRoutes(app: App, ctx: RouteContext): void {
   register(app, 'testWebhook', async (request, reply) => {
     const { webhook_id } = request.params as WebhookParams;
     const ping = orRefuse(await queuePing(ctx.pool, partnerOf(request), webhook_id));
-    await ctx.enqueue([{ delivery_id: ping.delivery_id, attempts: 0 }]);
+    await ctx.enqueue([{ delivery_id: ping.delivery_id, webhook_id, attempts: 0 }]);
     return reply.code(202).send({ delivery_id: ping.delivery_id, event_id: ping.event_id });
   });
 
@@ -123,7 +123,7 @@ export function registerWebhookRoutes(app: App, ctx: RouteContext): void {
         deliveryId: delivery_id,
       }),
     );
-    await ctx.enqueue([{ delivery_id: again.delivery_id, attempts: 0 }]);
+    await ctx.enqueue([{ delivery_id: again.delivery_id, webhook_id, attempts: 0 }]);
     return reply.code(202).send({ delivery_id: again.delivery_id, event_id: again.event_id });
   });
 }

@@ -59,7 +59,7 @@ export function createDeliveryQueue(config: Config, log: Logger): DeliveryQueue 
       await queue.addBulk(
         deliveries.map((d) => ({
           name: 'deliver',
-          data: { delivery_id: d.delivery_id, attempt: d.attempts + 1 },
+          data: { delivery_id: d.delivery_id, webhook_id: d.webhook_id, attempt: d.attempts + 1 },
           opts: {
             jobId: jobIdOf(d.delivery_id, d.attempts + 1),
             delay: delayMs,
@@ -140,18 +140,29 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function process(job: Job, token?: string): Promise<string> {
     const parsed = jobSchemas[QUEUES.webhookDelivery].safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`bad ${QUEUES.webhookDelivery} payload`);
-    const { delivery_id, attempt } = parsed.data;
-    const ctx = await loadAttempt(pool, delivery_id);
-    // Gone, finished, or another attempt's job: nothing to do.
-    if (ctx?.status !== 'PENDING' || ctx.attempts !== attempt - 1) return 'stale';
-    // A disabled webhook receives nothing; the sweeper picks the delivery up once it is enabled again.
-    if (ctx.webhook.status !== 'ENABLED') return 'disabled';
-
+    const { delivery_id, webhook_id, attempt } = parsed.data;
     const holder = `${job.id}:${token ?? ''}`;
-    if (!(await acquire(ctx.webhook.webhook_id, holder))) {
+    // The slot first: a job that must wait reads nothing and steps aside at once.
+    if (!(await acquire(webhook_id, holder))) {
       // The receiver already has its share of deliveries in flight: step aside and come back shortly.
       await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 400), token);
       throw new DelayedError();
+    }
+    const ctx = await loadAttempt(pool, delivery_id).catch(async (err) => {
+      await release(webhook_id, holder);
+      throw err;
+    });
+    // Gone, finished, another attempt's job, or a disabled webhook (the sweeper picks its deliveries
+    // up once it is enabled again): nothing to do.
+    const skip =
+      ctx?.status !== 'PENDING' || ctx.attempts !== attempt - 1
+        ? 'stale'
+        : ctx.webhook.status !== 'ENABLED'
+          ? 'disabled'
+          : null;
+    if (skip || !ctx) {
+      await release(webhook_id, holder);
+      return skip ?? 'stale';
     }
     try {
       const now = new Date();
@@ -201,12 +212,12 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       } else if (recorded.kind === 'retry') {
         // If this enqueue is lost, the sweeper re-creates the job once the attempt is overdue.
         await queue
-          .enqueue([{ delivery_id, attempts: attempt }], recorded.delayMs)
+          .enqueue([{ delivery_id, webhook_id, attempts: attempt }], recorded.delayMs)
           .catch((err) => log.warn({ err, delivery_id }, 'next attempt not enqueued; the sweeper will'));
       }
       return recorded.kind;
     } finally {
-      await release(ctx.webhook.webhook_id, holder);
+      await release(webhook_id, holder);
     }
   }
 
