@@ -10,7 +10,7 @@ import {
   type PartnerEventsData,
   type ServiceDeps,
 } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, webhookSecretSealer } from '../src/app.ts';
 import { EVENT_WRITER_LOCK, storeEvents, toPayload } from '../src/domain/event-store.ts';
@@ -29,7 +29,7 @@ const receivers: Receiver[] = [];
 async function start(env: Record<string, string>): Promise<Running> {
   const ctx = await createTestContext(env);
   const deps = await createServiceDeps(ctx.config, 'notifications');
-  const app = await buildApp(ctx.config, deps, { logger: false });
+  const app = injectAsGateway(await buildApp(ctx.config, deps, { logger: false }), ctx.config.INTERNAL_TOKEN);
   await app.ready();
   const r = { ctx, deps, app };
   running.push(r);

@@ -56,16 +56,16 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   return receiver;
 }
 
-export function partnerHeaders(config: Config, partnerId: string): Record<string, string> {
+/** The caller headers the gateway adds; apps wrapped with `injectAsGateway` sign them as the gateway does. */
+export function partnerHeaders(_config: Config, partnerId: string): Record<string, string> {
   return {
-    [HEADER.internalToken]: config.INTERNAL_TOKEN,
     [HEADER.callerKind]: 'partner',
     [HEADER.partnerId]: partnerId,
   };
 }
 
-export function adminHeaders(config: Config): Record<string, string> {
-  return { [HEADER.internalToken]: config.INTERNAL_TOKEN, [HEADER.callerKind]: 'admin' };
+export function adminHeaders(_config: Config): Record<string, string> {
+  return { [HEADER.callerKind]: 'admin' };
 }
 
 /** Polls until `check` returns a truthy value (the deadline only bounds a failing test). */
