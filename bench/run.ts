@@ -30,8 +30,9 @@ import {
   type Sizes,
   ticketQuery,
 } from './scenarios.ts';
+import { webhookFanOut } from './webhooks.ts';
 
-const SCENARIOS = ['gateway', 'reservations', 'batches', 'redemption', 'tickets'] as const;
+const SCENARIOS = ['gateway', 'reservations', 'batches', 'redemption', 'tickets', 'webhooks'] as const;
 type ScenarioKey = (typeof SCENARIOS)[number];
 
 const args = process.argv.slice(2);
@@ -107,6 +108,9 @@ try {
     redisUrl: env.redisUrl,
     natsUrl: env.natsUrl,
     prefix: env.prefix,
+    withNotifications: only.has('webhooks'),
+    // The bench's receivers listen on loopback (the services run with NODE_ENV=production).
+    serviceEnv: { notifications: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } },
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_POOL_SIZE: servicePoolSize,
@@ -142,6 +146,7 @@ try {
   await run('reservations', 'Reservations', () => reservations(ctx, resBaseline!));
   await run('batches', 'Bulk generation', () => batches(ctx, batchBaseline!));
   await run('redemption', 'Redemption', () => redemption(ctx, updateBaseline!));
+  await run('webhooks', 'Webhooks', () => webhookFanOut(ctx, quick ? 1_000 : 10_000));
 
   // The system's invariants after all that traffic (before the ticket query seeds rows by hand).
   log('checking invariants');

@@ -153,6 +153,9 @@ beforeAll(async () => {
     redisUrl: ctx.env.REDIS_URL!,
     natsUrl: ctx.env.NATS_URL!,
     prefix: ctx.id,
+    // Every route of the catalogue is fuzzed, the webhook and event feed routes included.
+    withNotifications: true,
+    readyTimeoutMs: 180_000,
     // The per-IP budgets would otherwise turn most forged-credential requests into 429s.
     env: {
       PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -176,7 +179,7 @@ beforeAll(async () => {
   device = await op.createDevice('Fuzz pier', 'Gate F');
   spareDevice = await op.createDevice('Fuzz pier', 'Gate S');
   await settle();
-}, 180_000);
+}, 400_000);
 
 afterAll(async () => {
   await system?.stop();

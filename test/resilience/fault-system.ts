@@ -34,7 +34,12 @@ export interface FaultWorld {
 }
 
 export async function startFaultWorld(
-  opts: { env?: Record<string, string>; infra?: PrivateInfraOptions } = {},
+  opts: {
+    env?: Record<string, string>;
+    infra?: PrivateInfraOptions;
+    withNotifications?: boolean;
+    readyTimeoutMs?: number;
+  } = {},
 ): Promise<FaultWorld> {
   const infra = await startPrivateInfrastructure(opts.infra);
   let system: System | undefined;
@@ -50,6 +55,8 @@ export async function startFaultWorld(
       redisUrl: infra.redis.url,
       natsUrl: infra.nats.url,
       prefix: `f${randomBytes(4).toString('hex')}`,
+      withNotifications: opts.withNotifications,
+      readyTimeoutMs: opts.readyTimeoutMs,
       env: {
         UPSTREAM_TIMEOUT_MS: '5000',
         NATS_REQUEST_TIMEOUT_MS: '2000',

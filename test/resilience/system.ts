@@ -19,6 +19,8 @@ export interface SystemOptions {
   /** Extra env per service. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   readyTimeoutMs?: number;
+  /** Also run the notifications service (webhooks and the event feed). */
+  withNotifications?: boolean;
 }
 
 export interface System {
@@ -77,7 +79,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     metricsToken: `metrics-${randomBytes(24).toString('hex')}`,
   };
   const ports = {} as Record<ServiceName, number>;
-  for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  const names: ServiceName[] = opts.withNotifications
+    ? [...SERVICE_NAMES.filter((n) => n !== 'gateway'), 'notifications', 'gateway']
+    : SERVICE_NAMES;
+  for (const name of names) ports[name] = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     LOG_LEVEL: process.env.SYSTEM_LOG_LEVEL ?? 'warn',
@@ -94,6 +99,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`,
     ISSUANCE_URL: `http://127.0.0.1:${ports.issuance}`,
     REDEMPTION_URL: `http://127.0.0.1:${ports.redemption}`,
+    ...(opts.withNotifications ? { NOTIFICATIONS_URL: `http://127.0.0.1:${ports.notifications}` } : {}),
     ...opts.env,
   };
   const services = new Map<ServiceName, RunningService>();
@@ -121,7 +127,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   };
   try {
     // The three back-ends together (each migrates only its own schema), then the gateway in front of them.
-    await Promise.all(SERVICE_NAMES.filter((n) => n !== 'gateway').map((n) => start(n)));
+    await Promise.all(names.filter((n) => n !== 'gateway').map((n) => start(n)));
     await start('gateway');
   } catch (err) {
     await system.stop();

@@ -84,9 +84,11 @@ export const configSchema = z
     INVENTORY_PORT: port.default(8081),
     ISSUANCE_PORT: port.default(8082),
     REDEMPTION_PORT: port.default(8083),
+    NOTIFICATIONS_PORT: port.default(8084),
     INVENTORY_URL: z.string().url().optional(),
     ISSUANCE_URL: z.string().url().optional(),
     REDEMPTION_URL: z.string().url().optional(),
+    NOTIFICATIONS_URL: z.string().url().optional(),
     // Secrets: any value in development; production applies `weakSecretReason` and the one-purpose rule.
     ADMIN_TOKEN: z.string().optional(),
     PAYMENT_WEBHOOK_SECRET: z.string().optional(),
@@ -137,6 +139,23 @@ export const configSchema = z
     AUDIT_FLUSH_MS: positiveInt.default(200),
     /** Audit rows older than this are deleted by the gateway's hourly housekeeping. */
     AUDIT_RETENTION_DAYS: positiveInt.default(180),
+    /** Webhook URLs may use http and private/loopback addresses (default: true except in production). */
+    WEBHOOK_ALLOW_PRIVATE_URLS: bool.optional(),
+    /**
+     * Delays between delivery attempts, comma-separated milliseconds, replacing the production schedule
+     * (5 s, 30 s, 2 min, 10 min, then exponential with jitter for ≥ 24 h); tests use short ones.
+     */
+    WEBHOOK_RETRY_DELAYS_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
+      .transform((s) => s.split(',').map(Number))
+      .optional(),
+    WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+    /** Deliveries in flight per webhook at once, across all dispatchers (one slow receiver never starves others). */
+    WEBHOOK_CONCURRENCY_PER_ENDPOINT: positiveInt.default(4),
+    WEBHOOK_WORKER_CONCURRENCY: positiveInt.default(50),
+    /** Events stay in the feed this long (the contract promises at least 30 days). */
+    EVENT_RETENTION_DAYS: z.coerce.number().int().min(30).default(30),
   })
   .transform((c, ctx) => {
     const production = c.NODE_ENV === 'production';
@@ -191,6 +210,8 @@ export const configSchema = z
       INVENTORY_URL: c.INVENTORY_URL ?? local(c.INVENTORY_PORT),
       ISSUANCE_URL: c.ISSUANCE_URL ?? local(c.ISSUANCE_PORT),
       REDEMPTION_URL: c.REDEMPTION_URL ?? local(c.REDEMPTION_PORT),
+      NOTIFICATIONS_URL: c.NOTIFICATIONS_URL ?? local(c.NOTIFICATIONS_PORT),
+      WEBHOOK_ALLOW_PRIVATE_URLS: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
     };
   });
 

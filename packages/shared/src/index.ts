@@ -12,6 +12,7 @@ export * from './messages.ts';
 export * from './nats.ts';
 export * from './nats-permissions.ts';
 export * from './outbox.ts';
+export * from './partner-events.ts';
 export * from './payment-signature.ts';
 export * from './queues.ts';
 export * from './rate-limit.ts';

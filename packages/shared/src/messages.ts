@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { customerType, money, productId } from './contract/common.ts';
 import { ticket } from './contract/issuance.ts';
+import { webhookEventType } from './contract/webhooks.ts';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
 
 const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
@@ -170,8 +171,30 @@ export type CommandName = keyof typeof commands;
 export type CommandRequest<N extends CommandName> = z.input<(typeof commands)[N]['request']>;
 export type CommandReply<N extends CommandName> = z.output<(typeof commands)[N]['reply']>;
 
+/**
+ * Partner-facing events (api.md "Partner webhooks and the event feed"), rendered by the service that
+ * owns the object, in the same transaction as the change: only the owner can show the object as it was
+ * at that moment. `event_id` is fixed when the outbox row is written, so a redelivery keeps it;
+ * `revision` is the object's own, or the outbox row's id for objects without one (`appendPartnerEvents`).
+ */
+export const partnerEventsData = z.object({
+  events: z.array(
+    z.object({
+      event_id: z.uuid(),
+      type: webhookEventType,
+      partner_id: z.uuid(),
+      created_at: z.string(),
+      revision: z.number().int().nonnegative(),
+      data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+export type PartnerEventsData = z.infer<typeof partnerEventsData>;
+
 /** Events: published through each service's outbox onto the JetStream stream. */
 export const events = {
+  inventoryPartnerEvents: { subject: 'events.inventory.partner-events', data: partnerEventsData },
+  issuancePartnerEvents: { subject: 'events.issuance.partner-events', data: partnerEventsData },
   ticketsIssued: {
     subject: 'events.issuance.tickets.issued',
     data: z.object({ tickets: z.array(ticketSnapshot) }),

@@ -5,7 +5,7 @@
 // the default prefix, and the permissions test starts a nats-server with a rendering for its own.
 import { type CommandName, commands, streamName, subject } from './messages.ts';
 
-export type NatsServiceUser = 'gateway' | 'inventory' | 'issuance' | 'redemption';
+export type NatsServiceUser = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications';
 
 interface Usage {
   /** Commands this service sends (request/reply). */
@@ -52,6 +52,14 @@ export const NATS_USAGE: Record<NatsServiceUser, Usage> = {
     answers: [],
     publishesEvents: true,
     durable: 'redemption',
+    managesStream: true,
+  },
+  // Consumes the partner events of every service; sends and answers no command, publishes no event.
+  notifications: {
+    requests: [],
+    answers: [],
+    publishesEvents: false,
+    durable: 'notifications',
     managesStream: true,
   },
 };

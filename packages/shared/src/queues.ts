@@ -7,12 +7,22 @@ export const QUEUES = {
   batchGeneration: 'batch-generation',
   reservationExpiry: 'reservation-expiry',
   batchExpiry: 'batch-expiry',
+  webhookDelivery: 'webhook-delivery',
+  eventRetention: 'event-retention',
 } as const;
 
 export const jobSchemas = {
   [QUEUES.batchGeneration]: z.object({ batch_id: z.uuid() }),
   [QUEUES.reservationExpiry]: z.object({}).passthrough(),
   [QUEUES.batchExpiry]: z.object({}).passthrough(),
+  /** One attempt of one delivery; `attempt` is the attempt number the delivery row expects (1 = first). */
+  [QUEUES.webhookDelivery]: z.object({
+    delivery_id: z.uuid(),
+    /** The delivery's webhook, so the per-endpoint slot is taken before anything is read. */
+    webhook_id: z.uuid(),
+    attempt: z.number().int().positive(),
+  }),
+  [QUEUES.eventRetention]: z.object({}).passthrough(),
 } as const;
 
 export type JobPayload<Q extends keyof typeof jobSchemas> = z.infer<(typeof jobSchemas)[Q]>;

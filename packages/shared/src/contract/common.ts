@@ -64,7 +64,7 @@ export const idempotencyHeaders = z.object({
 
 /** Who may call a route: the gateway enforces it; the OpenAPI document shows it. */
 export type RouteAuth = 'partner' | 'admin' | 'device' | 'public' | 'webhook' | 'partner-or-admin';
-export type OwningService = 'gateway' | 'inventory' | 'issuance' | 'redemption';
+export type OwningService = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications';
 
 /** One public route: its schemas validate requests in the owning service and generate the OpenAPI document. */
 export interface RouteDef {
@@ -73,6 +73,8 @@ export interface RouteDef {
   path: string;
   operationId: string;
   summary: string;
+  /** Longer text for the document (optional). */
+  description?: string;
   tags: string[];
   auth: RouteAuth;
   service: OwningService;

@@ -3,11 +3,19 @@ export * from './gateway.ts';
 export * from './inventory.ts';
 export * from './issuance.ts';
 export * from './redemption.ts';
+export * from './webhooks.ts';
 
 import { gatewayRoutes } from './gateway.ts';
 import { inventoryRoutes } from './inventory.ts';
 import { issuanceRoutes } from './issuance.ts';
 import { redemptionRoutes } from './redemption.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 /** Every public route of the system, for the gateway's OpenAPI document and routing table. */
-export const allRoutes = [...gatewayRoutes, ...inventoryRoutes, ...issuanceRoutes, ...redemptionRoutes];
+export const allRoutes = [
+  ...gatewayRoutes,
+  ...inventoryRoutes,
+  ...issuanceRoutes,
+  ...redemptionRoutes,
+  ...webhookRoutes,
+];

@@ -159,6 +159,7 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
       security: SECURITY[route.auth],
       parameters: [

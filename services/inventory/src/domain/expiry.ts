@@ -1,9 +1,17 @@
 // Expiry of holds. A hold past `expires_at` is released by whichever comes first: the sweeper
 // (`expireHolds`, run by the BullMQ scheduler) or any transaction that needs the pool's units
 // (`expireStaleHolds`, called before deciding availability), so availability never waits for the sweep.
-import { appendEvent, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
+import {
+  appendEvent,
+  appendPartnerEvents,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from '@cruise/shared';
 import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
 import { recordMovements } from './ledger.ts';
+// A cycle (reservations.ts imports this file); only functions and constants used at call time cross it.
+import { RESERVATION_COLUMNS, type ReservationRow, reservationEvent } from './reservations.ts';
 
 interface ExpiringHold {
   id: string;
@@ -19,8 +27,9 @@ interface ExpiringHold {
  */
 export async function expireLockedHolds(client: PoolClient, holds: ExpiringHold[], now: Date): Promise<void> {
   if (holds.length === 0) return;
-  await client.query(
-    `UPDATE "inventory".reservations SET status = 'EXPIRED', expired_at = $2 WHERE id = ANY($1::uuid[])`,
+  const { rows: expired } = await client.query<ReservationRow>(
+    `UPDATE "inventory".reservations SET status = 'EXPIRED', expired_at = $2 WHERE id = ANY($1::uuid[])
+     RETURNING ${RESERVATION_COLUMNS}`,
     [holds.map((h) => h.id), now],
   );
   const perPool = new Map<string, number>();
@@ -49,6 +58,11 @@ export async function expireLockedHolds(client: PoolClient, holds: ExpiringHold[
       quantity: h.quantity,
     })),
   });
+  await appendPartnerEvents(
+    client,
+    'inventory',
+    expired.map((r) => reservationEvent('reservation.expired', r, now)),
+  );
 }
 
 /**

@@ -2,7 +2,14 @@
 // change leaving the pool invalid (`available < 0`, negative counters) and writes the ledger row in the
 // same transaction. Allocation takes a lock on the product row so capacity holds across all pools.
 import { randomUUID } from 'node:crypto';
-import { type Outcome, type Pool, type PoolClient, refuse, withTransaction } from '@cruise/shared';
+import {
+  appendPartnerEvents,
+  type Outcome,
+  type Pool,
+  type PoolClient,
+  refuse,
+  withTransaction,
+} from '@cruise/shared';
 import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
 
@@ -225,6 +232,12 @@ export async function setAllocation(
           reference: `allocation:${randomUUID()}`,
         },
       ]);
+      if (current.partner_id) {
+        const view = toPoolView({ ...current, allocated: input.allocated });
+        await appendPartnerEvents(client, 'inventory', [
+          { type: 'allocation.updated', partnerId: current.partner_id, data: { pool: view } },
+        ]);
+      }
     }
     return { ok: true, pool: toPoolView({ ...current, allocated: input.allocated }) };
   });

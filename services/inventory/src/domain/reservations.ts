@@ -3,6 +3,7 @@
 // number of instances); the pool's expired holds are released first, so they never block a new one.
 import { randomUUID } from 'node:crypto';
 import {
+  appendPartnerEvents,
   dayTypeOf,
   MAX_UNITS_PER_RESERVATION,
   type Outcome,
@@ -20,7 +21,7 @@ import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 type Queryable = Pool | PoolClient;
 export type ReservationStatus = 'ON_HOLD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
 
-interface ReservationRow {
+export interface ReservationRow {
   id: string;
   partner_id: string;
   pool_id: string;
@@ -40,7 +41,7 @@ interface ReservationRow {
   reheld: boolean;
 }
 
-const COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
+export const RESERVATION_COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
   status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld`;
 
 /** The reservation as the public API shows it. */
@@ -90,6 +91,15 @@ export function toReservationView(row: ReservationRow, now: Date): ReservationVi
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
     tickets: [],
   };
+}
+
+/** The partner event of a reservation's change, carrying the reservation as GET shows it. */
+export function reservationEvent(
+  type: 'reservation.confirmed' | 'reservation.expired' | 'reservation.cancelled',
+  row: ReservationRow,
+  now: Date,
+) {
+  return { type, partnerId: row.partner_id, data: { reservation: toReservationView(row, now) } };
 }
 
 export function toReservationSnapshot(row: ReservationRow, now: Date): ReservationSnapshot {
@@ -169,7 +179,7 @@ export async function reserve(
     `INSERT INTO "inventory".reservations (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
        reseller_reference, status, items, quantity, total_amount, currency, expires_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ON_HOLD', $9, $10, $11, $12, $13, $14)
-     RETURNING ${COLUMNS}`,
+     RETURNING ${RESERVATION_COLUMNS}`,
     [
       id,
       input.partnerId,
@@ -202,7 +212,7 @@ export async function getReservation(
   input: { partnerId: string; reservationId: string; now?: Date },
 ): Promise<ReservationView | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations WHERE id = $1 AND partner_id = $2`,
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1 AND partner_id = $2`,
     [input.reservationId, input.partnerId],
   );
   return rows[0] && toReservationView(rows[0], input.now ?? new Date());
@@ -215,7 +225,7 @@ export async function getReservationSnapshot(
   now: Date = new Date(),
 ): Promise<ReservationSnapshot | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations WHERE id = $1`,
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
     [reservationId],
   );
   return rows[0] && toReservationSnapshot(rows[0], now);
@@ -261,7 +271,7 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
       filterParams,
     ),
     db.query<ReservationRow>(
-      `SELECT ${COLUMNS} FROM "inventory".reservations WHERE ${filter}
+      `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE ${filter}
        ORDER BY created_at DESC, id DESC LIMIT ${param(input.pageSize)} OFFSET ${param((input.page - 1) * input.pageSize)}`,
       params,
     ),
@@ -278,7 +288,7 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
 
 async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
   const { rows } = await client.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations
      WHERE id = $1 AND ($2::uuid IS NULL OR partner_id = $2) FOR UPDATE`,
     [reservationId, partnerId ?? null],
   );
@@ -320,9 +330,12 @@ export async function cancelReservation(
     });
     if (!moved.moved) throw new Error(`pool ${row.pool_id} holds fewer units than reservation ${row.id}`);
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
+    await appendPartnerEvents(client, 'inventory', [
+      reservationEvent('reservation.cancelled', rows[0]!, now),
+    ]);
     return { ok: true, reservation: toReservationView(rows[0]!, now) };
   });
 }
@@ -420,9 +433,12 @@ export async function confirmHold(
     }
     const { rows } = await client.query<ReservationRow>(
       `UPDATE "inventory".reservations SET status = 'CONFIRMED', confirmed_at = $2, payment_id = $3, reheld = $4
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+       WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now, input.paymentId, reheld],
     );
+    await appendPartnerEvents(client, 'inventory', [
+      reservationEvent('reservation.confirmed', rows[0]!, now),
+    ]);
     return answer(rows[0]!);
   }).catch((err: { code?: string; constraint?: string }) => {
     // Two reservations confirmed by one payment at the same moment: the unique constraint decides.

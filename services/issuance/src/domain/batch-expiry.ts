@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Pool, withTransaction } from '@cruise/shared';
 import { recordRelease } from './pool-releases.ts';
-import { appendTicketEvents } from './ticket-events.ts';
+import { appendTicketEvents, appendTicketPartnerEvents } from './ticket-events.ts';
 import { S, TICKET_COLUMNS, TICKET_JOINS, type TicketRow, toSnapshot } from './ticket-records.ts';
 
 /**
@@ -58,6 +58,7 @@ export async function expireDueBatches(pool: Pool, now: Date, chunkSize = 2_000)
             reason: 'expire',
           });
           await appendTicketEvents(client, 'ticketsExpired', rows.map(toSnapshot));
+          await appendTicketPartnerEvents(client, 'ticket.expired', rows);
           return rows.length;
         });
         expired += n;

@@ -4,6 +4,7 @@
 // cannot duplicate and the next run resumes after the highest sequence written.
 import { createHash } from 'node:crypto';
 import {
+  appendPartnerEvents,
   type Batch,
   type BatchAccepted,
   type BulkGenerateBody,
@@ -250,8 +251,21 @@ export async function generateNextChunk(
        WHERE batch_id = $1`,
       [batchId, written + n, done ? 'COMPLETED' : 'RUNNING'],
     );
+    if (done) await appendBatchEvent(client, 'batch.completed', b.partner_id, batchId);
     return done ? 'completed' : 'written';
   });
+}
+
+/** The partner event of a finished batch, carrying the batch as GET shows it (revision: the outbox id). */
+async function appendBatchEvent(
+  client: PoolClient,
+  type: 'batch.completed' | 'batch.failed',
+  partnerId: string,
+  batchId: string,
+): Promise<void> {
+  const read = await getBatch(client, partnerId, batchId);
+  if (!read.ok) throw new Error(`batch ${batchId} vanished inside its own transaction`);
+  await appendPartnerEvents(client, 'issuance', [{ type, partnerId, data: { batch: read.batch } }]);
 }
 
 /** Runs a batch to completion from wherever it stands. `onChunk` lets a test stop it part-way. */
@@ -285,6 +299,7 @@ export async function markBatchFailed(pool: Pool, batchId: string, error: string
       [batchId, error.slice(0, 1000)],
     );
     const b = rows[0];
+    if (b) await appendBatchEvent(client, 'batch.failed', b.partner_id, batchId);
     if (!b || b.quantity === b.generated) return null;
     const ref = `batch-failed:${batchId}`;
     await recordRelease(client, {

@@ -1,6 +1,7 @@
 // Ticket events into the outbox, split so no single message outgrows NATS's payload limit (1 MB by
 // default) whatever the chunk size: at most EVENT_TICKETS_MAX snapshots per event.
-import { appendEvent, type PoolClient, type TicketSnapshot } from '@cruise/shared';
+import { appendEvent, appendPartnerEvents, type PoolClient, type TicketSnapshot } from '@cruise/shared';
+import { type TicketRow, toTicket } from './ticket-records.ts';
 
 export const EVENT_TICKETS_MAX = 500;
 
@@ -12,4 +13,25 @@ export async function appendTicketEvents(
   for (let i = 0; i < tickets.length; i += EVENT_TICKETS_MAX) {
     await appendEvent(client, 'issuance', name, { tickets: tickets.slice(i, i + EVENT_TICKETS_MAX) });
   }
+}
+
+/** The partner events of ticket changes (direct-sale tickets have no partner and are left out). */
+export async function appendTicketPartnerEvents(
+  client: PoolClient,
+  type: 'ticket.activated' | 'ticket.redeemed' | 'ticket.used' | 'ticket.cancelled' | 'ticket.expired',
+  rows: TicketRow[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await appendPartnerEvents(
+    client,
+    'issuance',
+    rows
+      .filter((r) => r.partner_id !== null)
+      .map((r) => ({
+        type,
+        partnerId: r.partner_id!,
+        data: { ticket: toTicket(r), ...extra },
+        revision: r.revision,
+      })),
+  );
 }

@@ -10,7 +10,7 @@ import {
   type TicketListQuery,
 } from '@cruise/shared';
 import { type ReleaseRequest, recordRelease } from './pool-releases.ts';
-import { appendTicketEvents } from './ticket-events.ts';
+import { appendTicketEvents, appendTicketPartnerEvents } from './ticket-events.ts';
 import {
   type Queryable,
   S,
@@ -213,6 +213,7 @@ export async function activateTicket(
   );
   const updated = (await readTicketRow(client, code, partnerId))!;
   await appendTicketEvents(client, 'ticketsActivated', [toSnapshot(updated)]);
+  await appendTicketPartnerEvents(client, 'ticket.activated', [updated]);
   return { ok: true, ticket: toTicket(updated) };
 }
 
@@ -255,5 +256,6 @@ export async function cancelTicket(
   await recordRelease(client, release);
   const updated = (await readTicketRow(client, code, partnerId))!;
   await appendTicketEvents(client, 'ticketsCancelled', [toSnapshot(updated)]);
+  await appendTicketPartnerEvents(client, 'ticket.cancelled', [updated]);
   return { ok: true, ticket: toTicket(updated), release };
 }

@@ -1,0 +1,42 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { notificationsSchema } from './notifications-schema.ts';
+import { webhooks } from './webhooks.ts';
+
+/**
+ * One event to one webhook: the truth about what must still be delivered. BullMQ jobs only carry out
+ * the attempts; a sweeper re-enqueues a PENDING delivery whose job went missing.
+ */
+export const deliveries = notificationsSchema.table(
+  'deliveries',
+  {
+    deliveryId: uuid('delivery_id').primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.webhookId, { onDelete: 'cascade' }),
+    partnerId: uuid('partner_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The body of a `ping` (pings are not stored as events); null means the stored event's payload. */
+    payload: jsonb('payload'),
+    /** Set on a redelivery: the delivery it repeats (same event, same `webhook-id`). */
+    redeliveryOf: uuid('redelivery_of'),
+    /** `PENDING`, `SUCCEEDED` or `FAILED`. */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    /** When the next attempt is due (PENDING only). */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** When the event was committed at its source: the delivery lag metric starts here. */
+    eventCreatedAt: timestamp('event_created_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [
+    /** Fan-out is idempotent: an event redelivered by JetStream does not create a second delivery. */
+    uniqueIndex('deliveries_fanout_key').on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
+    index('deliveries_webhook_idx').on(t.webhookId, t.createdAt),
+    index('deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
+  ],
+);

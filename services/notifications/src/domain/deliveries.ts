@@ -1,0 +1,271 @@
+// Deliveries: one event to one webhook, with every attempt recorded. The row is the truth (PENDING until
+// a 2xx, FAILED when retries run out or the receiver answers 410); BullMQ jobs only perform attempts.
+import { randomUUID } from 'node:crypto';
+import {
+  type Delivery,
+  type Outcome,
+  type PartnerEvent,
+  type Pool,
+  type PoolClient,
+  refuse,
+} from '@cruise/shared';
+import type { NewDelivery } from './event-store.ts';
+import type { WebhookRow } from './webhooks.ts';
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+interface DeliveryRow {
+  delivery_id: string;
+  event_id: string;
+  event_type: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+const COLUMNS = `d.delivery_id, d.event_id, d.event_type, d.status, d.attempts, d.last_status_code, d.last_error,
+  d.next_attempt_at, d.created_at, d.delivered_at`;
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    delivery_id: r.delivery_id,
+    event_id: r.event_id,
+    event_type: r.event_type,
+    status: r.status,
+    attempts: r.attempts,
+    last_status_code: r.last_status_code,
+    last_error: r.last_error,
+    next_attempt_at: r.status === 'PENDING' ? (r.next_attempt_at?.toISOString() ?? null) : null,
+    created_at: r.created_at.toISOString(),
+    delivered_at: r.delivered_at?.toISOString() ?? null,
+  };
+}
+
+async function ownsWebhook(db: Queryable, partnerId: string, webhookId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'SELECT 1 FROM notifications.webhooks WHERE webhook_id = $1 AND partner_id = $2',
+    [webhookId, partnerId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listDeliveries(
+  db: Queryable,
+  input: {
+    partnerId: string;
+    webhookId: string;
+    status?: Delivery['status'];
+    page: number;
+    pageSize: number;
+  },
+): Promise<Outcome<{ data: Delivery[]; page: number; page_size: number; total: number; has_more: boolean }>> {
+  if (!(await ownsWebhook(db, input.partnerId, input.webhookId)))
+    return refuse('NOT_FOUND', 'No such webhook');
+  const where = `d.webhook_id = $1 AND d.partner_id = $2 AND ($3::text IS NULL OR d.status = $3)`;
+  const params = [input.webhookId, input.partnerId, input.status ?? null];
+  const [{ rows }, { rows: count }] = await Promise.all([
+    db.query<DeliveryRow>(
+      `SELECT ${COLUMNS} FROM notifications.deliveries d WHERE ${where}
+       ORDER BY d.created_at DESC, d.delivery_id LIMIT $4 OFFSET $5`,
+      [...params, input.pageSize, (input.page - 1) * input.pageSize],
+    ),
+    db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notifications.deliveries d WHERE ${where}`,
+      params,
+    ),
+  ]);
+  const total = count[0]!.n;
+  return {
+    ok: true,
+    data: rows.map(toDelivery),
+    page: input.page,
+    page_size: input.pageSize,
+    total,
+    has_more: input.page * input.pageSize < total,
+  };
+}
+
+/** A `ping` to one webhook whatever its events: a delivery row like any other, not in the feed. */
+export async function queuePing(
+  db: Queryable,
+  partnerId: string,
+  webhookId: string,
+  now: Date = new Date(),
+): Promise<Outcome<{ delivery_id: string; event_id: string }, 'NOT_FOUND'>> {
+  const eventId = randomUUID();
+  const payload: PartnerEvent = {
+    event_id: eventId,
+    type: 'ping',
+    created_at: now.toISOString(),
+    partner_id: partnerId,
+    revision: 0,
+    data: { webhook_id: webhookId },
+  };
+  const { rows } = await db.query<{ delivery_id: string }>(
+    `INSERT INTO notifications.deliveries (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
+       status, next_attempt_at, event_created_at)
+     SELECT $1, webhook_id, partner_id, $2, 'ping', $3, 'PENDING', now(), $4
+     FROM notifications.webhooks WHERE webhook_id = $5 AND partner_id = $6
+     RETURNING delivery_id`,
+    [randomUUID(), eventId, JSON.stringify(payload), now, webhookId, partnerId],
+  );
+  return rows[0]
+    ? { ok: true, delivery_id: rows[0].delivery_id, event_id: eventId }
+    : refuse('NOT_FOUND', 'No such webhook');
+}
+
+/** The same event (same `webhook-id`) once more, as a new delivery whatever the original's status. */
+export async function redeliver(
+  db: Queryable,
+  input: { partnerId: string; webhookId: string; deliveryId: string },
+): Promise<Outcome<{ delivery_id: string; event_id: string }, 'NOT_FOUND'>> {
+  const { rows } = await db.query<{ delivery_id: string; event_id: string }>(
+    `INSERT INTO notifications.deliveries (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
+       redelivery_of, status, next_attempt_at, event_created_at)
+     SELECT $1, d.webhook_id, d.partner_id, d.event_id, d.event_type, d.payload, d.delivery_id, 'PENDING', now(),
+       d.event_created_at
+     FROM notifications.deliveries d
+     WHERE d.delivery_id = $2 AND d.webhook_id = $3 AND d.partner_id = $4
+     RETURNING delivery_id, event_id`,
+    [randomUUID(), input.deliveryId, input.webhookId, input.partnerId],
+  );
+  return rows[0] ? { ok: true, ...rows[0] } : refuse('NOT_FOUND', 'No such delivery');
+}
+
+/** What one attempt needs: the delivery, its webhook and the exact body to send. */
+export interface AttemptContext {
+  delivery_id: string;
+  status: DeliveryRow['status'];
+  attempts: number;
+  created_at: Date;
+  event_created_at: Date;
+  body: PartnerEvent;
+  webhook: Pick<
+    WebhookRow,
+    | 'webhook_id'
+    | 'url'
+    | 'status'
+    | 'secret_sealed'
+    | 'previous_secret_sealed'
+    | 'previous_secret_expires_at'
+  >;
+  /** When the first attempt was made (the retry window starts there). */
+  first_attempt_at: Date | null;
+}
+
+export async function loadAttempt(db: Queryable, deliveryId: string): Promise<AttemptContext | null> {
+  const { rows } = await db.query<
+    Omit<AttemptContext, 'webhook'> &
+      Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
+  >(
+    `SELECT d.delivery_id, d.status, d.attempts, d.created_at, d.event_created_at,
+       COALESCE(d.payload, e.payload) AS body,
+       w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
+       w.previous_secret_expires_at,
+       (SELECT min(a.started_at) FROM notifications.delivery_attempts a WHERE a.delivery_id = d.delivery_id)
+         AS first_attempt_at
+     FROM notifications.deliveries d
+     JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id
+     LEFT JOIN notifications.events e ON e.event_id = d.event_id
+     WHERE d.delivery_id = $1`,
+    [deliveryId],
+  );
+  const r = rows[0];
+  if (!r?.body) return null;
+  return {
+    delivery_id: r.delivery_id,
+    status: r.status,
+    attempts: r.attempts,
+    created_at: r.created_at,
+    event_created_at: r.event_created_at,
+    body: r.body,
+    first_attempt_at: r.first_attempt_at,
+    webhook: {
+      webhook_id: r.webhook_id,
+      url: r.url,
+      status: r.webhook_status,
+      secret_sealed: r.secret_sealed,
+      previous_secret_sealed: r.previous_secret_sealed,
+      previous_secret_expires_at: r.previous_secret_expires_at,
+    },
+  };
+}
+
+export interface AttemptResult {
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export type AttemptOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'gone' }
+  | { kind: 'retry'; delayMs: number }
+  | { kind: 'failed' }
+  /** Another attempt got there first (a duplicate job): nothing recorded. */
+  | { kind: 'stale' };
+
+/**
+ * Records attempt number `attempt` and moves the delivery on, atomically (one statement: the delivery's
+ * update, the attempt row and, on a 410, the webhook's disabling). Only the attempt the row expects is
+ * recorded, so a duplicate job (a stalled job run twice) changes nothing.
+ */
+export async function recordAttempt(
+  pool: Pool,
+  input: { deliveryId: string; attempt: number; result: AttemptResult; next: AttemptOutcome },
+): Promise<AttemptOutcome> {
+  const { result, next } = input;
+  const status = next.kind === 'succeeded' ? 'SUCCEEDED' : next.kind === 'retry' ? 'PENDING' : 'FAILED';
+  const { rows } = await pool.query<{ webhook_id: string }>(
+    `WITH moved AS (
+       UPDATE notifications.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_error = $5,
+         next_attempt_at = CASE WHEN $3 = 'PENDING' THEN now() + make_interval(secs => $6::double precision / 1000) END,
+         delivered_at = CASE WHEN $3 = 'SUCCEEDED' THEN now() END
+       WHERE delivery_id = $1 AND status = 'PENDING' AND attempts = $2 - 1
+       RETURNING delivery_id, webhook_id
+     ), recorded AS (
+       INSERT INTO notifications.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)
+       SELECT delivery_id, $2, $7, $8, $4, $5 FROM moved
+     ), disabled AS (
+       UPDATE notifications.webhooks SET status = 'DISABLED', updated_at = now()
+       WHERE $9 AND webhook_id = (SELECT webhook_id FROM moved)
+     )
+     SELECT webhook_id FROM moved`,
+    [
+      input.deliveryId,
+      input.attempt,
+      status,
+      result.statusCode,
+      result.error,
+      next.kind === 'retry' ? next.delayMs : 0,
+      result.startedAt,
+      result.durationMs,
+      next.kind === 'gone',
+    ],
+  );
+  return rows[0] ? next : { kind: 'stale' };
+}
+
+/**
+ * PENDING deliveries of enabled webhooks due for a while: their job may be missing (Redis lost it, or
+ * the process died between commit and enqueue). Enqueuing them again is harmless: job ids are per attempt.
+ */
+export async function overdueDeliveries(
+  pool: Pool,
+  graceSeconds: number,
+  limit = 1_000,
+): Promise<NewDelivery[]> {
+  const { rows } = await pool.query<NewDelivery>(
+    `SELECT d.delivery_id, d.webhook_id, d.attempts FROM notifications.deliveries d
+     JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
+     WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() - make_interval(secs => $1)
+     ORDER BY d.next_attempt_at LIMIT $2`,
+    [graceSeconds, limit],
+  );
+  return rows;
+}
