@@ -86,8 +86,12 @@ console.log(
       ? ' (from ADMIN_TOKEN)'
       : ' (the development default; set ADMIN_TOKEN to change it)'),
 );
-console.log(`[start] scanner app:      http://localhost:${config.GATEWAY_PORT}/scanner/  (sign in with a device key)`);
-console.log(`[start] operator console: http://localhost:${config.GATEWAY_PORT}/console/  (sign in with ADMIN_TOKEN)`);
+console.log(
+  `[start] scanner app:      http://localhost:${config.GATEWAY_PORT}/scanner/  (sign in with a device key)`,
+);
+console.log(
+  `[start] operator console: http://localhost:${config.GATEWAY_PORT}/console/  (sign in with ADMIN_TOKEN)`,
+);
 
 async function shutdown(signal: NodeJS.Signals) {
   if (stopping) return;

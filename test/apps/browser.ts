@@ -5,8 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@cruise/testkit';
-import QRCode from 'qrcode';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import QRCode from 'qrcode';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
@@ -95,7 +95,8 @@ export async function qrVideo(text: string, file: string, size = { width: 640, h
       if (!qr.modules.get(row, col)) continue;
       const x0 = left + (col + quiet) * scale;
       const y0 = top + (row + quiet) * scale;
-      for (let dy = 0; dy < scale; dy++) y.fill(0, (y0 + dy) * size.width + x0, (y0 + dy) * size.width + x0 + scale);
+      for (let dy = 0; dy < scale; dy++)
+        y.fill(0, (y0 + dy) * size.width + x0, (y0 + dy) * size.width + x0 + scale);
     }
   }
   const chroma = Buffer.alloc((size.width / 2) * (size.height / 2) * 2, 128);

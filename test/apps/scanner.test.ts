@@ -131,7 +131,7 @@ describe('scanner app in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.innerText()).toBe('This device key is unknown or revoked.');
+    expect(await alert.textContent()).toBe('This device key is unknown or revoked.');
     await page.close();
   });
 
@@ -144,7 +144,7 @@ describe('scanner app in Chromium', () => {
     const result = page.getByTestId('scan-result');
     await result.waitFor({ timeout: 30_000 });
     expect(await result.getAttribute('data-result')).toBe('ACCEPTED');
-    expect(await result.innerText()).toContain('Still to use: Premium lounge access, Buffet dinner');
+    expect(await result.textContent()).toContain('Still to use: Premium lounge access, Buffet dinner');
     await screenshots(page, 'scanner-accepted');
 
     const rows = await redemptions(tickets[0]!);
@@ -181,7 +181,7 @@ describe('scanner app in Chromium', () => {
     await page.getByRole('button', { name: 'Redeem' }).click();
     const result = page.locator('[data-testid="scan-result"][data-result="ALREADY_REDEEMED"]');
     await result.waitFor();
-    expect(await result.innerText()).toContain('already used for Ferry boarding');
+    expect(await result.textContent()).toContain('already used for Ferry boarding');
     await screenshots(page, 'scanner-rejected');
     expect(await redemptions(tickets[0]!)).toHaveLength(1);
     await page.close();

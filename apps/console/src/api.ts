@@ -149,14 +149,19 @@ type Query = Record<string, string | number | undefined | null>;
 function withQuery(path: string, query?: Query): string {
   if (!query) return path;
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
   const s = params.toString();
   return s ? `${path}?${s}` : path;
 }
 
 /** The operator's API, bound to a token held in memory / sessionStorage (never in a URL). */
 export function createApi(token: string) {
-  async function call<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(withQuery(path, opts.query), {
@@ -177,7 +182,11 @@ export function createApi(token: string) {
       const problem =
         json && typeof json === 'object' && 'code' in json
           ? (json as Problem)
-          : { code: response.status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR', status: response.status, detail: text.slice(0, 200) };
+          : {
+              code: response.status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR',
+              status: response.status,
+              detail: text.slice(0, 200),
+            };
       throw new ApiError(response.status, { ...problem, status: response.status });
     }
     return json as T;
@@ -192,14 +201,19 @@ export function createApi(token: string) {
     updatePartner: (id: string, patch: { status?: string; rate_limit_per_minute?: number | null }) =>
       call<Partner>('PATCH', `/api/admin/partners/${id}`, { body: patch }),
     issueKey: (id: string) => call<CreatedKey>('POST', `/api/admin/partners/${id}/api-keys`),
-    revokeKey: (id: string, keyId: string) => call<void>('DELETE', `/api/admin/partners/${id}/api-keys/${keyId}`),
+    revokeKey: (id: string, keyId: string) =>
+      call<void>('DELETE', `/api/admin/partners/${id}/api-keys/${keyId}`),
     catalogue: () => call<{ products: Product[] }>('GET', '/api/catalogue'),
-    pools: (partner_id?: string) => call<{ data: Pool[] }>('GET', '/api/admin/pools', { query: { partner_id } }),
+    pools: (partner_id?: string) =>
+      call<{ data: Pool[] }>('GET', '/api/admin/pools', { query: { partner_id } }),
     setAllocation: (partnerId: string | null, product_id: number, channel: Channel, allocated: number) =>
       partnerId === null
         ? call<Pool>('PUT', '/api/admin/direct/allocations', { body: { product_id, allocated } })
-        : call<Pool>('PUT', `/api/admin/partners/${partnerId}/allocations`, { body: { product_id, channel, allocated } }),
-    listDevices: () => call<Page<Device> | Device[]>('GET', '/api/admin/devices', { query: { page_size: 500 } }),
+        : call<Pool>('PUT', `/api/admin/partners/${partnerId}/allocations`, {
+            body: { product_id, channel, allocated },
+          }),
+    listDevices: () =>
+      call<Page<Device> | Device[]>('GET', '/api/admin/devices', { query: { page_size: 500 } }),
     createDevice: (venue: string, name: string, manual_entry: boolean) =>
       call<CreatedDevice>('POST', '/api/admin/devices', { body: { venue, name, manual_entry } }),
     setManualEntry: (id: string, manual_entry: boolean) =>
@@ -208,9 +222,13 @@ export function createApi(token: string) {
     audit: (q: { partner_id?: string; from?: string; to?: string; page: number; page_size: number }) =>
       call<Page<AuditEntry>>('GET', '/api/admin/audit', { query: q }),
     billing: (partnerId: string, from: string, to: string) =>
-      call<BillingSummary>('GET', `/api/admin/partners/${partnerId}/billing/summary`, { query: { from, to } }),
+      call<BillingSummary>('GET', `/api/admin/partners/${partnerId}/billing/summary`, {
+        query: { from, to },
+      }),
     reconciliation: (partnerId: string, from: string, to: string) =>
-      call<Reconciliation>('GET', `/api/admin/partners/${partnerId}/reports/reconciliation`, { query: { from, to } }),
+      call<Reconciliation>('GET', `/api/admin/partners/${partnerId}/reports/reconciliation`, {
+        query: { from, to },
+      }),
     batches: (q: { status?: string; partner_id?: string; page: number; page_size: number }) =>
       call<Page<Batch>>('GET', '/api/admin/batches', { query: q }),
   };

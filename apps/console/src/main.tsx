@@ -43,12 +43,23 @@ function SignIn(props: { onSignedIn: (token: string) => void }) {
             await createApi(token.trim()).listPartners(1, 1);
             props.onSignedIn(token.trim());
           } catch (err) {
-            setError(err instanceof ApiError && err.status === 401 ? 'That token was refused.' : `Sign-in failed: ${(err as Error).message}`);
+            setError(
+              err instanceof ApiError && err.status === 401
+                ? 'That token was refused.'
+                : `Sign-in failed: ${(err as Error).message}`,
+            );
           }
         }}
       >
         <label for="admin-token">Admin token</label>
-        <input id="admin-token" type="password" autoComplete="off" required value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+        <input
+          id="admin-token"
+          type="password"
+          autoComplete="off"
+          required
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
         <p class="hint">Kept in this tab only (session storage); closing the tab signs you out.</p>
         <button type="submit">Sign in</button>
         {error && (
@@ -74,7 +85,8 @@ function Console(props: { token: string; onSignOut: () => void }) {
     if (partners.error instanceof ApiError && partners.error.status === 401) props.onSignOut();
   }, [partners.error]);
   const list = partners.data?.data ?? [];
-  const partnerName = (id: string | null) => (id === null ? 'Direct' : (list.find((p) => p.partner_id === id)?.name ?? id.slice(0, 8)));
+  const partnerName = (id: string | null) =>
+    id === null ? 'Direct' : (list.find((p) => p.partner_id === id)?.name ?? id.slice(0, 8));
   return (
     <div class="console">
       <header>

@@ -10,7 +10,10 @@ export function ErrorBox(props: { error: unknown; what?: string }) {
   const detail = err instanceof Error ? err.message : String(err);
   return (
     <div class="problem" role="alert" data-testid="problem" data-code={code}>
-      <strong>{props.what ? `${props.what}: ` : ''}{code}</strong>
+      <strong>
+        {props.what ? `${props.what}: ` : ''}
+        {code}
+      </strong>
       <span>{detail}</span>
       {err instanceof ApiError && err.problem.errors && (
         <ul>
@@ -116,7 +119,6 @@ export function usePolling<T>(load: () => Promise<T>, everyMs: number, deps: unk
       alive = false;
       if (t) clearInterval(t);
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's
   }, [everyMs, tick, ...deps]);
   return { data, error, reload: () => setTick((n) => n + 1), setData };
 }

@@ -3,7 +3,9 @@
 let audio: AudioContext | null = null;
 
 export function unlockAudio(): void {
-  const Ctx = globalThis.AudioContext ?? (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+  const Ctx =
+    globalThis.AudioContext ??
+    (globalThis as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
   if (!audio && Ctx) audio = new Ctx();
   void audio?.resume().catch(() => {});
 }

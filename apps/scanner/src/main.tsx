@@ -3,7 +3,15 @@
 // one made offline is sent, with its nonce, when the network is back.
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { type Accepted, ApiError, api, type Catalogue, type Device, NetworkError, type Problem } from './api.ts';
+import {
+  type Accepted,
+  ApiError,
+  api,
+  type Catalogue,
+  type Device,
+  NetworkError,
+  type Problem,
+} from './api.ts';
 import { type CameraScanner, type DecodeStats, startCamera } from './camera.ts';
 import { signal, unlockAudio } from './feedback.ts';
 import { enqueue, flush, newNonce, type PendingScan, pendingScans, type SendOutcome } from './queue.ts';
@@ -206,11 +214,20 @@ function Scanner(props: { deviceKey: string; device: Device; onSignOut: () => vo
         return 'answered';
       } catch (err) {
         // 5xx (SERVICE_UNAVAILABLE) and 429 are "try again later"; the nonce makes the retry safe.
-        if (err instanceof NetworkError || (err instanceof ApiError && (err.status >= 500 || err.status === 429))) {
+        if (
+          err instanceof NetworkError ||
+          (err instanceof ApiError && (err.status >= 500 || err.status === 429))
+        ) {
           return 'retry';
         }
         if (err instanceof ApiError) {
-          show({ kind: 'rejected', problem: err.problem, functionCode: scan.request.function_code, nonce: scan.nonce, queued });
+          show({
+            kind: 'rejected',
+            problem: err.problem,
+            functionCode: scan.request.function_code,
+            nonce: scan.nonce,
+            queued,
+          });
           return 'answered';
         }
         return 'retry';
@@ -356,7 +373,10 @@ function Scanner(props: { deviceKey: string; device: Device; onSignOut: () => vo
       </section>
 
       <section class="camera" aria-label="Camera">
-        <video ref={videoRef} class={cameraOn ? 'on' : 'off'} aria-label="Camera view" />
+        <video ref={videoRef} class={cameraOn ? 'on' : 'off'} aria-label="Camera view">
+          {/* A silent camera feed: nothing to caption. */}
+          <track kind="captions" />
+        </video>
         <button type="button" class="primary" onClick={toggleCamera} data-testid="camera-toggle">
           {cameraOn ? 'Stop camera' : 'Scan with camera'}
         </button>

@@ -2,7 +2,7 @@
 // seconds, and an editor per pool; ALLOCATION_CONFLICT (below held + sold, or beyond capacity) is
 // shown next to the pool it concerns.
 import { useState } from 'preact/hooks';
-import { ApiError, type Api, type Channel, type Pool } from '../api.ts';
+import { type Api, ApiError, type Channel, type Pool } from '../api.ts';
 import { ErrorBox, PoolBar, Section, usePolling } from '../ui.tsx';
 
 const REFRESH_MS = 3000;
@@ -36,7 +36,14 @@ function PoolEditor(props: { api: Api; pool: Pool; onSaved: () => void }) {
       }}
     >
       <label for={id}>New allocation</label>
-      <input id={id} type="number" min={0} required value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <input
+        id={id}
+        type="number"
+        min={0}
+        required
+        value={value}
+        onInput={(e) => setValue(e.currentTarget.value)}
+      />
       <button type="submit">Set</button>
       {saved && <span role="status">Saved</span>}
       {conflict ? (
@@ -55,7 +62,8 @@ export function AllocationsPage(props: { api: Api; partnerName: (id: string | nu
   const pools = usePolling(() => api.pools(), REFRESH_MS);
   const catalogue = usePolling(() => api.catalogue(), 0);
   const partners = usePolling(() => api.listPartners(1, 500), 0);
-  const productName = (id: number) => catalogue.data?.products.find((p) => p.product_id === id)?.name ?? `Product ${id}`;
+  const productName = (id: number) =>
+    catalogue.data?.products.find((p) => p.product_id === id)?.name ?? `Product ${id}`;
   const [newPartner, setNewPartner] = useState('');
   const [newProduct, setNewProduct] = useState('106');
   const [newChannel, setNewChannel] = useState<Channel>('ota');
@@ -85,7 +93,12 @@ export function AllocationsPage(props: { api: Api; partnerName: (id: string | nu
         >
           <div class="field">
             <label for="new-pool-partner">Partner</label>
-            <select id="new-pool-partner" required value={newPartner} onChange={(e) => setNewPartner(e.currentTarget.value)}>
+            <select
+              id="new-pool-partner"
+              required
+              value={newPartner}
+              onChange={(e) => setNewPartner(e.currentTarget.value)}
+            >
               <option value="">Choose…</option>
               {partners.data?.data.map((p) => (
                 <option key={p.partner_id} value={p.partner_id}>
@@ -96,7 +109,11 @@ export function AllocationsPage(props: { api: Api; partnerName: (id: string | nu
           </div>
           <div class="field">
             <label for="new-pool-product">Product</label>
-            <select id="new-pool-product" value={newProduct} onChange={(e) => setNewProduct(e.currentTarget.value)}>
+            <select
+              id="new-pool-product"
+              value={newProduct}
+              onChange={(e) => setNewProduct(e.currentTarget.value)}
+            >
               {(catalogue.data?.products ?? []).map((p) => (
                 <option key={p.product_id} value={p.product_id}>
                   {p.product_id} {p.name}
@@ -106,14 +123,25 @@ export function AllocationsPage(props: { api: Api; partnerName: (id: string | nu
           </div>
           <div class="field">
             <label for="new-pool-channel">Channel</label>
-            <select id="new-pool-channel" value={newChannel} onChange={(e) => setNewChannel(e.currentTarget.value as Channel)}>
+            <select
+              id="new-pool-channel"
+              value={newChannel}
+              onChange={(e) => setNewChannel(e.currentTarget.value as Channel)}
+            >
               <option value="ota">ota</option>
               <option value="reseller">reseller</option>
             </select>
           </div>
           <div class="field">
             <label for="new-pool-allocated">Allocated</label>
-            <input id="new-pool-allocated" type="number" min={0} required value={newAllocated} onInput={(e) => setNewAllocated(e.currentTarget.value)} />
+            <input
+              id="new-pool-allocated"
+              type="number"
+              min={0}
+              required
+              value={newAllocated}
+              onInput={(e) => setNewAllocated(e.currentTarget.value)}
+            />
           </div>
           <button type="submit">Set allocation</button>
         </form>
@@ -125,7 +153,14 @@ export function AllocationsPage(props: { api: Api; partnerName: (id: string | nu
           <ErrorBox error={newError} />
         )}
       </Section>
-      <Section title="Pools" actions={<button type="button" onClick={pools.reload}>Refresh</button>}>
+      <Section
+        title="Pools"
+        actions={
+          <button type="button" onClick={pools.reload}>
+            Refresh
+          </button>
+        }
+      >
         <p class="hint">
           <span class="legend sold">sold</span> <span class="legend held">held</span>{' '}
           <span class="legend available">available</span> — refreshed every {REFRESH_MS / 1000} s.

@@ -3,7 +3,11 @@ import { useState } from 'preact/hooks';
 import type { Api, Partner } from '../api.ts';
 import { ErrorBox, Section, usePolling } from '../ui.tsx';
 
-export function AuditPage(props: { api: Api; partners: Partner[]; partnerName: (id: string | null) => string }) {
+export function AuditPage(props: {
+  api: Api;
+  partners: Partner[];
+  partnerName: (id: string | null) => string;
+}) {
   const { api } = props;
   const [filters, setFilters] = useState({ partner_id: '', from: '', to: '' });
   const [draft, setDraft] = useState(filters);
@@ -23,7 +27,14 @@ export function AuditPage(props: { api: Api; partners: Partner[]; partnerName: (
   );
   const data = entries.data;
   return (
-    <Section title="Audit log" actions={<button type="button" onClick={entries.reload}>Refresh</button>}>
+    <Section
+      title="Audit log"
+      actions={
+        <button type="button" onClick={entries.reload}>
+          Refresh
+        </button>
+      }
+    >
       <form
         class="grid-form"
         onSubmit={(e) => {
@@ -34,7 +45,11 @@ export function AuditPage(props: { api: Api; partners: Partner[]; partnerName: (
       >
         <div class="field">
           <label for="audit-partner">Partner</label>
-          <select id="audit-partner" value={draft.partner_id} onChange={(e) => setDraft({ ...draft, partner_id: e.currentTarget.value })}>
+          <select
+            id="audit-partner"
+            value={draft.partner_id}
+            onChange={(e) => setDraft({ ...draft, partner_id: e.currentTarget.value })}
+          >
             <option value="">All callers</option>
             {props.partners.map((p) => (
               <option key={p.partner_id} value={p.partner_id}>
@@ -45,11 +60,21 @@ export function AuditPage(props: { api: Api; partners: Partner[]; partnerName: (
         </div>
         <div class="field">
           <label for="audit-from">From (inclusive)</label>
-          <input id="audit-from" type="date" value={draft.from} onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })} />
+          <input
+            id="audit-from"
+            type="date"
+            value={draft.from}
+            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
+          />
         </div>
         <div class="field">
           <label for="audit-to">To (exclusive)</label>
-          <input id="audit-to" type="date" value={draft.to} onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })} />
+          <input
+            id="audit-to"
+            type="date"
+            value={draft.to}
+            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
+          />
         </div>
         <button type="submit">Apply filters</button>
       </form>

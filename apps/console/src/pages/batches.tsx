@@ -8,9 +8,20 @@ const REFRESH_MS = 2000;
 export function BatchesPage(props: { api: Api; partnerName: (id: string | null) => string }) {
   const { api } = props;
   const [status, setStatus] = useState('IN_PROGRESS');
-  const batches = usePolling(() => api.batches({ page: 1, page_size: 100, ...(status ? { status } : {}) }), REFRESH_MS, [status]);
+  const batches = usePolling(
+    () => api.batches({ page: 1, page_size: 100, ...(status ? { status } : {}) }),
+    REFRESH_MS,
+    [status],
+  );
   return (
-    <Section title="Batches" actions={<button type="button" onClick={batches.reload}>Refresh</button>}>
+    <Section
+      title="Batches"
+      actions={
+        <button type="button" onClick={batches.reload}>
+          Refresh
+        </button>
+      }
+    >
       <div class="field narrow">
         <label for="batch-status">Show</label>
         <select id="batch-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
@@ -31,7 +42,8 @@ export function BatchesPage(props: { api: Api; partnerName: (id: string | null) 
               <div>
                 <strong>{props.partnerName(b.partner_id)}</strong> · product {b.product_id}
                 {b.batch_reference ? ` · ${b.batch_reference}` : ''}
-                {b.reseller ? ` · for ${b.reseller.name}` : ''} <span class={`badge ${b.status === 'FAILED' ? 'bad' : 'ok'}`}>{b.status}</span>
+                {b.reseller ? ` · for ${b.reseller.name}` : ''}{' '}
+                <span class={`badge ${b.status === 'FAILED' ? 'bad' : 'ok'}`}>{b.status}</span>
               </div>
               <label for={id}>
                 {b.generated.toLocaleString()} of {b.quantity.toLocaleString()} tickets ({pct}%)

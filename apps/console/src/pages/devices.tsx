@@ -2,10 +2,16 @@
 // device list / manual-entry switch (GET and PATCH /api/admin/devices answer 404), the page says so,
 // lists the devices created in this session, and leaves the switch disabled instead of failing.
 import { useState } from 'preact/hooks';
-import { ApiError, type Api, type Device } from '../api.ts';
+import { type Api, ApiError, type Device } from '../api.ts';
 import { ErrorBox, SecretOnce, Section, usePolling } from '../ui.tsx';
 
-function DeviceRow(props: { api: Api; device: Device; switchable: boolean; onChanged: () => void; onRevoked: (id: string) => void }) {
+function DeviceRow(props: {
+  api: Api;
+  device: Device;
+  switchable: boolean;
+  onChanged: () => void;
+  onRevoked: (id: string) => void;
+}) {
   const { api, device } = props;
   const [error, setError] = useState<unknown>(null);
   const [manual, setManual] = useState(device.manual_entry ?? true);
@@ -22,6 +28,7 @@ function DeviceRow(props: { api: Api; device: Device; switchable: boolean; onCha
             id={switchId}
             type="checkbox"
             role="switch"
+            aria-checked={manual}
             checked={manual}
             disabled={!props.switchable || Boolean(device.revoked_at)}
             onChange={async (e) => {
@@ -68,7 +75,8 @@ export function DevicesPage(props: { api: Api }) {
       const r = await api.listDevices();
       return { supported: true, devices: Array.isArray(r) ? r : r.data };
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return { supported: false, devices: [] as Device[] };
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405))
+        return { supported: false, devices: [] as Device[] };
       throw err;
     }
   }, 0);
@@ -101,28 +109,57 @@ export function DevicesPage(props: { api: Api }) {
         >
           <div class="field">
             <label for="device-venue">Venue</label>
-            <input id="device-venue" required maxLength={200} value={venue} onInput={(e) => setVenue(e.currentTarget.value)} />
+            <input
+              id="device-venue"
+              required
+              maxLength={200}
+              value={venue}
+              onInput={(e) => setVenue(e.currentTarget.value)}
+            />
           </div>
           <div class="field">
             <label for="device-name">Name</label>
-            <input id="device-name" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            <input
+              id="device-name"
+              required
+              maxLength={200}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
           </div>
           <label class="switch" for="device-manual">
-            <input id="device-manual" type="checkbox" checked={manual} onChange={(e) => setManual(e.currentTarget.checked)} />
+            <input
+              id="device-manual"
+              type="checkbox"
+              checked={manual}
+              onChange={(e) => setManual(e.currentTarget.checked)}
+            />
             Allow manual entry
           </label>
           <button type="submit">Create device</button>
         </form>
         {created && (
-          <SecretOnce label={`Device key of ${created.name}`} value={created.key} testid="created-device-key" onDone={() => setCreated(null)} />
+          <SecretOnce
+            label={`Device key of ${created.name}`}
+            value={created.key}
+            testid="created-device-key"
+            onDone={() => setCreated(null)}
+          />
         )}
         <ErrorBox error={error} />
       </Section>
-      <Section title="Devices" actions={<button type="button" onClick={listed.reload}>Refresh</button>}>
+      <Section
+        title="Devices"
+        actions={
+          <button type="button" onClick={listed.reload}>
+            Refresh
+          </button>
+        }
+      >
         {!supported && (
           <p class="hint" role="status" data-testid="devices-degraded">
-            This server does not list devices or switch manual entry yet (GET/PATCH /api/admin/devices answered 404).
-            Devices created in this session are shown; the manual-entry switch is disabled.
+            This server does not list devices or switch manual entry yet (GET/PATCH /api/admin/devices
+            answered 404). Devices created in this session are shown; the manual-entry switch is disabled.
           </p>
         )}
         <ErrorBox error={listed.error} />
@@ -135,7 +172,9 @@ export function DevicesPage(props: { api: Api }) {
               switchable={supported}
               onChanged={listed.reload}
               onRevoked={(id) => {
-                setSessionDevices((list) => list.map((x) => (x.device_id === id ? { ...x, revoked_at: new Date().toISOString() } : x)));
+                setSessionDevices((list) =>
+                  list.map((x) => (x.device_id === id ? { ...x, revoked_at: new Date().toISOString() } : x)),
+                );
                 listed.reload();
               }}
             />

@@ -27,7 +27,12 @@ function PartnerRow(props: { api: Api; partner: Partner; onChanged: () => void }
         <code class="id">{partner.partner_id}</code>
       </div>
       <div class="row wrap">
-        <button type="button" onClick={() => act(() => api.updatePartner(partner.partner_id, { status: suspended ? 'ACTIVE' : 'SUSPENDED' }))}>
+        <button
+          type="button"
+          onClick={() =>
+            act(() => api.updatePartner(partner.partner_id, { status: suspended ? 'ACTIVE' : 'SUSPENDED' }))
+          }
+        >
           {suspended ? 'Resume' : 'Suspend'}
         </button>
         <form
@@ -38,7 +43,15 @@ function PartnerRow(props: { api: Api; partner: Partner; onChanged: () => void }
           }}
         >
           <label for={limitId}>Requests per minute</label>
-          <input id={limitId} type="number" min={1} max={100000} required value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
+          <input
+            id={limitId}
+            type="number"
+            min={1}
+            max={100000}
+            required
+            value={limit}
+            onInput={(e) => setLimit(e.currentTarget.value)}
+          />
           <button type="submit">Save limit</button>
         </form>
         <button
@@ -53,7 +66,9 @@ function PartnerRow(props: { api: Api; partner: Partner; onChanged: () => void }
           Issue API key
         </button>
       </div>
-      {newKey && <SecretOnce label={`New API key for ${partner.name}`} value={newKey} onDone={() => setNewKey(null)} />}
+      {newKey && (
+        <SecretOnce label={`New API key for ${partner.name}`} value={newKey} onDone={() => setNewKey(null)} />
+      )}
       <ErrorBox error={error} />
       <details>
         <summary>API keys ({partner.api_keys.filter((k) => !k.revoked_at).length} active)</summary>
@@ -111,20 +126,45 @@ export function PartnersPage(props: { api: Api }) {
         >
           <div class="field">
             <label for="partner-name">Name</label>
-            <input id="partner-name" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            <input
+              id="partner-name"
+              required
+              maxLength={200}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+            />
           </div>
           <div class="field">
             <label for="partner-limit">Requests per minute (optional)</label>
-            <input id="partner-limit" type="number" min={1} max={100000} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
+            <input
+              id="partner-limit"
+              type="number"
+              min={1}
+              max={100000}
+              value={limit}
+              onInput={(e) => setLimit(e.currentTarget.value)}
+            />
           </div>
           <button type="submit">Create partner</button>
         </form>
         {created && (
-          <SecretOnce label={`API key of ${created.name}`} value={created.key} testid="created-partner-key" onDone={() => setCreated(null)} />
+          <SecretOnce
+            label={`API key of ${created.name}`}
+            value={created.key}
+            testid="created-partner-key"
+            onDone={() => setCreated(null)}
+          />
         )}
         <ErrorBox error={error} />
       </Section>
-      <Section title={`Partners${partners.data ? ` (${partners.data.total})` : ''}`} actions={<button type="button" onClick={partners.reload}>Refresh</button>}>
+      <Section
+        title={`Partners${partners.data ? ` (${partners.data.total})` : ''}`}
+        actions={
+          <button type="button" onClick={partners.reload}>
+            Refresh
+          </button>
+        }
+      >
         <ErrorBox error={partners.error} />
         <ul class="partners">
           {partners.data?.data.map((p) => (

@@ -20,7 +20,11 @@ interface Daily {
 
 function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let d = new Date(`${from}T00:00:00Z`); isoDay(d) <= to && out.length <= MAX_CHART_DAYS; d.setUTCDate(d.getUTCDate() + 1)) {
+  for (
+    let d = new Date(`${from}T00:00:00Z`);
+    isoDay(d) <= to && out.length <= MAX_CHART_DAYS;
+    d.setUTCDate(d.getUTCDate() + 1)
+  ) {
     out.push(isoDay(d));
   }
   return out;
@@ -62,7 +66,15 @@ function DailyChart(props: { daily: Daily }) {
       plot.destroy();
     };
   }, [props.daily]);
-  return <div ref={ref} class="chart" role="img" aria-label="Tickets issued, activated, used and cancelled per day" data-testid="billing-chart" />;
+  return (
+    <div
+      ref={ref}
+      class="chart"
+      role="img"
+      aria-label="Tickets issued, activated, used and cancelled per day"
+      data-testid="billing-chart"
+    />
+  );
 }
 
 export function ReportsPage(props: { api: Api; partners: Partner[] }) {
@@ -86,7 +98,10 @@ export function ReportsPage(props: { api: Api; partners: Partner[] }) {
     setBusy(true);
     setError(null);
     try {
-      const [b, r] = await Promise.all([api.billing(partnerId, from, to), api.reconciliation(partnerId, from, to)]);
+      const [b, r] = await Promise.all([
+        api.billing(partnerId, from, to),
+        api.reconciliation(partnerId, from, to),
+      ]);
       setBilling(b);
       setRecon(r);
       const days = daysBetween(from, to);
@@ -123,7 +138,12 @@ export function ReportsPage(props: { api: Api; partners: Partner[] }) {
         >
           <div class="field">
             <label for="report-partner">Partner</label>
-            <select id="report-partner" required value={partnerId} onChange={(e) => setPartnerId(e.currentTarget.value)}>
+            <select
+              id="report-partner"
+              required
+              value={partnerId}
+              onChange={(e) => setPartnerId(e.currentTarget.value)}
+            >
               {props.partners.map((p) => (
                 <option key={p.partner_id} value={p.partner_id}>
                   {p.name}
@@ -133,11 +153,23 @@ export function ReportsPage(props: { api: Api; partners: Partner[] }) {
           </div>
           <div class="field">
             <label for="report-from">From</label>
-            <input id="report-from" type="date" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+            <input
+              id="report-from"
+              type="date"
+              required
+              value={from}
+              onInput={(e) => setFrom(e.currentTarget.value)}
+            />
           </div>
           <div class="field">
             <label for="report-to">To (inclusive)</label>
-            <input id="report-to" type="date" required value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+            <input
+              id="report-to"
+              type="date"
+              required
+              value={to}
+              onInput={(e) => setTo(e.currentTarget.value)}
+            />
           </div>
           <button type="submit" disabled={busy || !partnerId}>
             {busy ? 'Loading…' : 'Show'}
@@ -169,7 +201,11 @@ export function ReportsPage(props: { api: Api; partners: Partner[] }) {
               <dd>{money(billing.totals.gross)}</dd>
             </div>
           </dl>
-          {daily ? <DailyChart daily={daily} /> : <p class="hint">Pick at most {MAX_CHART_DAYS} days for the daily chart.</p>}
+          {daily ? (
+            <DailyChart daily={daily} />
+          ) : (
+            <p class="hint">Pick at most {MAX_CHART_DAYS} days for the daily chart.</p>
+          )}
           {billing.by_reseller.length > 0 && (
             <div class="table-wrap">
               <table>
@@ -211,8 +247,8 @@ export function ReportsPage(props: { api: Api; partners: Partner[] }) {
                 </h4>
                 <PoolBar {...r} />
                 <p class="hint">
-                  Tickets: {r.tickets_sold} sold, {r.tickets_pre_generated} pre-generated; in the period {r.activated} activated, {r.used} used,{' '}
-                  {r.expired} expired, {r.cancelled} cancelled.
+                  Tickets: {r.tickets_sold} sold, {r.tickets_pre_generated} pre-generated; in the period{' '}
+                  {r.activated} activated, {r.used} used, {r.expired} expired, {r.cancelled} cancelled.
                 </p>
               </li>
             ))}

@@ -1,6 +1,6 @@
 // Reads for the browser apps (api.md, "Apps"): the public catalogue of function codes the scanner
 // offers, and every pool for the operator console. Thin adapters over the catalogue and pool views.
-import { type adminPoolsQuery, type App, requireAdmin, routeSchema } from '@cruise/shared';
+import { type App, type adminPoolsQuery, requireAdmin, routeSchema } from '@cruise/shared';
 import type { z } from 'zod';
 import { loadCatalogue } from '../domain/catalogue.ts';
 import { allPoolViews } from '../domain/pools.ts';

@@ -318,7 +318,11 @@ export async function listAllBatches(
   pageSize: number,
 ) {
   const statuses =
-    filter.status === undefined ? null : filter.status === 'IN_PROGRESS' ? ['QUEUED', 'RUNNING'] : [filter.status];
+    filter.status === undefined
+      ? null
+      : filter.status === 'IN_PROGRESS'
+        ? ['QUEUED', 'RUNNING']
+        : [filter.status];
   const where = `($1::text[] IS NULL OR b.status = ANY($1)) AND ($2::uuid IS NULL OR b.partner_id = $2)`;
   const args = [statuses, filter.partnerId ?? null];
   const [{ rows }, count] = await Promise.all([

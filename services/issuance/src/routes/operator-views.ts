@@ -1,8 +1,8 @@
 // The operator console's views across partners (api.md, "Apps"): every partner's batches, and one
 // partner's billing and reconciliation exactly as that partner would read them. Thin adapters.
 import {
-  type adminBatchesQuery,
   type App,
+  type adminBatchesQuery,
   listAllBatchesRoute as batches,
   partnerBillingSummaryRoute as billing,
   partnerReconciliationRoute as reconciliationRoute,
