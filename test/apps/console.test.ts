@@ -161,6 +161,16 @@ describe('operator console in Chromium', () => {
   });
 
   it('shows billing and reconciliation for the partner with a chart', async () => {
+    // A paid reservation of two: two tickets issued and activated today, two units sold.
+    const sale = expectStatus(
+      await call('POST', `${system.gateway}/api/ota/reservations`, {
+        token: partner.api_key,
+        body: { product_id: 106, visit_date: visitDate(), items: [{ customer_type: 'adult', quantity: 2 }] },
+      }),
+      201,
+      'reserve',
+    );
+    expectStatus(await pay(system, sale, `pay-${ctx.id}`), 200, 'pay');
     await open('Reports');
     await page.getByLabel('Partner').selectOption(partner.partner_id);
     await page.getByRole('button', { name: 'Show' }).click();
@@ -168,6 +178,8 @@ describe('operator console in Chromium', () => {
     const row = page.getByTestId('reconciliation-row').filter({ hasText: 'Product 106 · ota' });
     await row.waitFor();
     expect(await row.locator('[data-field="held"]').textContent()).toBe('3');
+    expect(await row.locator('[data-field="sold"]').textContent()).toBe('2');
+    expect(await page.getByTestId('billing-totals').textContent()).toContain('Issued2');
     await page.getByTestId('billing-chart').locator('canvas').waitFor();
     await screenshots(page, 'console-reports');
   });
