@@ -72,7 +72,8 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 export async function overflowAt(page: Page, width: number): Promise<number> {
   const original = page.viewportSize() ?? { width: 1280, height: 900 };
   await page.setViewportSize({ width, height: 800 });
-  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  // Page code as a string: this file is compiled for Node, without the DOM's types.
+  const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
   await page.setViewportSize(original);
   return scrollWidth - width;
 }

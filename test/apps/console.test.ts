@@ -9,6 +9,7 @@ import { ensureAppsBuilt } from '../../scripts/build-apps.ts';
 import {
   call,
   expectStatus,
+  pay,
   type System,
   seedCatalogue,
   startSystem,
@@ -83,6 +84,19 @@ describe('operator console in Chromium', () => {
     expect(await overflowAt(page, 360)).toBeLessThanOrEqual(0);
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await keyField.count()).toBe(0);
+  });
+
+  it("refuses the console's operator reads without the admin token (a partner key is not enough)", async () => {
+    const reads = [
+      '/api/admin/pools',
+      '/api/admin/batches',
+      `/api/admin/partners/${partner.partner_id}/billing/summary?from=2026-01-01&to=2026-01-31`,
+      `/api/admin/partners/${partner.partner_id}/reports/reconciliation?from=2026-01-01&to=2026-01-31`,
+    ];
+    for (const path of reads) {
+      expect((await call('GET', `${system.gateway}${path}`)).status).toBe(401);
+      expect((await call('GET', `${system.gateway}${path}`, { token: partner.api_key })).status).toBe(401);
+    }
   });
 
   it('suspends and resumes the partner', async () => {

@@ -43,6 +43,7 @@ async function redemptions(ticketCode: string): Promise<{ function_code: string;
 
 /** Opens the scanner; the key is kept in the browser's storage, so only the first page signs in. */
 async function signIn(page: Page) {
+  await browser.context.setOffline(false);
   await page.goto(`${system.gateway}/scanner/`);
   await page.locator('#device-key, #function-code').first().waitFor();
   if (await page.getByLabel('Device key').isVisible()) {
@@ -156,7 +157,7 @@ describe('scanner app in Chromium', () => {
     // The camera keeps decoding (the same code in view is not scanned twice); 50 frames smooth out the first.
     await page.locator('[data-testid="decode-stats"]').and(page.locator('[data-frames]')).waitFor();
     await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="decode-stats"]')?.getAttribute('data-frames')) >= 50,
+      `Number(document.querySelector('[data-testid="decode-stats"]')?.getAttribute('data-frames')) >= 50`,
       undefined,
       { timeout: 60_000 },
     );
@@ -190,6 +191,10 @@ describe('scanner app in Chromium', () => {
   it('queues a scan typed offline in IndexedDB and redeems it once when back online', async () => {
     const page = await browser.context.newPage();
     await signIn(page);
+    // The service worker is active (its install precached the app shell) before the network goes.
+    expect(await page.evaluate('navigator.serviceWorker.ready.then((r) => r.active?.state)')).toBe(
+      'activated',
+    );
     await browser.context.setOffline(true);
     await page.getByLabel('Ticket code').fill(tickets[1]!);
     await page.getByRole('button', { name: 'Redeem' }).click();

@@ -7,7 +7,8 @@ export function ErrorBox(props: { error: unknown; what?: string }) {
   if (!props.error) return null;
   const err = props.error;
   const code = err instanceof ApiError ? err.code : 'ERROR';
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail =
+    err instanceof ApiError ? (err.detail ?? err.title) : err instanceof Error ? err.message : String(err);
   return (
     <div class="problem" role="alert" data-testid="problem" data-code={code}>
       <strong>
@@ -15,9 +16,9 @@ export function ErrorBox(props: { error: unknown; what?: string }) {
         {code}
       </strong>
       <span>{detail}</span>
-      {err instanceof ApiError && err.problem.errors && (
+      {err instanceof ApiError && err.errors.length > 0 && (
         <ul>
-          {err.problem.errors.map((e) => (
+          {err.errors.map((e) => (
             <li key={e.path}>
               {e.path}: {e.message}
             </li>

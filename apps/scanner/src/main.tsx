@@ -11,6 +11,7 @@ import {
   type Device,
   NetworkError,
   type Problem,
+  problemOf,
 } from './api.ts';
 import { type CameraScanner, type DecodeStats, startCamera } from './camera.ts';
 import { signal, unlockAudio } from './feedback.ts';
@@ -223,7 +224,7 @@ function Scanner(props: { deviceKey: string; device: Device; onSignOut: () => vo
         if (err instanceof ApiError) {
           show({
             kind: 'rejected',
-            problem: err.problem,
+            problem: problemOf(err),
             functionCode: scan.request.function_code,
             nonce: scan.nonce,
             queued,

@@ -9,7 +9,7 @@ const REFRESH_MS = 3000;
 
 function conflictText(err: unknown): string | null {
   if (!(err instanceof ApiError) || err.code !== 'ALLOCATION_CONFLICT') return null;
-  return `Allocation conflict: ${err.message}. An allocation cannot go below the units held and sold, nor beyond the product's capacity across all pools.`;
+  return `Allocation conflict: ${err.detail ?? err.title}. An allocation cannot go below the units held and sold, nor beyond the product's capacity across all pools.`;
 }
 
 function PoolEditor(props: { api: Api; pool: Pool; onSaved: () => void }) {

@@ -5,9 +5,11 @@ import { ErrorBox, Section, usePolling } from '../ui.tsx';
 
 const REFRESH_MS = 2000;
 
+type Status = NonNullable<Parameters<Api['batches']>[0]['status']>;
+
 export function BatchesPage(props: { api: Api; partnerName: (id: string | null) => string }) {
   const { api } = props;
-  const [status, setStatus] = useState('IN_PROGRESS');
+  const [status, setStatus] = useState<Status | ''>('IN_PROGRESS');
   const batches = usePolling(
     () => api.batches({ page: 1, page_size: 100, ...(status ? { status } : {}) }),
     REFRESH_MS,
@@ -24,7 +26,11 @@ export function BatchesPage(props: { api: Api; partnerName: (id: string | null) 
     >
       <div class="field narrow">
         <label for="batch-status">Show</label>
-        <select id="batch-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+        <select
+          id="batch-status"
+          value={status}
+          onChange={(e) => setStatus(e.currentTarget.value as Status | '')}
+        >
           <option value="IN_PROGRESS">In progress (queued or running)</option>
           <option value="">All</option>
           <option value="COMPLETED">Completed</option>

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Batches of every partner (or one), newest first; `status=IN_PROGRESS` for QUEUED or RUNNING */
+        get: operations["listAllBatches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/devices": {
         parameters: {
             query?: never;
@@ -28,8 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys. */
-        get: operations["listDevices"];
+        get?: never;
         put?: never;
         /** Register a scanner device; its key is returned once. */
         post: operations["createDevice"];
@@ -53,8 +69,7 @@ export interface paths {
         delete: operations["revokeDevice"];
         options?: never;
         head?: never;
-        /** Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan. */
-        patch: operations["updateDevice"];
+        patch?: never;
         trace?: never;
     };
     "/api/admin/direct/allocations": {
@@ -156,6 +171,74 @@ export interface paths {
         post?: never;
         /** Revoke an API key (stops working within 1 second; repeating is harmless) */
         delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/partners/{partner_id}/billing/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partner's billing summary, as the partner sees it at /api/ota/billing/summary */
+        get: operations["getPartnerBillingSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/partners/{partner_id}/reports/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A partner's reconciliation report, as the partner sees it at /api/ota/reports/reconciliation */
+        get: operations["getPartnerReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every pool (direct and every partner’s ota and reseller) with allocated, held, sold and available */
+        get: operations["listAllPools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Products and their functions (entitlement codes), public: the scanner app offers these function codes */
+        get: operations["getCatalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -463,7 +546,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. */
+        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat). */
         post: operations["notifyPayment"];
         delete?: never;
         options?: never;
@@ -505,6 +588,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/venue/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The device the presented key belongs to (the scanner app checks its key with it at sign-in) */
+        get: operations["getCurrentDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/venue/redeem": {
         parameters: {
             query?: never;
@@ -526,6 +626,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AdminBatch: {
+            /** Format: uuid */
+            batch_id: string;
+            batch_reference: string | null;
+            completed_at: string | null;
+            created_at: string;
+            distribution: {
+                [key: string]: unknown;
+            } | null;
+            error: string | null;
+            expires_at: string;
+            generated: number;
+            /** Format: uuid */
+            partner_id: string;
+            product_id: number;
+            quantity: number;
+            reseller: {
+                name: string;
+                /** Format: uuid */
+                reseller_id: string;
+                /** @enum {string} */
+                status: "ACTIVE" | "INACTIVE";
+            } | null;
+            /** @enum {string} */
+            status: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED";
+        };
         AuditEntry: {
             /** @enum {string} */
             actor_kind: "partner" | "admin" | "device" | "webhook" | "anonymous";
@@ -612,6 +738,16 @@ export interface components {
                 used: number;
             };
         };
+        Catalogue: {
+            products: {
+                functions: {
+                    function_code: string;
+                    name: string;
+                }[];
+                name: string;
+                product_id: number;
+            }[];
+        };
         CreatedDevice: {
             /** Format: date-time */
             created_at: string;
@@ -619,16 +755,10 @@ export interface components {
             device_id: string;
             /** @description Shown once; the scanner sends it as `Authorization: Bearer` */
             device_key: string;
-            manual_entry: boolean;
             name: string;
             venue: string;
         };
         CreateDeviceRequest: {
-            /**
-             * @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED.
-             * @default true
-             */
-            manual_entry: boolean;
             name: string;
             venue: string;
         };
@@ -641,14 +771,12 @@ export interface components {
             /** @enum {string} */
             status: "ACTIVE" | "SUSPENDED";
         };
-        Device: {
-            /** Format: date-time */
-            created_at: string;
+        CurrentDevice: {
             /** Format: uuid */
             device_id: string;
-            manual_entry: boolean;
+            /** @description Whether this device may redeem a typed ticket code; absent where devices have no such switch */
+            manual_entry?: boolean;
             name: string;
-            revoked_at: string | null;
             venue: string;
         };
         DirectOrder: {
@@ -737,7 +865,7 @@ export interface components {
         };
         Problem: {
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "MANUAL_ENTRY_NOT_ALLOWED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             detail?: string;
             errors?: {
                 message: string;
@@ -799,7 +927,7 @@ export interface components {
             /** @description The scanned QR code. Required unless `ticket_code` is given. */
             qr_token?: string;
             session_code?: string;
-            /** @description Manual entry instead of `qr_token`, on devices whose `manual_entry` is true (others get 403 MANUAL_ENTRY_NOT_ALLOWED). With both, they must name the same ticket. */
+            /** @description Manual entry instead of `qr_token`. With both, they must name the same ticket. */
             ticket_code?: string;
         };
         Reseller: {
@@ -898,10 +1026,6 @@ export interface components {
             page_size: number;
             total: number;
             total_is_lower_bound: boolean;
-        };
-        UpdateDeviceRequest: {
-            /** @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED. */
-            manual_entry: boolean;
         };
     };
     responses: never;
@@ -1009,13 +1133,16 @@ export interface operations {
             };
         };
     };
-    listDevices: {
+    listAllBatches: {
         parameters: {
             query?: {
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Items per page, 1..500. */
                 page_size?: number;
+                partner_id?: string;
+                /** @description `IN_PROGRESS` = QUEUED or RUNNING */
+                status?: ("QUEUED" | "RUNNING" | "COMPLETED" | "FAILED") | "IN_PROGRESS";
             };
             header?: never;
             path?: never;
@@ -1031,7 +1158,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["Device"][];
+                        data: components["schemas"]["AdminBatch"][];
                         has_more: boolean;
                         page: number;
                         page_size: number;
@@ -1199,94 +1326,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Problem: UNAUTHORIZED */
-            401: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: NOT_FOUND */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: RATE_LIMITED */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["RetryAfter"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: SERVICE_UNAVAILABLE */
-            503: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    updateDevice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                device_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateDeviceRequest"];
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Device"];
-                };
-            };
-            /** @description Problem: VALIDATION_FAILED */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
@@ -2047,6 +2086,288 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPartnerBillingSummary: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                partner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSummary"];
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPartnerReconciliation: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path: {
+                partner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReport"];
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAllPools: {
+        parameters: {
+            query?: {
+                partner_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Pool"][];
+                    };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalogue"];
                 };
             };
             /** @description Problem: PAYLOAD_TOO_LARGE */
@@ -4137,7 +4458,6 @@ export interface operations {
             content: {
                 "application/json": {
                     batch_reference?: string;
-                    /** @description Free-form labels (e.g. region, notes), returned with the batch: at most 32 keys and 4096 bytes as JSON. */
                     distribution?: {
                         [key: string]: unknown;
                     };
@@ -4273,7 +4593,6 @@ export interface operations {
                         amount: number;
                         currency: string;
                     };
-                    /** Format: date-time */
                     paid_at?: string;
                     payment_id: string;
                     /** Format: uuid */
@@ -4344,7 +4663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: AMOUNT_MISMATCH, IDEMPOTENCY_KEY_REUSED */
+            /** @description Problem: AMOUNT_MISMATCH */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -4538,6 +4857,68 @@ export interface operations {
             };
         };
     };
+    getCurrentDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentDevice"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     redeem: {
         parameters: {
             query?: never;
@@ -4573,16 +4954,6 @@ export interface operations {
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
-                headers: {
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: MANUAL_ENTRY_NOT_ALLOWED */
-            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
