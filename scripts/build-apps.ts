@@ -15,6 +15,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HASH_FILE = '.source-hash';
 /** What is not an input of the build. */
 const SKIP = new Set(['node_modules', 'dist', 'test']);
+/**
+ * Always a production build: Vite keeps a NODE_ENV it inherits (vitest sets `test`, a .env may say
+ * `development`), which would ship development JSX and skip the service worker's registration.
+ */
+const BUILD_ENV = { NODE_ENV: 'production' } as const;
 
 export function appDir(name: AppName): string {
   return path.join(root, 'apps', name);
@@ -23,6 +28,7 @@ export function appDir(name: AppName): string {
 /** SHA-256 over every source file's path and bytes (sources, public files, configs, package.json). */
 export function sourceHash(name: AppName): string {
   const hash = createHash('sha256');
+  hash.update(`${BUILD_ENV.NODE_ENV}\n`);
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name.localeCompare(b.name),
@@ -58,6 +64,7 @@ export async function buildApp(name: AppName): Promise<void> {
     const child = spawn(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
       cwd: dir,
       stdio: 'inherit',
+      env: { ...process.env, ...BUILD_ENV },
     });
     child.on('error', reject);
     child.on('exit', (code) =>

@@ -1,7 +1,6 @@
 // The camera and the QR decoder. Frames come from getUserMedia; the browser's BarcodeDetector decodes
 // them where it exists (Chrome on Android, macOS, ChromeOS), else jsQR does on a downscaled frame.
 // Each decode's cost is measured so the page can show it (and the browser test can report it).
-import jsQR from 'jsqr';
 
 export type DecoderName = 'BarcodeDetector' | 'jsQR';
 
@@ -25,7 +24,10 @@ export interface DecodeStats {
   lastMs: number;
 }
 
-async function pickDecoder(): Promise<{ name: DecoderName; detector?: Detector }> {
+type JsQR = typeof import('jsqr')['default'];
+
+/** jsQR (about 40 kB gzipped) is loaded only where the browser has no BarcodeDetector. */
+async function pickDecoder(): Promise<{ name: DecoderName; detector?: Detector; jsQR?: JsQR }> {
   const Native = (globalThis as { BarcodeDetector?: DetectorClass }).BarcodeDetector;
   if (Native) {
     try {
@@ -36,7 +38,7 @@ async function pickDecoder(): Promise<{ name: DecoderName; detector?: Detector }
       // fall through to jsQR
     }
   }
-  return { name: 'jsQR' };
+  return { name: 'jsQR', jsQR: (await import('jsqr')).default };
 }
 
 export interface CameraScanner {
@@ -61,7 +63,7 @@ export async function startCamera(
   video.muted = true;
   video.setAttribute('playsinline', '');
   await video.play();
-  const { name, detector } = await pickDecoder();
+  const { name, detector, jsQR } = await pickDecoder();
   const stats: DecodeStats = { decoder: name, frames: 0, totalMs: 0, lastMs: 0 };
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -73,7 +75,7 @@ export async function startCamera(
       const found = await detector.detect(video);
       return found[0]?.rawValue ?? null;
     }
-    if (!ctx || video.videoWidth === 0) return null;
+    if (!ctx || !jsQR || video.videoWidth === 0) return null;
     const scale = Math.min(1, MAX_DECODE_WIDTH / video.videoWidth);
     canvas.width = Math.round(video.videoWidth * scale);
     canvas.height = Math.round(video.videoHeight * scale);
