@@ -41,10 +41,12 @@ beforeAll(async () => {
     redisUrl: ctx.config.REDIS_URL,
     natsUrl: ctx.config.NATS_URL,
     prefix: ctx.id,
+    // Generous: on a loaded 2-core machine a cold start of four tsx processes can exceed a minute.
+    readyTimeoutMs: 180_000,
   });
   browser = await launchChromium();
   page = await browser.context.newPage();
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -63,6 +63,8 @@ beforeAll(async () => {
     redisUrl: ctx.config.REDIS_URL,
     natsUrl: ctx.config.NATS_URL,
     prefix: ctx.id,
+    // Generous: on a loaded 2-core machine a cold start of four tsx processes can exceed a minute.
+    readyTimeoutMs: 180_000,
   });
   db = new pg.Pool({ connectionString: ctx.config.DATABASE_URL, max: 2 });
   const op = operator(system);
@@ -93,7 +95,7 @@ beforeAll(async () => {
   const video = path.join(workDir, 'qr.y4m');
   await qrVideo(qrToken, video);
   browser = await launchChromium({ fakeVideo: video });
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
