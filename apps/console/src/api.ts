@@ -15,10 +15,7 @@ export type BillingSummary = Schemas['BillingSummary'];
 export type Reconciliation = Schemas['ReconciliationReport'];
 export type Batch = Schemas['AdminBatch'];
 export type Product = Schemas['Catalogue']['products'][number];
-/**
- * A device as the console shows it. `manual_entry`, `created_at` and `revoked_at` come from the device
- * list (GET /api/admin/devices), which not every server has yet: the page works without it.
- */
+/** A device as the console lists it (a just-created one has no `revoked_at` yet). */
 export interface Device {
   device_id: string;
   venue: string;
@@ -26,29 +23,6 @@ export interface Device {
   manual_entry?: boolean;
   created_at?: string;
   revoked_at?: string | null;
-}
-
-/** Paths this server may not have yet (the device list and its manual-entry switch), called untyped. */
-async function untyped<T>(token: string, method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    cache: 'no-store',
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let json: unknown = text;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: ApiError keeps the text
-  }
-  if (!response.ok) throw new ApiError(response.status, json, response.headers);
-  return json as T;
 }
 
 /** The operator's API, bound to a token held in memory / sessionStorage (never in a URL). */
@@ -88,7 +62,8 @@ export function createApi(token: string) {
               body: { product_id, channel: channel === 'reseller' ? 'reseller' : 'ota', allocated },
             }),
           ),
-    listDevices: () => untyped<Page<Device> | Device[]>(token, 'GET', '/api/admin/devices?page_size=500'),
+    listDevices: (): Promise<Page<Device>> =>
+      unwrap(client.GET('/api/admin/devices', { params: { query: { page: 1, page_size: 500 } } })),
     createDevice: async (venue: string, name: string, manual_entry: boolean) => {
       // `manual_entry` is sent as the contract says; a server without the switch ignores it.
       const created = await unwrap(
@@ -99,7 +74,12 @@ export function createApi(token: string) {
       return created as typeof created & { manual_entry?: boolean };
     },
     setManualEntry: (device_id: string, manual_entry: boolean) =>
-      untyped<Device>(token, 'PATCH', `/api/admin/devices/${device_id}`, { manual_entry }),
+      unwrap(
+        client.PATCH('/api/admin/devices/{device_id}', {
+          params: { path: { device_id } },
+          body: { manual_entry },
+        }),
+      ),
     revokeDevice: (device_id: string) =>
       unwrap(client.DELETE('/api/admin/devices/{device_id}', { params: { path: { device_id } } })),
     audit: (query: { partner_id?: string; from?: string; to?: string; page: number; page_size: number }) =>

@@ -73,7 +73,7 @@ export function DevicesPage(props: { api: Api }) {
   const listed = usePolling(async () => {
     try {
       const r = await api.listDevices();
-      return { supported: true, devices: Array.isArray(r) ? r : r.data };
+      return { supported: true, devices: r.data };
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 405))
         return { supported: false, devices: [] as Device[] };

@@ -45,7 +45,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys. */
+        get: operations["listDevices"];
         put?: never;
         /** Register a scanner device; its key is returned once. */
         post: operations["createDevice"];
@@ -69,7 +70,8 @@ export interface paths {
         delete: operations["revokeDevice"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan. */
+        patch: operations["updateDevice"];
         trace?: never;
     };
     "/api/admin/direct/allocations": {
@@ -546,7 +548,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat). */
+        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. */
         post: operations["notifyPayment"];
         delete?: never;
         options?: never;
@@ -755,10 +757,16 @@ export interface components {
             device_id: string;
             /** @description Shown once; the scanner sends it as `Authorization: Bearer` */
             device_key: string;
+            manual_entry: boolean;
             name: string;
             venue: string;
         };
         CreateDeviceRequest: {
+            /**
+             * @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED.
+             * @default true
+             */
+            manual_entry: boolean;
             name: string;
             venue: string;
         };
@@ -774,9 +782,19 @@ export interface components {
         CurrentDevice: {
             /** Format: uuid */
             device_id: string;
-            /** @description Whether this device may redeem a typed ticket code; absent where devices have no such switch */
-            manual_entry?: boolean;
+            /** @description Whether this device may redeem a typed ticket code */
+            manual_entry: boolean;
             name: string;
+            venue: string;
+        };
+        Device: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            device_id: string;
+            manual_entry: boolean;
+            name: string;
+            revoked_at: string | null;
             venue: string;
         };
         DirectOrder: {
@@ -865,7 +883,7 @@ export interface components {
         };
         Problem: {
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "MANUAL_ENTRY_NOT_ALLOWED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             detail?: string;
             errors?: {
                 message: string;
@@ -927,7 +945,7 @@ export interface components {
             /** @description The scanned QR code. Required unless `ticket_code` is given. */
             qr_token?: string;
             session_code?: string;
-            /** @description Manual entry instead of `qr_token`. With both, they must name the same ticket. */
+            /** @description Manual entry instead of `qr_token`, on devices whose `manual_entry` is true (others get 403 MANUAL_ENTRY_NOT_ALLOWED). With both, they must name the same ticket. */
             ticket_code?: string;
         };
         Reseller: {
@@ -1026,6 +1044,10 @@ export interface components {
             page_size: number;
             total: number;
             total_is_lower_bound: boolean;
+        };
+        UpdateDeviceRequest: {
+            /** @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED. */
+            manual_entry: boolean;
         };
     };
     responses: never;
@@ -1219,6 +1241,89 @@ export interface operations {
             };
         };
     };
+    listDevices: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1..500. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Device"][];
+                        has_more: boolean;
+                        page: number;
+                        page_size: number;
+                        total: number;
+                    };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createDevice: {
         parameters: {
             query?: never;
@@ -1326,6 +1431,94 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: NOT_FOUND */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDeviceRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
@@ -4458,6 +4651,7 @@ export interface operations {
             content: {
                 "application/json": {
                     batch_reference?: string;
+                    /** @description Free-form labels (e.g. region, notes), returned with the batch: at most 32 keys and 4096 bytes as JSON. */
                     distribution?: {
                         [key: string]: unknown;
                     };
@@ -4593,6 +4787,7 @@ export interface operations {
                         amount: number;
                         currency: string;
                     };
+                    /** Format: date-time */
                     paid_at?: string;
                     payment_id: string;
                     /** Format: uuid */
@@ -4663,7 +4858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: AMOUNT_MISMATCH */
+            /** @description Problem: AMOUNT_MISMATCH, IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -4954,6 +5149,16 @@ export interface operations {
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: MANUAL_ENTRY_NOT_ALLOWED */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;

@@ -107,7 +107,8 @@ export function registerVenueRoutes(app: App, ctx: RouteContext): void {
     },
     handler: async (request) => {
       const device = await describeDevice(ctx.pool, request.device!.deviceId);
-      if (!device) throw new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+      if (!device)
+        throw new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
       return device;
     },
   });
