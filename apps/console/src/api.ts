@@ -64,15 +64,8 @@ export function createApi(token: string) {
           ),
     listDevices: (): Promise<Page<Device>> =>
       unwrap(client.GET('/api/admin/devices', { params: { query: { page: 1, page_size: 500 } } })),
-    createDevice: async (venue: string, name: string, manual_entry: boolean) => {
-      // `manual_entry` is sent as the contract says; a server without the switch ignores it.
-      const created = await unwrap(
-        client.POST('/api/admin/devices', {
-          body: { venue, name, manual_entry } as { venue: string; name: string },
-        }),
-      );
-      return created as typeof created & { manual_entry?: boolean };
-    },
+    createDevice: (venue: string, name: string, manual_entry: boolean) =>
+      unwrap(client.POST('/api/admin/devices', { body: { venue, name, manual_entry } })),
     setManualEntry: (device_id: string, manual_entry: boolean) =>
       unwrap(
         client.PATCH('/api/admin/devices/{device_id}', {
