@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, loadDotenv, SERVICE_NODE_FLAGS } from '@cruise/shared';
+import { ensureAppsBuilt } from './build-apps.ts';
 import { prepareDatabase } from './prepare-database.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,6 +24,9 @@ if (!process.env.INTERNAL_TOKEN) {
 const config = loadConfig();
 
 await prepareDatabase(config);
+// The browser apps the gateway serves: built when missing or older than their sources.
+const builtApps = await ensureAppsBuilt();
+if (builtApps.length > 0) console.log(`[start] built apps: ${builtApps.join(', ')}`);
 
 const services = [
   ['inventory', config.INVENTORY_PORT],
@@ -82,6 +86,12 @@ console.log(
     (process.env.ADMIN_TOKEN
       ? ' (from ADMIN_TOKEN)'
       : ' (the development default; set ADMIN_TOKEN to change it)'),
+);
+console.log(
+  `[start] scanner app:      http://localhost:${config.GATEWAY_PORT}/scanner/  (sign in with a device key)`,
+);
+console.log(
+  `[start] operator console: http://localhost:${config.GATEWAY_PORT}/console/  (sign in with ADMIN_TOKEN)`,
 );
 
 async function shutdown(signal: NodeJS.Signals) {

@@ -24,6 +24,7 @@ import { createGatewayMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
 import accessControl from './plugins/access-control.ts';
 import auditTrail from './plugins/audit-trail.ts';
+import browserApps from './plugins/browser-apps.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { forwardedRoutes } from './routes/forwarded-routes.ts';
 
@@ -33,6 +34,8 @@ export interface GatewayAppOptions {
   logStream?: LogStream;
   /** The public route catalogue; the contract's `allRoutes` unless a test supplies its own. */
   routes?: RouteDef[];
+  /** Where the browser apps' builds are (`<dir>/<app>/dist`); the repository's apps/ by default. */
+  appsDir?: string;
 }
 
 /** Housekeeping (idempotency keys, audit retention) runs hourly. */
@@ -78,6 +81,7 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => document);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(browserApps, opts.appsDir === undefined ? {} : { appsDir: opts.appsDir });
 
   const purge = setInterval(() => {
     purgeIdempotencyKeys(deps.pool, 'gateway').catch((err) =>

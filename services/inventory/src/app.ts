@@ -14,6 +14,7 @@ import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
 import type { HoldStrategy } from './domain/pools.ts';
 import { startResponders } from './messaging/responders.ts';
 import { registerAllocationRoutes } from './routes/allocations.ts';
+import { registerAppRoutes } from './routes/apps.ts';
 import { registerInventoryRoutes } from './routes/inventory.ts';
 import { registerReservationRoutes } from './routes/reservations.ts';
 import { startReservationExpiryWorker } from './workers/reservation-expiry.worker.ts';
@@ -45,6 +46,7 @@ export async function buildApp(
   registerInventoryRoutes(app, routeOptions);
   registerReservationRoutes(app, routeOptions);
   registerAllocationRoutes(app, routeOptions);
+  registerAppRoutes(app, routeOptions);
 
   await ensureEventStream(deps.nc, config.NATS_PREFIX);
   const relay = startOutboxRelay({

@@ -25,6 +25,7 @@ import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts'
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
 import { directOrderRoutes } from './routes/direct-orders.ts';
+import { operatorViewRoutes } from './routes/operator-views.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { resellerRoutes } from './routes/resellers.ts';
@@ -147,6 +148,7 @@ export async function buildApp(
   await resellerRoutes(app, ctx);
   await reportRoutes(app, ctx);
   await directOrderRoutes(app, ctx);
+  await operatorViewRoutes(app, ctx);
 
   const runWorkers = opts.workers ?? config.RUN_WORKERS;
   const closers: (() => Promise<void>)[] = [];

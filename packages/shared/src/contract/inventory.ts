@@ -254,3 +254,53 @@ export const inventoryRoutes: RouteDef[] = [
     errors: ['VALIDATION_FAILED', 'UNAUTHORIZED', 'UNKNOWN_PRODUCT', 'ALLOCATION_CONFLICT'],
   }),
 ];
+
+// ---------------------------------------------------------------- apps (scanner, console)
+
+export const catalogueResponse = z
+  .object({
+    products: z.array(
+      z.object({
+        product_id: z.number().int(),
+        name: z.string(),
+        functions: z.array(z.object({ function_code: z.string(), name: z.string() })),
+      }),
+    ),
+  })
+  .meta({ id: 'Catalogue' });
+
+export const adminPoolsQuery = z.object({
+  /** Only this partner's pools; absent means every pool (the direct pools and all partners'). */
+  partner_id: uuid.optional(),
+});
+
+/** Operator reads the apps need that the partner API lacks (see api.md, "Apps"). */
+export const appsInventoryRoutes: RouteDef[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/api/catalogue',
+    operationId: 'getCatalogue',
+    summary:
+      'Products and their functions (entitlement codes), public: the scanner app offers these function codes',
+    tags: ['Inventory'],
+    auth: 'public',
+    service: 'inventory',
+    response: { 200: catalogueResponse },
+    errors: ['RATE_LIMITED'],
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/admin/pools',
+    operationId: 'listAllPools',
+    summary:
+      'Every pool (direct and every partner’s ota and reseller) with allocated, held, sold and available',
+    tags: ['Operators'],
+    auth: 'admin',
+    service: 'inventory',
+    querystring: adminPoolsQuery,
+    response: { 200: z.object({ data: z.array(allocationPoolResponse) }) },
+    errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
+  }),
+];
+// Appended (not spliced into the literal above) so the routes every partner uses stay as they were.
+inventoryRoutes.push(...appsInventoryRoutes);

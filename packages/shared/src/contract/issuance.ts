@@ -586,3 +586,65 @@ export const issuanceRoutes: RouteDef[] = [
   reconciliationRoute,
   createDirectOrderRoute,
 ];
+
+// ---------------------------------------------------------------- apps (operator console)
+
+export const adminBatch = batch.extend({ partner_id: uuid }).meta({ id: 'AdminBatch' });
+export const adminBatchesQuery = paginationQuery.extend({
+  status: z
+    .union([batchStatus, z.literal('IN_PROGRESS')])
+    .optional()
+    .meta({ description: '`IN_PROGRESS` = QUEUED or RUNNING' }),
+  partner_id: uuid.optional(),
+});
+export const adminReportParams = z.object({ partner_id: uuid });
+
+/** The console's views across partners, which the partner API (scoped to the caller) cannot give. */
+export const listAllBatchesRoute = defineRoute({
+  method: 'GET',
+  path: '/api/admin/batches',
+  operationId: 'listAllBatches',
+  summary: 'Batches of every partner (or one), newest first; `status=IN_PROGRESS` for QUEUED or RUNNING',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'issuance',
+  querystring: adminBatchesQuery,
+  response: { 200: pageOf(adminBatch) },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
+});
+
+export const partnerBillingSummaryRoute = defineRoute({
+  method: 'GET',
+  path: '/api/admin/partners/:partner_id/billing/summary',
+  operationId: 'getPartnerBillingSummary',
+  summary: "A partner's billing summary, as the partner sees it at /api/ota/billing/summary",
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'issuance',
+  params: adminReportParams,
+  querystring: reportPeriodQuery,
+  response: { 200: billingSummary },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
+});
+
+export const partnerReconciliationRoute = defineRoute({
+  method: 'GET',
+  path: '/api/admin/partners/:partner_id/reports/reconciliation',
+  operationId: 'getPartnerReconciliation',
+  summary: "A partner's reconciliation report, as the partner sees it at /api/ota/reports/reconciliation",
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'issuance',
+  params: adminReportParams,
+  querystring: reportPeriodQuery,
+  response: { 200: reconciliationReport },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED', 'SERVICE_UNAVAILABLE'],
+});
+
+export const appsIssuanceRoutes: RouteDef[] = [
+  listAllBatchesRoute,
+  partnerBillingSummaryRoute,
+  partnerReconciliationRoute,
+];
+// Appended (not spliced into the literal above) so the partner routes stay as they were.
+issuanceRoutes.push(...appsIssuanceRoutes);

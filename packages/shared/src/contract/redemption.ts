@@ -246,3 +246,30 @@ export const redemptionRoutes: RouteDef[] = [
   updateDeviceRoute,
   revokeDeviceRoute,
 ];
+
+// ---------------------------------------------------------------- apps (scanner)
+
+export const currentDevice = z
+  .object({
+    device_id: uuid,
+    venue: z.string(),
+    name: z.string(),
+    manual_entry: z.boolean().meta({ description: 'Whether this device may redeem a typed ticket code' }),
+  })
+  .meta({ id: 'CurrentDevice' });
+export type CurrentDevice = z.infer<typeof currentDevice>;
+
+/** The scanner app checks a device key at sign-in and learns what the device may do. */
+export const currentDeviceRoute = defineRoute({
+  method: 'GET',
+  path: '/venue/device',
+  operationId: 'getCurrentDevice',
+  summary: 'The device the presented key belongs to (the scanner app checks its key with it at sign-in)',
+  tags: ['Redemption'],
+  auth: 'device',
+  service: 'redemption',
+  response: { 200: currentDevice },
+  errors: ['UNAUTHORIZED'],
+});
+// Appended (not spliced into the literal above) so the other routes stay as they were.
+redemptionRoutes.push(currentDeviceRoute);

@@ -269,3 +269,19 @@ export async function seedPartnerPools(pool: Pool, partnerId: string): Promise<v
     if (!result.ok) throw new Error(`Cannot seed partner ${partnerId}'s pools: ${result.detail}`);
   }
 }
+
+/** Every pool (or one partner's), for the operator console: the same counters as `poolViews`. */
+export async function allPoolViews(
+  db: Queryable,
+  filter: { partnerId?: string | undefined; now: Date },
+): Promise<PoolView[]> {
+  const { rows } = await db.query<PoolRow & { stale: number }>(
+    `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
+            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+                      WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
+     FROM "inventory".pools p WHERE ($1::uuid IS NULL OR p.partner_id = $1)
+     ORDER BY p.partner_id NULLS FIRST, p.product_id, p.channel`,
+    [filter.partnerId ?? null, filter.now],
+  );
+  return rows.map((r) => toPoolView({ ...r, held: r.held - r.stale }));
+}

@@ -324,3 +324,36 @@ export async function unfinishedBatchIds(pool: Pool, olderThanSeconds: number): 
   );
   return rows.map((r) => r.batch_id);
 }
+
+/** Batches of every partner (or one), for the operator console; `IN_PROGRESS` = QUEUED or RUNNING. */
+export async function listAllBatches(
+  client: Queryable,
+  filter: { status?: Batch['status'] | 'IN_PROGRESS' | undefined; partnerId?: string | undefined },
+  page: number,
+  pageSize: number,
+) {
+  const statuses =
+    filter.status === undefined
+      ? null
+      : filter.status === 'IN_PROGRESS'
+        ? ['QUEUED', 'RUNNING']
+        : [filter.status];
+  const where = `($1::text[] IS NULL OR b.status = ANY($1)) AND ($2::uuid IS NULL OR b.partner_id = $2)`;
+  const args = [statuses, filter.partnerId ?? null];
+  const [{ rows }, count] = await Promise.all([
+    client.query<BatchRow>(
+      `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+       WHERE ${where} ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $3 OFFSET $4`,
+      [...args, pageSize, (page - 1) * pageSize],
+    ),
+    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.batches b WHERE ${where}`, args),
+  ]);
+  const total = count.rows[0]?.n ?? 0;
+  return {
+    data: rows.map((b) => ({ ...toBatch(b), partner_id: b.partner_id })),
+    page,
+    page_size: pageSize,
+    total,
+    has_more: page * pageSize < total,
+  };
+}

@@ -3,6 +3,7 @@
 
 import {
   type CreatedDevice,
+  type CurrentDevice,
   type Device,
   newId,
   newSecret,
@@ -92,6 +93,15 @@ export async function authenticateDevice(pool: Pool, deviceKey: string): Promise
     `SELECT device_id AS "deviceId", venue, manual_entry AS "manualEntry" FROM redemption.devices
       WHERE key_hash = $1 AND revoked_at IS NULL`,
     [sha256Hex(deviceKey)],
+  );
+  return rows[0] ?? null;
+}
+
+/** What a device may know of itself (the scanner app shows it after sign-in); null once revoked. */
+export async function describeDevice(pool: Pool, deviceId: string): Promise<CurrentDevice | null> {
+  const { rows } = await pool.query<CurrentDevice>(
+    'SELECT device_id, venue, name, manual_entry FROM redemption.devices WHERE device_id = $1 AND revoked_at IS NULL',
+    [deviceId],
   );
   return rows[0] ?? null;
 }

@@ -1,11 +1,18 @@
-// POST /venue/redeem: scanners authenticate with their device key, checked here on every request
+// POST /venue/redeem and GET /venue/device: scanners authenticate with their device key, checked here on every request
 // (they may call this service directly, not only through the gateway), and every request is charged
 // before any work: a valid key to its device's budget, a missing key to the client IP's anonymous
 // budget, a refused one to its failed-credentials budget. The gateway leaves these to us, since only
 // we can tell a valid device key, and forwards the client IP.
-import { type App, AppError, type RedeemRequest, redeemRoute, routeSchema } from '@cruise/shared';
+import {
+  type App,
+  AppError,
+  currentDeviceRoute,
+  type RedeemRequest,
+  redeemRoute,
+  routeSchema,
+} from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateDevice } from '../domain/devices.ts';
+import { authenticateDevice, describeDevice } from '../domain/devices.ts';
 import { recordUndecidedScan, redeem, type ScanningDevice } from '../domain/redeem.ts';
 import type { RouteContext } from './context.ts';
 
@@ -86,6 +93,23 @@ export function registerVenueRoutes(app: App, ctx: RouteContext): void {
       if (result.emitted) ctx.relay.kick();
       if (result.status !== 200) reply.type('application/problem+json');
       return reply.code(result.status).send(result.body);
+    },
+  });
+
+  // The scanner app checks its key here at sign-in; charged exactly like a scan, so it is no cheaper
+  // oracle for guessing keys than /venue/redeem.
+  app.route({
+    method: currentDeviceRoute.method,
+    url: currentDeviceRoute.path,
+    schema: routeSchema(currentDeviceRoute),
+    onRequest: async (request, reply) => {
+      request.device = await requireDevice(request, reply, ctx);
+    },
+    handler: async (request) => {
+      const device = await describeDevice(ctx.pool, request.device!.deviceId);
+      if (!device)
+        throw new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+      return device;
     },
   });
 }
