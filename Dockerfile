@@ -12,6 +12,7 @@ COPY services/gateway/package.json services/gateway/
 COPY services/inventory/package.json services/inventory/
 COPY services/issuance/package.json services/issuance/
 COPY services/redemption/package.json services/redemption/
+COPY services/octo/package.json services/octo/
 RUN pnpm install --frozen-lockfile --prod --ignore-scripts
 
 FROM node:24-slim

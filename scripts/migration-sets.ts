@@ -2,6 +2,7 @@
 import { migrationSet as gateway } from '@cruise/gateway';
 import { migrationSet as inventory } from '@cruise/inventory';
 import { migrationSet as issuance } from '@cruise/issuance';
+import { migrationSet as octo } from '@cruise/octo';
 import { migrationSet as redemption } from '@cruise/redemption';
 
-export const migrationSets = [gateway, inventory, issuance, redemption];
+export const migrationSets = [gateway, inventory, issuance, redemption, octo];

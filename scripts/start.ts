@@ -1,6 +1,6 @@
 // `pnpm start`: the whole system on one machine against local PostgreSQL, Redis and NATS.
 // Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
-// the first time), then runs the four services as separate processes and restarts any that dies.
+// the first time), then runs the services as separate processes and restarts any that dies.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -28,6 +28,7 @@ const services = [
   ['inventory', config.INVENTORY_PORT],
   ['issuance', config.ISSUANCE_PORT],
   ['redemption', config.REDEMPTION_PORT],
+  ['octo', config.OCTO_PORT],
   ['gateway', config.GATEWAY_PORT],
 ] as const;
 
@@ -74,7 +75,7 @@ for (const [name, port] of services) {
 }
 console.log(
   `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
-    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}`,
+    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}, octo :${config.OCTO_PORT}`,
 );
 console.log(
   `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +

@@ -6,7 +6,7 @@ import { signPayment } from '@cruise/client';
 import { freePort, type RunningService, type ServiceName, startService } from '@cruise/testkit';
 import pg from 'pg';
 
-export const SERVICE_NAMES: ServiceName[] = ['inventory', 'issuance', 'redemption', 'gateway'];
+export const SERVICE_NAMES: ServiceName[] = ['inventory', 'issuance', 'redemption', 'octo', 'gateway'];
 
 export interface SystemOptions {
   databaseUrl: string;
@@ -94,6 +94,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`,
     ISSUANCE_URL: `http://127.0.0.1:${ports.issuance}`,
     REDEMPTION_URL: `http://127.0.0.1:${ports.redemption}`,
+    OCTO_URL: `http://127.0.0.1:${ports.octo}`,
     ...opts.env,
   };
   const services = new Map<ServiceName, RunningService>();
@@ -120,7 +121,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     logs: (name) => services.get(name)?.logs() ?? '',
   };
   try {
-    // The three back-ends together (each migrates only its own schema), then the gateway in front of them.
+    // The back-ends together (each migrates only its own schema), then the gateway in front of them.
     await Promise.all(SERVICE_NAMES.filter((n) => n !== 'gateway').map((n) => start(n)));
     await start('gateway');
   } catch (err) {

@@ -87,6 +87,9 @@ export const configSchema = z
     INVENTORY_URL: z.string().url().optional(),
     ISSUANCE_URL: z.string().url().optional(),
     REDEMPTION_URL: z.string().url().optional(),
+    /** The OCTO adapter (services/octo), behind the gateway's `/octo/*`. */
+    OCTO_PORT: port.default(8085),
+    OCTO_URL: z.string().url().optional(),
     // Secrets: any value in development; production applies `weakSecretReason` and the one-purpose rule.
     ADMIN_TOKEN: z.string().optional(),
     PAYMENT_WEBHOOK_SECRET: z.string().optional(),
@@ -191,6 +194,7 @@ export const configSchema = z
       INVENTORY_URL: c.INVENTORY_URL ?? local(c.INVENTORY_PORT),
       ISSUANCE_URL: c.ISSUANCE_URL ?? local(c.ISSUANCE_PORT),
       REDEMPTION_URL: c.REDEMPTION_URL ?? local(c.REDEMPTION_PORT),
+      OCTO_URL: c.OCTO_URL ?? local(c.OCTO_PORT),
     };
   });
 

@@ -2,12 +2,20 @@ export * from './common.ts';
 export * from './gateway.ts';
 export * from './inventory.ts';
 export * from './issuance.ts';
+export * from './octo.ts';
 export * from './redemption.ts';
 
 import { gatewayRoutes } from './gateway.ts';
 import { inventoryRoutes } from './inventory.ts';
 import { issuanceRoutes } from './issuance.ts';
+import { octoRoutes } from './octo.ts';
 import { redemptionRoutes } from './redemption.ts';
 
 /** Every public route of the system, for the gateway's OpenAPI document and routing table. */
-export const allRoutes = [...gatewayRoutes, ...inventoryRoutes, ...issuanceRoutes, ...redemptionRoutes];
+export const allRoutes = [
+  ...gatewayRoutes,
+  ...inventoryRoutes,
+  ...issuanceRoutes,
+  ...redemptionRoutes,
+  ...octoRoutes,
+];

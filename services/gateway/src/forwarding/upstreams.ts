@@ -116,7 +116,7 @@ interface Upstream {
 export function createUpstreams(
   config: Pick<
     Config,
-    'INVENTORY_URL' | 'ISSUANCE_URL' | 'REDEMPTION_URL' | 'UPSTREAM_TIMEOUT_MS' | 'INTERNAL_TOKEN'
+    'INVENTORY_URL' | 'ISSUANCE_URL' | 'REDEMPTION_URL' | 'OCTO_URL' | 'UPSTREAM_TIMEOUT_MS' | 'INTERNAL_TOKEN'
   >,
   metrics?: Pick<GatewayMetrics, 'upstreamFailures'>,
 ): Upstreams {
@@ -140,6 +140,7 @@ export function createUpstreams(
     inventory: make(config.INVENTORY_URL),
     issuance: make(config.ISSUANCE_URL),
     redemption: make(config.REDEMPTION_URL),
+    octo: make(config.OCTO_URL),
   };
 
   return {

@@ -20,7 +20,7 @@ import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 type Queryable = Pool | PoolClient;
 export type ReservationStatus = 'ON_HOLD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
 
-interface ReservationRow {
+export interface ReservationRow {
   id: string;
   partner_id: string;
   pool_id: string;
@@ -38,10 +38,12 @@ interface ReservationRow {
   confirmed_at: Date | null;
   payment_id: string | null;
   reheld: boolean;
+  cancelled_at: Date | null;
 }
 
-const COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
-  status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld`;
+export const RESERVATION_COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
+  status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld,
+  cancelled_at`;
 
 /** The reservation as the public API shows it. */
 export interface ReservationView {
@@ -107,6 +109,8 @@ export function toReservationSnapshot(row: ReservationRow, now: Date): Reservati
     expires_at: row.expires_at.toISOString(),
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
     payment_id: row.payment_id,
+    created_at: row.created_at.toISOString(),
+    cancelled_at: row.cancelled_at?.toISOString() ?? null,
   };
 }
 
@@ -169,7 +173,7 @@ export async function reserve(
     `INSERT INTO "inventory".reservations (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
        reseller_reference, status, items, quantity, total_amount, currency, expires_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ON_HOLD', $9, $10, $11, $12, $13, $14)
-     RETURNING ${COLUMNS}`,
+     RETURNING ${RESERVATION_COLUMNS}`,
     [
       id,
       input.partnerId,
@@ -202,7 +206,7 @@ export async function getReservation(
   input: { partnerId: string; reservationId: string; now?: Date },
 ): Promise<ReservationView | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations WHERE id = $1 AND partner_id = $2`,
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1 AND partner_id = $2`,
     [input.reservationId, input.partnerId],
   );
   return rows[0] && toReservationView(rows[0], input.now ?? new Date());
@@ -215,7 +219,7 @@ export async function getReservationSnapshot(
   now: Date = new Date(),
 ): Promise<ReservationSnapshot | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations WHERE id = $1`,
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
     [reservationId],
   );
   return rows[0] && toReservationSnapshot(rows[0], now);
@@ -261,7 +265,7 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
       filterParams,
     ),
     db.query<ReservationRow>(
-      `SELECT ${COLUMNS} FROM "inventory".reservations WHERE ${filter}
+      `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE ${filter}
        ORDER BY created_at DESC, id DESC LIMIT ${param(input.pageSize)} OFFSET ${param((input.page - 1) * input.pageSize)}`,
       params,
     ),
@@ -276,9 +280,9 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
   };
 }
 
-async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
+export async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
   const { rows } = await client.query<ReservationRow>(
-    `SELECT ${COLUMNS} FROM "inventory".reservations
+    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations
      WHERE id = $1 AND ($2::uuid IS NULL OR partner_id = $2) FOR UPDATE`,
     [reservationId, partnerId ?? null],
   );
@@ -286,7 +290,7 @@ async function lockReservation(client: PoolClient, reservationId: string, partne
 }
 
 /** Expires a locked reservation that is ON_HOLD but past its expiry; returns the row as it now is. */
-async function settleExpiry(client: PoolClient, row: ReservationRow, now: Date): Promise<ReservationRow> {
+export async function settleExpiry(client: PoolClient, row: ReservationRow, now: Date): Promise<ReservationRow> {
   if (row.status !== 'ON_HOLD' || row.expires_at > now) return row;
   await expireLockedHolds(client, [row], now);
   return { ...row, status: 'EXPIRED' };
@@ -320,7 +324,7 @@ export async function cancelReservation(
     });
     if (!moved.moved) throw new Error(`pool ${row.pool_id} holds fewer units than reservation ${row.id}`);
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
     return { ok: true, reservation: toReservationView(rows[0]!, now) };
@@ -420,7 +424,7 @@ export async function confirmHold(
     }
     const { rows } = await client.query<ReservationRow>(
       `UPDATE "inventory".reservations SET status = 'CONFIRMED', confirmed_at = $2, payment_id = $3, reheld = $4
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+       WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now, input.paymentId, reheld],
     );
     return answer(rows[0]!);
