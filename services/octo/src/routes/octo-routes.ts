@@ -213,5 +213,5 @@ export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Prom
     scope.post(routeOf('octoCancelBooking').path, async (request, reply) =>
       sendChecked(reply, zBooking, await cancelBooking(scopeOf(request), uuidOf(request), request.body)),
     );
-  });
+  }, { prefix: PREFIX });
 }
