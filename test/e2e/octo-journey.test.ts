@@ -4,7 +4,14 @@
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { zBooking } from '@octocloud/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, expectStatus, operator, type Partner, type System, startSystem } from '../resilience/system.ts';
+import {
+  call,
+  expectStatus,
+  operator,
+  type Partner,
+  type System,
+  startSystem,
+} from '../resilience/system.ts';
 
 let ctx: TestContext;
 let system: System;
@@ -12,7 +19,11 @@ let partner: Partner;
 let device: { device_id: string; device_key: string };
 
 /** Polls until `check` returns a value (eventual consistency across services), or fails with `what`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -27,10 +38,12 @@ const post = (path: string, body: unknown = {}) =>
   call('POST', `${system.gateway}${path}`, { token: partner.api_key, body });
 
 /** The body of an OCTO booking response, checked with OCTO's schema. */
-function booking(res: Awaited<ReturnType<typeof call>>, what: string) {
+// biome-ignore lint/suspicious/noExplicitAny: the body is checked against zBooking right here
+function booking(res: Awaited<ReturnType<typeof call>>, what: string): any {
   const body = expectStatus(res, 200, what);
   const checked = zBooking.safeParse(body);
-  if (!checked.success) throw new Error(`${what}: not an OCTO booking: ${JSON.stringify(checked.error.issues)}`);
+  if (!checked.success)
+    throw new Error(`${what}: not an OCTO booking: ${JSON.stringify(checked.error.issues)}`);
   return body;
 }
 
@@ -61,7 +74,12 @@ describe('an OCTO booking from hold to the gate', () => {
   it('books on hold and confirms on account; the ticket codes come as QR codes', async () => {
     const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
     const availability = expectStatus(
-      await post('/octo/availability', { productId: '106', optionId: 'DEFAULT', localDateStart: day, localDateEnd: day }),
+      await post('/octo/availability', {
+        productId: '106',
+        optionId: 'DEFAULT',
+        localDateStart: day,
+        localDateEnd: day,
+      }),
       200,
       'availability',
     );
@@ -98,7 +116,9 @@ describe('an OCTO booking from hold to the gate', () => {
   it('the same reservation and tickets through /api/ota/*', async () => {
     const reservation = expectStatus(await get(`/api/ota/reservations/${reservationId}`), 200, 'reservation');
     expect(reservation).toMatchObject({ status: 'CONFIRMED', quantity: 2, reseller_reference: 'E2E-OCTO-1' });
-    expect(reservation.tickets.map((t: { ticket_code: string }) => t.ticket_code).sort()).toEqual([...codes].sort());
+    expect(reservation.tickets.map((t: { ticket_code: string }) => t.ticket_code).sort()).toEqual(
+      [...codes].sort(),
+    );
     for (const code of codes) {
       const ticket = expectStatus(await get(`/api/ota/tickets/${code}`), 200, 'ticket');
       expect(ticket).toMatchObject({ status: 'ACTIVE', channel: 'ota', reservation_id: reservationId });

@@ -184,7 +184,11 @@ export const commands = {
   /** Adds `seconds` to an ON_HOLD reservation's expiry (never past 48 h from its creation). */
   extendHold: {
     subject: 'inventory.cmd.extend-hold',
-    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid(), seconds: z.number().int().positive() }),
+    request: z.object({
+      partner_id: z.uuid(),
+      reservation_id: z.uuid(),
+      seconds: z.number().int().positive(),
+    }),
     reply: reply({ reservation: reservationSnapshot }),
   },
   /** ON_HOLD → CANCELLED with the units back (the REST cancel). */

@@ -113,7 +113,12 @@ describe('supplier and products', () => {
   it('GET /octo/products/{id} and an invalid id', async () => {
     const product = expectOcto(await octo.get('/octo/products/107'), 200, zProduct);
     expect(product.id).toBe('107');
-    const bad = expectOctoError(await octo.get('/octo/products/999'), 400, 'INVALID_PRODUCT_ID', zErrorInvalidProductId);
+    const bad = expectOctoError(
+      await octo.get('/octo/products/999'),
+      400,
+      'INVALID_PRODUCT_ID',
+      zErrorInvalidProductId,
+    );
     expect(bad.productId).toBe('999');
     const junk = expectOctoError(await octo.get('/octo/products/abc'), 400, 'INVALID_PRODUCT_ID');
     expect(junk.productId).toBe('abc');
@@ -145,19 +150,33 @@ describe('availability', () => {
     expect(days[0]).toMatchObject({ localDate: start, status: 'CLOSED', available: false });
     const pool = await pool106();
     for (const day of days.slice(1)) {
-      expect(day).toMatchObject({ status: 'AVAILABLE', available: true, vacancies: pool.available, capacity: ALLOCATION_106 });
+      expect(day).toMatchObject({
+        status: 'AVAILABLE',
+        available: true,
+        vacancies: pool.available,
+        capacity: ALLOCATION_106,
+      });
     }
   });
 
   it('calendar with pricing carries the day type price', async () => {
     const res = await octo.post(
       '/octo/availability/calendar',
-      { productId: '106', optionId: 'DEFAULT', localDateStart: venueDay(sys.config, 1), localDateEnd: venueDay(sys.config, 7) },
+      {
+        productId: '106',
+        optionId: 'DEFAULT',
+        localDateStart: venueDay(sys.config, 1),
+        localDateEnd: venueDay(sys.config, 7),
+      },
       { 'octo-capabilities': 'octo/pricing' },
     );
     const days = expectOcto(res, 200, each(zAvailabilityCalendar));
-    const amounts = new Set(days.map((d: { unitPricingFrom: { unitId: string; retail: number }[] }) =>
-      d.unitPricingFrom.find((u) => u.unitId === 'adult')!.retail));
+    const amounts = new Set(
+      days.map(
+        (d: { unitPricingFrom: { unitId: string; retail: number }[] }) =>
+          d.unitPricingFrom.find((u) => u.unitId === 'adult')!.retail,
+      ),
+    );
     expect(amounts).toEqual(new Set([28800, 31800])); // a week holds weekdays and a weekend
     expect(res.headers['octo-capabilities']).toBe('octo/pricing');
   });
@@ -166,7 +185,12 @@ describe('availability', () => {
     const from = venueDay(sys.config, 1);
     const to = venueDay(sys.config, 3);
     const byDates = expectOcto(
-      await octo.post('/octo/availability', { productId: '106', optionId: 'DEFAULT', localDateStart: from, localDateEnd: to }),
+      await octo.post('/octo/availability', {
+        productId: '106',
+        optionId: 'DEFAULT',
+        localDateStart: from,
+        localDateEnd: to,
+      }),
       200,
       each(zAvailability),
     );
@@ -188,22 +212,61 @@ describe('availability', () => {
   it('invalid product, option, availability id, unit; bad requests', async () => {
     const day = venueDay(sys.config, 1);
     const base = { productId: '106', optionId: 'DEFAULT', localDateStart: day, localDateEnd: day };
-    expectOctoError(await octo.post('/octo/availability', { ...base, productId: 'nope' }), 400, 'INVALID_PRODUCT_ID', zErrorInvalidProductId);
-    const option = expectOctoError(await octo.post('/octo/availability', { ...base, optionId: 'VIP' }), 400, 'INVALID_OPTION_ID', zErrorInvalidOptionId);
+    expectOctoError(
+      await octo.post('/octo/availability', { ...base, productId: 'nope' }),
+      400,
+      'INVALID_PRODUCT_ID',
+      zErrorInvalidProductId,
+    );
+    const option = expectOctoError(
+      await octo.post('/octo/availability', { ...base, optionId: 'VIP' }),
+      400,
+      'INVALID_OPTION_ID',
+      zErrorInvalidOptionId,
+    );
     expect(option.optionId).toBe('VIP');
     expectOctoError(
-      await octo.post('/octo/availability', { productId: '106', optionId: 'DEFAULT', availabilityIds: ['2026-02-30T00:00:00+08:00'] }),
+      await octo.post('/octo/availability', {
+        productId: '106',
+        optionId: 'DEFAULT',
+        availabilityIds: ['2026-02-30T00:00:00+08:00'],
+      }),
       400,
       'INVALID_AVAILABILITY_ID',
       zErrorInvalidAvailabilityId,
     );
-    expectOctoError(await octo.post('/octo/availability', { ...base, units: [{ id: 'dragon', quantity: 1 }] }), 400, 'INVALID_UNIT_ID', zErrorInvalidUnitId);
+    expectOctoError(
+      await octo.post('/octo/availability', { ...base, units: [{ id: 'dragon', quantity: 1 }] }),
+      400,
+      'INVALID_UNIT_ID',
+      zErrorInvalidUnitId,
+    );
     // Neither dates nor ids; both; an end before the start; a date out of range; more than a year.
-    expectOctoError(await octo.post('/octo/availability', { productId: '106', optionId: 'DEFAULT' }), 400, 'BAD_REQUEST');
-    expectOctoError(await octo.post('/octo/availability', { ...base, availabilityIds: ['x'] }), 400, 'BAD_REQUEST');
-    expectOctoError(await octo.post('/octo/availability', { ...base, localDateEnd: venueDay(sys.config, -3) }), 400, 'BAD_REQUEST');
-    expectOctoError(await octo.post('/octo/availability', { ...base, localDateEnd: '9999-12-31' }), 400, 'BAD_REQUEST');
-    expectOctoError(await octo.post('/octo/availability/calendar', { ...base, localDateEnd: venueDay(sys.config, 400) }), 400, 'BAD_REQUEST');
+    expectOctoError(
+      await octo.post('/octo/availability', { productId: '106', optionId: 'DEFAULT' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectOctoError(
+      await octo.post('/octo/availability', { ...base, availabilityIds: ['x'] }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectOctoError(
+      await octo.post('/octo/availability', { ...base, localDateEnd: venueDay(sys.config, -3) }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectOctoError(
+      await octo.post('/octo/availability', { ...base, localDateEnd: '9999-12-31' }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectOctoError(
+      await octo.post('/octo/availability/calendar', { ...base, localDateEnd: venueDay(sys.config, 400) }),
+      400,
+      'BAD_REQUEST',
+    );
     expectOctoError(await octo.post('/octo/availability', { productId: 106 }), 400, 'BAD_REQUEST');
   });
 
@@ -242,7 +305,10 @@ describe('bookings', () => {
     const uuid = randomUUID();
     const before = await pool106();
     const booking = expectOcto(
-      await create({ uuid, expirationMinutes: 30, resellerReference: 'RES-1' }, { 'octo-capabilities': 'octo/pricing' }),
+      await create(
+        { uuid, expirationMinutes: 30, resellerReference: 'RES-1' },
+        { 'octo-capabilities': 'octo/pricing' },
+      ),
       200,
       zBooking,
     );
@@ -269,7 +335,12 @@ describe('bookings', () => {
     }
     // Weekday or weekend: the pricing is the reservation's own total.
     const rest = await restReservation(booking.id);
-    expect(rest).toMatchObject({ status: 'ON_HOLD', quantity: 3, reseller_reference: 'RES-1', expires_at: booking.utcExpiresAt });
+    expect(rest).toMatchObject({
+      status: 'ON_HOLD',
+      quantity: 3,
+      reseller_reference: 'RES-1',
+      expires_at: booking.utcExpiresAt,
+    });
     expect(booking.pricing.retail).toBe(rest.total.amount);
     expect((await pool106()).held).toBe(before.held + 3);
   });
@@ -284,21 +355,51 @@ describe('bookings', () => {
     const generated = expectOcto(await create({}), 200, zBooking);
     expect(generated.uuid).toMatch(/^[0-9a-f-]{36}$/);
     // The same uuid for another booking is refused.
-    const reused = expectOctoError(await create({ uuid, unitItems: [{ unitId: 'student' }] }), 400, 'INVALID_BOOKING_UUID', zErrorInvalidBookingUuid);
+    const reused = expectOctoError(
+      await create({ uuid, unitItems: [{ unitId: 'student' }] }),
+      400,
+      'INVALID_BOOKING_UUID',
+      zErrorInvalidBookingUuid,
+    );
     expect(reused.uuid).toBe(uuid);
   });
 
   it('sold out: UNPROCESSABLE_ENTITY, nothing held, availability SOLD_OUT', async () => {
-    const id108 = (await octo.post('/octo/availability', { productId: '108', optionId: 'DEFAULT', localDateStart: venueDay(sys.config, 2), localDateEnd: venueDay(sys.config, 2) })).body[0].id;
-    const one = expectOcto(await octo.post('/octo/bookings', { productId: '108', optionId: 'DEFAULT', availabilityId: id108, unitItems: [{ unitId: 'vip' }] }), 200, zBooking);
+    const id108 = (
+      await octo.post('/octo/availability', {
+        productId: '108',
+        optionId: 'DEFAULT',
+        localDateStart: venueDay(sys.config, 2),
+        localDateEnd: venueDay(sys.config, 2),
+      })
+    ).body[0].id;
+    const one = expectOcto(
+      await octo.post('/octo/bookings', {
+        productId: '108',
+        optionId: 'DEFAULT',
+        availabilityId: id108,
+        unitItems: [{ unitId: 'vip' }],
+      }),
+      200,
+      zBooking,
+    );
     expect(one.status).toBe('ON_HOLD');
     expectOctoError(
-      await octo.post('/octo/bookings', { productId: '108', optionId: 'DEFAULT', availabilityId: id108, unitItems: [{ unitId: 'vip' }] }),
+      await octo.post('/octo/bookings', {
+        productId: '108',
+        optionId: 'DEFAULT',
+        availabilityId: id108,
+        unitItems: [{ unitId: 'vip' }],
+      }),
       400,
       'UNPROCESSABLE_ENTITY',
     );
     const availability = expectOcto(
-      await octo.post('/octo/availability', { productId: '108', optionId: 'DEFAULT', availabilityIds: [id108] }),
+      await octo.post('/octo/availability', {
+        productId: '108',
+        optionId: 'DEFAULT',
+        availabilityIds: [id108],
+      }),
       200,
       each(zAvailability),
     );
@@ -308,11 +409,21 @@ describe('bookings', () => {
   it('invalid product, option, availability, unit; missing and empty unit items', async () => {
     expectOctoError(await create({ productId: '1' }), 400, 'INVALID_PRODUCT_ID', zErrorInvalidProductId);
     expectOctoError(await create({ optionId: 'OTHER' }), 400, 'INVALID_OPTION_ID', zErrorInvalidOptionId);
-    const bad = expectOctoError(await create({ availabilityId: '2020-01-01T00:00:00+08:00' }), 400, 'INVALID_AVAILABILITY_ID', zErrorInvalidAvailabilityId);
+    const bad = expectOctoError(
+      await create({ availabilityId: '2020-01-01T00:00:00+08:00' }),
+      400,
+      'INVALID_AVAILABILITY_ID',
+      zErrorInvalidAvailabilityId,
+    );
     expect(bad.availabilityId).toBe('2020-01-01T00:00:00+08:00');
     expectOctoError(await create({ availabilityId: 'tomorrow' }), 400, 'INVALID_AVAILABILITY_ID');
     expectOctoError(await create({ availabilityId: undefined }), 400, 'INVALID_AVAILABILITY_ID');
-    const unit = expectOctoError(await create({ unitItems: [{ unitId: 'vip' }] }), 400, 'INVALID_UNIT_ID', zErrorInvalidUnitId);
+    const unit = expectOctoError(
+      await create({ unitItems: [{ unitId: 'vip' }] }),
+      400,
+      'INVALID_UNIT_ID',
+      zErrorInvalidUnitId,
+    );
     expect(unit.unitId).toBe('vip');
     expectOctoError(await create({ unitItems: undefined }), 400, 'BAD_REQUEST');
     expectOctoError(await create({ unitItems: [] }), 400, 'BAD_REQUEST');
@@ -322,15 +433,28 @@ describe('bookings', () => {
 
   it('extend adds expirationMinutes to the expiry, never beyond 48 h from creation', async () => {
     const booking = expectOcto(await create({ expirationMinutes: 10 }), 200, zBooking);
-    const extended = expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/extend`, { expirationMinutes: 20 }), 200, zBooking);
+    const extended = expectOcto(
+      await octo.post(`/octo/bookings/${booking.uuid}/extend`, { expirationMinutes: 20 }),
+      200,
+      zBooking,
+    );
     expect(Date.parse(extended.utcExpiresAt) - Date.parse(booking.utcExpiresAt)).toBe(20 * 60_000);
     expect((await restReservation(booking.id)).expires_at).toBe(extended.utcExpiresAt);
     let last = extended;
     for (let i = 0; i < 3; i++) {
-      last = expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/extend`, { expirationMinutes: 1440 }), 200, zBooking);
+      last = expectOcto(
+        await octo.post(`/octo/bookings/${booking.uuid}/extend`, { expirationMinutes: 1440 }),
+        200,
+        zBooking,
+      );
     }
     expect(Date.parse(last.utcExpiresAt) - Date.parse(booking.utcCreatedAt)).toBe(48 * 3600_000);
-    expectOctoError(await octo.post(`/octo/bookings/${randomUUID()}/extend`, {}), 400, 'INVALID_BOOKING_UUID', zErrorInvalidBookingUuid);
+    expectOctoError(
+      await octo.post(`/octo/bookings/${randomUUID()}/extend`, {}),
+      400,
+      'INVALID_BOOKING_UUID',
+      zErrorInvalidBookingUuid,
+    );
   });
 
   it('confirm: an on-account sale; tickets as QR codes; contact echoed whole; counted in billing', async () => {
@@ -347,29 +471,50 @@ describe('bookings', () => {
       notes: 'window seat',
     };
     const confirmed = expectOcto(
-      await octo.post(`/octo/bookings/${booking.uuid}/confirm`, { contact }, { 'octo-capabilities': 'octo/pricing' }),
+      await octo.post(
+        `/octo/bookings/${booking.uuid}/confirm`,
+        { contact },
+        { 'octo-capabilities': 'octo/pricing' },
+      ),
       200,
       zBooking,
     );
-    expect(confirmed).toMatchObject({ status: 'CONFIRMED', utcExpiresAt: null, utcRedeemedAt: null, cancellation: null, contact });
-    expect(confirmed.utcConfirmedAt).not.toBeNull();
-    const codes = confirmed.unitItems.map((u: { ticket: { deliveryOptions: { deliveryFormat: string; deliveryValue: string }[] } }) => {
-      expect(u.ticket.deliveryOptions).toHaveLength(1);
-      expect(u.ticket.deliveryOptions[0]!.deliveryFormat).toBe('QRCODE');
-      return u.ticket.deliveryOptions[0]!.deliveryValue;
+    expect(confirmed).toMatchObject({
+      status: 'CONFIRMED',
+      utcExpiresAt: null,
+      utcRedeemedAt: null,
+      cancellation: null,
+      contact,
     });
+    expect(confirmed.utcConfirmedAt).not.toBeNull();
+    const codes = confirmed.unitItems.map(
+      (u: { ticket: { deliveryOptions: { deliveryFormat: string; deliveryValue: string }[] } }) => {
+        expect(u.ticket.deliveryOptions).toHaveLength(1);
+        expect(u.ticket.deliveryOptions[0]!.deliveryFormat).toBe('QRCODE');
+        return u.ticket.deliveryOptions[0]!.deliveryValue;
+      },
+    );
     // The same tickets through REST, issued like a paid reservation's.
     const rest = await restReservation(booking.id);
     expect(rest.status).toBe('CONFIRMED');
     expect(new Set(rest.tickets.map((t: { ticket_code: string }) => t.ticket_code))).toEqual(new Set(codes));
-    for (const t of rest.tickets) expect(t).toMatchObject({ status: 'ACTIVE', channel: 'ota', reservation_id: booking.id });
+    for (const t of rest.tickets)
+      expect(t).toMatchObject({ status: 'ACTIVE', channel: 'ota', reservation_id: booking.id });
     // Confirming again answers the same booking and issues nothing more.
-    const again = expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/confirm`, { contact }), 200, zBooking);
-    expect(again.unitItems.map((u: { supplierReference: string }) => u.supplierReference).sort()).toEqual([...codes].sort());
+    const again = expectOcto(
+      await octo.post(`/octo/bookings/${booking.uuid}/confirm`, { contact }),
+      200,
+      zBooking,
+    );
+    expect(again.unitItems.map((u: { supplierReference: string }) => u.supplierReference).sort()).toEqual(
+      [...codes].sort(),
+    );
     const tickets = await octo.get(`/api/ota/tickets?reservation_id=${booking.id}`);
     expect(tickets.body.total).toBe(3);
     const today = venueDay(sys.config, 0);
-    const billing = await octo.get(`/api/ota/billing/summary?from=${venueDay(sys.config, -1)}&to=${venueDay(sys.config, 1)}`);
+    const billing = await octo.get(
+      `/api/ota/billing/summary?from=${venueDay(sys.config, -1)}&to=${venueDay(sys.config, 1)}`,
+    );
     expect(billing.status).toBe(200);
     expect(billing.body.totals.issued).toBeGreaterThanOrEqual(3);
     expect(billing.body.totals.gross.amount).toBeGreaterThanOrEqual(rest.total.amount);
@@ -379,18 +524,28 @@ describe('bookings', () => {
   it('cancel of a held booking: units back, CANCELLED in both APIs', async () => {
     const booking = expectOcto(await create(), 200, zBooking);
     const before = await pool106();
-    const cancelled = expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/cancel`, { reason: 'changed plans' }), 200, zBooking);
+    const cancelled = expectOcto(
+      await octo.post(`/octo/bookings/${booking.uuid}/cancel`, { reason: 'changed plans' }),
+      200,
+      zBooking,
+    );
     expect(cancelled).toMatchObject({ status: 'CANCELLED', cancellable: false });
     expect(cancelled.cancellation).toMatchObject({ refund: 'FULL', reason: 'changed plans' });
     expect((await pool106()).held).toBe(before.held - 3);
     expect((await restReservation(booking.id)).status).toBe('CANCELLED');
     // Again: the same cancelled booking.
-    expect(expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/cancel`), 200, zBooking).status).toBe('CANCELLED');
+    expect(expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/cancel`), 200, zBooking).status).toBe(
+      'CANCELLED',
+    );
   });
 
   it('cancel of a confirmed booking: tickets cancelled, units back, REST CANCELLED', async () => {
     const booking = expectOcto(await create(), 200, zBooking);
-    expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/confirm`, { contact: { fullName: 'B' } }), 200, zBooking);
+    expectOcto(
+      await octo.post(`/octo/bookings/${booking.uuid}/confirm`, { contact: { fullName: 'B' } }),
+      200,
+      zBooking,
+    );
     const before = await pool106();
     const cancelled = expectOcto(await octo.post(`/octo/bookings/${booking.uuid}/cancel`, {}), 200, zBooking);
     expect(cancelled.status).toBe('CANCELLED');
@@ -402,7 +557,11 @@ describe('bookings', () => {
     const rest = await restReservation(booking.id);
     expect(rest.status).toBe('CANCELLED');
     const tickets = await octo.get(`/api/ota/tickets?reservation_id=${booking.id}`);
-    expect(tickets.body.data.map((t: { status: string }) => t.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+    expect(tickets.body.data.map((t: { status: string }) => t.status)).toEqual([
+      'CANCELLED',
+      'CANCELLED',
+      'CANCELLED',
+    ]);
     expect((await pool106()).sold).toBe(before.sold - 3);
   });
 
@@ -410,19 +569,37 @@ describe('bookings', () => {
     const reference = `LIST-${randomUUID()}`;
     const a = expectOcto(await create({ resellerReference: reference }), 200, zBooking);
     const b = expectOcto(await create({ resellerReference: reference }), 200, zBooking);
-    expect(expectOcto(await octo.get(`/octo/bookings/${a.uuid}`), 200, zBooking)).toMatchObject({ id: a.id, uuid: a.uuid });
-    const byReseller = expectOcto(await octo.get(`/octo/bookings?resellerReference=${reference}`), 200, each(zBooking));
+    expect(expectOcto(await octo.get(`/octo/bookings/${a.uuid}`), 200, zBooking)).toMatchObject({
+      id: a.id,
+      uuid: a.uuid,
+    });
+    const byReseller = expectOcto(
+      await octo.get(`/octo/bookings?resellerReference=${reference}`),
+      200,
+      each(zBooking),
+    );
     expect(byReseller.map((x: { id: string }) => x.id).sort()).toEqual([a.id, b.id].sort());
-    const bySupplier = expectOcto(await octo.get(`/octo/bookings?supplierReference=${b.id}`), 200, each(zBooking));
+    const bySupplier = expectOcto(
+      await octo.get(`/octo/bookings?supplierReference=${b.id}`),
+      200,
+      each(zBooking),
+    );
     expect(bySupplier.map((x: { uuid: string }) => x.uuid)).toEqual([b.uuid]);
     const byDate = expectOcto(
-      await octo.get(`/octo/bookings?localDateStart=${venueDay(sys.config, 2)}&localDateEnd=${venueDay(sys.config, 2)}&productId=106`),
+      await octo.get(
+        `/octo/bookings?localDateStart=${venueDay(sys.config, 2)}&localDateEnd=${venueDay(sys.config, 2)}&productId=106`,
+      ),
       200,
       each(zBooking),
     );
     expect(byDate.length).toBeGreaterThanOrEqual(2);
     expectOctoError(await octo.get('/octo/bookings'), 400, 'BAD_REQUEST');
-    expectOctoError(await octo.get(`/octo/bookings/${randomUUID()}`), 400, 'INVALID_BOOKING_UUID', zErrorInvalidBookingUuid);
+    expectOctoError(
+      await octo.get(`/octo/bookings/${randomUUID()}`),
+      400,
+      'INVALID_BOOKING_UUID',
+      zErrorInvalidBookingUuid,
+    );
     expectOctoError(await octo.get('/octo/bookings/not-a-uuid'), 400, 'INVALID_BOOKING_UUID');
   });
 
@@ -444,7 +621,11 @@ describe('the edge on /octo', () => {
     expect(none.statusCode).toBe(401);
     expect(none.json()).toMatchObject({ error: 'UNAUTHORIZED' });
     expect(zBaseError.safeParse(none.json()).success).toBe(true);
-    const wrong = await sys.gateway.inject({ method: 'GET', url: '/octo/products', headers: { authorization: 'Bearer ck_nope' } });
+    const wrong = await sys.gateway.inject({
+      method: 'GET',
+      url: '/octo/products',
+      headers: { authorization: 'Bearer ck_nope' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error).toBe('UNAUTHORIZED');
     const missing = await octo.get('/octo/nothing-here');
@@ -468,7 +649,10 @@ describe('the edge on /octo', () => {
   it('the OpenAPI document lists the OCTO routes under their own tag', async () => {
     const doc = (await sys.gateway.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.tags.map((t: { name: string }) => t.name)).toContain('OCTO');
-    expect(doc.paths['/octo/bookings/{uuid}/confirm'].post).toMatchObject({ operationId: 'octoConfirmBooking', tags: ['OCTO'] });
+    expect(doc.paths['/octo/bookings/{uuid}/confirm'].post).toMatchObject({
+      operationId: 'octoConfirmBooking',
+      tags: ['OCTO'],
+    });
     expect(doc.paths['/octo/bookings'].post.responses['400'].content['application/json'].schema.$ref).toBe(
       '#/components/schemas/OctoError',
     );

@@ -85,7 +85,10 @@ export async function createPartner(
     method: 'POST',
     url: '/api/admin/partners',
     headers: admin,
-    payload: { name: `OCTO reseller ${Math.random().toString(36).slice(2, 8)}`, rate_limit_per_minute: rateLimit },
+    payload: {
+      name: `OCTO reseller ${Math.random().toString(36).slice(2, 8)}`,
+      rate_limit_per_minute: rateLimit,
+    },
   });
   if (res.statusCode !== 201) throw new Error(`create partner: ${res.statusCode} ${res.body}`);
   const partner = res.json();
@@ -103,7 +106,12 @@ export async function createPartner(
 
 /** A partner's client of the gateway: JSON in, status/headers/JSON out. */
 export function client(sys: OctoSystem, apiKey: string) {
-  const call = async (method: 'GET' | 'POST', url: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const call = async (
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await sys.gateway.inject({
       method,
       url,

@@ -9,10 +9,7 @@ import { defineRoute, type RouteDef } from './common.ts';
 
 const SPEC = 'https://docs.octo.travel';
 const octoBody = (name: string) =>
-  z
-    .object({})
-    .passthrough()
-    .describe(`OCTO ${name}: see ${SPEC} (schemas: npm @octocloud/types, z${name})`);
+  z.object({}).passthrough().describe(`OCTO ${name}: see ${SPEC} (schemas: npm @octocloud/types, z${name})`);
 
 export const octoError = z
   .object({
@@ -28,9 +25,9 @@ export const octoError = z
   .meta({
     id: 'OctoError',
     description:
-      'Errors on /octo use OCTO\'s shape, not problem+json: 400 (BAD_REQUEST, INVALID_PRODUCT_ID, INVALID_OPTION_ID, ' +
+      "Errors on /octo use OCTO's shape, not problem+json: 400 (BAD_REQUEST, INVALID_PRODUCT_ID, INVALID_OPTION_ID, " +
       'INVALID_UNIT_ID, INVALID_AVAILABILITY_ID, INVALID_BOOKING_UUID, UNPROCESSABLE_ENTITY), 401 UNAUTHORIZED, ' +
-      '403 FORBIDDEN, 500 INTERNAL_SERVER_ERROR; the gateway\'s own refusals on /octo use the same shape ' +
+      "403 FORBIDDEN, 500 INTERNAL_SERVER_ERROR; the gateway's own refusals on /octo use the same shape " +
       '(413 and 429 as BAD_REQUEST with that status, 503 as INTERNAL_SERVER_ERROR with that status).',
   });
 
@@ -112,7 +109,8 @@ export const octoRoutes: RouteDef[] = [
     method: 'GET',
     path: '/octo/bookings',
     operationId: 'octoListBookings',
-    summary: 'OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least)',
+    summary:
+      'OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least)',
     querystring: octoBookingListQuery,
     response: { 200: z.array(octoBody('Booking')) },
   }),
@@ -174,7 +172,13 @@ export function octoErrorOf(
       return as('INTERNAL_SERVER_ERROR', 503);
     default:
       if (status >= 500) {
-        return { status: 500, body: { error: 'INTERNAL_SERVER_ERROR', errorMessage: 'There was an un-recoverable error, please try again' } };
+        return {
+          status: 500,
+          body: {
+            error: 'INTERNAL_SERVER_ERROR',
+            errorMessage: 'There was an un-recoverable error, please try again',
+          },
+        };
       }
       return as('BAD_REQUEST', status === 422 || status === 409 ? 400 : status);
   }

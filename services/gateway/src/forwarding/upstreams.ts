@@ -116,7 +116,12 @@ interface Upstream {
 export function createUpstreams(
   config: Pick<
     Config,
-    'INVENTORY_URL' | 'ISSUANCE_URL' | 'REDEMPTION_URL' | 'OCTO_URL' | 'UPSTREAM_TIMEOUT_MS' | 'INTERNAL_TOKEN'
+    | 'INVENTORY_URL'
+    | 'ISSUANCE_URL'
+    | 'REDEMPTION_URL'
+    | 'OCTO_URL'
+    | 'UPSTREAM_TIMEOUT_MS'
+    | 'INTERNAL_TOKEN'
   >,
   metrics?: Pick<GatewayMetrics, 'upstreamFailures'>,
 ): Upstreams {

@@ -35,7 +35,11 @@ export async function forwardedRoutes(app: FastifyInstance, opts: ForwardedRoute
           return reply.code(status).type('application/json').send(body);
         });
         scope.setNotFoundHandler((request, reply) => {
-          const { status, body } = octoErrorOf('NOT_FOUND', 404, `No route ${request.method} ${request.url.split('?')[0]}`);
+          const { status, body } = octoErrorOf(
+            'NOT_FOUND',
+            404,
+            `No route ${request.method} ${request.url.split('?')[0]}`,
+          );
           return reply.code(status).type('application/json').send(body);
         });
         registerForwarding(

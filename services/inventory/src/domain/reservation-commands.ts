@@ -100,9 +100,13 @@ export async function extendHold(
     if (!locked) return refuse('NOT_FOUND', 'No such reservation');
     const row = await settleExpiry(client, locked, now);
     if (row.status !== 'ON_HOLD') {
-      return refuse('RESERVATION_NOT_ON_HOLD', `The reservation is ${row.status}; only ON_HOLD can be extended`, {
-        reservation_status: row.status,
-      });
+      return refuse(
+        'RESERVATION_NOT_ON_HOLD',
+        `The reservation is ${row.status}; only ON_HOLD can be extended`,
+        {
+          reservation_status: row.status,
+        },
+      );
     }
     const latest = row.created_at.getTime() + MAX_HOLD_LIFETIME_SECONDS * 1000;
     const expiresAt = new Date(Math.min(row.expires_at.getTime() + input.seconds * 1000, latest));

@@ -290,7 +290,11 @@ export async function lockReservation(client: PoolClient, reservationId: string,
 }
 
 /** Expires a locked reservation that is ON_HOLD but past its expiry; returns the row as it now is. */
-export async function settleExpiry(client: PoolClient, row: ReservationRow, now: Date): Promise<ReservationRow> {
+export async function settleExpiry(
+  client: PoolClient,
+  row: ReservationRow,
+  now: Date,
+): Promise<ReservationRow> {
   if (row.status !== 'ON_HOLD' || row.expires_at > now) return row;
   await expireLockedHolds(client, [row], now);
   return { ...row, status: 'EXPIRED' };

@@ -29,7 +29,10 @@ export async function confirmOnAccount(
   if (!found.ok) return found;
   const reservation = found.reservations[0];
   if (!reservation) return refuse('NOT_FOUND', 'No such reservation');
-  if (reservation.status === 'CONFIRMED' && reservation.payment_id !== onAccountPaymentId(reservation.reservation_id)) {
+  if (
+    reservation.status === 'CONFIRMED' &&
+    reservation.payment_id !== onAccountPaymentId(reservation.reservation_id)
+  ) {
     // Paid through the payment provider already: its tickets stand, nothing is charged to the account.
     return { ok: true, tickets: await ticketsOfReservation(pool, input.partnerId, input.reservationId) };
   }

@@ -69,7 +69,11 @@ export function dateOfAvailabilityId(id: unknown, timeZone: string): string {
     date > MAX_DATE ||
     availabilityIdOf(date, timeZone) !== id
   ) {
-    throw new OctoError('INVALID_AVAILABILITY_ID', 'The availabilityId was missing or invalid', String(id ?? ''));
+    throw new OctoError(
+      'INVALID_AVAILABILITY_ID',
+      'The availabilityId was missing or invalid',
+      String(id ?? ''),
+    );
   }
   return date;
 }

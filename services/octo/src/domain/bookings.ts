@@ -6,31 +6,36 @@ import { randomUUID } from 'node:crypto';
 import {
   type CommandClient,
   type Db,
+  isValidDate,
   type ReservationSnapshot,
   type Ticket,
-  isValidDate,
   venueDate,
 } from '@cruise/shared';
 import {
-  zBookingCancellationBody,
-  type zBookingContact,
-  zBookingConfirmationBody,
-  zBookingReservationBody,
   type zBooking,
+  zBookingCancellationBody,
+  zBookingConfirmationBody,
+  type zBookingContact,
+  zBookingReservationBody,
   type zContact,
   zExtendReservationBody,
 } from '@octocloud/types';
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
 import { bookings } from '../db/schema/bookings.ts';
-import { type AvailabilityContext, availabilityOf, dateOfAvailabilityId, type PoolState } from './availability.ts';
+import {
+  type AvailabilityContext,
+  availabilityOf,
+  dateOfAvailabilityId,
+  type PoolState,
+} from './availability.ts';
 import { badRequest, fromRefusal, OctoError } from './octo-errors.ts';
 import {
   type CatalogueProduct,
   checkOption,
   findProduct,
   MAX_UNITS,
-  OPTION_ID,
   type OctoPricing,
+  OPTION_ID,
   pricingOf,
 } from './products.ts';
 
@@ -99,11 +104,22 @@ export class RequestScope {
   }
 }
 
-function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } }, body: unknown): T {
+function parsed<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } };
+  },
+  body: unknown,
+): T {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw badRequest(issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'The request body is invalid');
+  throw badRequest(
+    issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'The request body is invalid',
+  );
 }
 
 function fullContact(given: GivenContact | undefined | null, base?: Contact): Contact {
@@ -124,7 +140,8 @@ function fullContact(given: GivenContact | undefined | null, base?: Contact): Co
 }
 
 async function findRow(deps: BookingDeps, partnerId: string, uuid: string): Promise<BookingRow> {
-  if (!UUID_RE.test(uuid)) throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was missing or invalid', uuid);
+  if (!UUID_RE.test(uuid))
+    throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was missing or invalid', uuid);
   const [row] = await deps.db
     .select()
     .from(bookings)
@@ -154,8 +171,12 @@ async function ticketsOf(scope: RequestScope, reservation: ReservationSnapshot):
   return reply.tickets;
 }
 
-const latest = (...values: (string | null | undefined)[]) =>
-  values.filter((v): v is string => !!v).reduce((a, b) => (a > b ? a : b));
+/** The latest of some ISO timestamps (all UTC with milliseconds, so they sort as strings). */
+const latest = (...values: (string | null | undefined)[]): string =>
+  values
+    .filter((v): v is string => !!v)
+    .sort()
+    .at(-1) ?? '';
 
 /** The OCTO booking of a row, its reservation and its tickets. */
 async function compose(
@@ -270,7 +291,14 @@ function expirationSeconds(minutes: number | undefined, fallbackSeconds: number)
 }
 
 const sameUnits = (a: { unitId: string }[], b: { unitId: string }[]) =>
-  a.map((u) => u.unitId).sort().join(',') === b.map((u) => u.unitId).sort().join(',');
+  a
+    .map((u) => u.unitId)
+    .sort()
+    .join(',') ===
+  b
+    .map((u) => u.unitId)
+    .sort()
+    .join(',');
 
 /** POST /octo/bookings: an ON_HOLD reservation in the caller's ota pool, idempotent by uuid. */
 export async function createBooking(scope: RequestScope, rawBody: unknown): Promise<OctoBooking> {
@@ -280,7 +308,11 @@ export async function createBooking(scope: RequestScope, rawBody: unknown): Prom
   checkOption(body.optionId);
   const visitDate = dateOfAvailabilityId(body.availabilityId, deps.timeZone);
   if (visitDate < venueDate(new Date(), deps.timeZone)) {
-    throw new OctoError('INVALID_AVAILABILITY_ID', 'The availability is CLOSED (a past day)', body.availabilityId);
+    throw new OctoError(
+      'INVALID_AVAILABILITY_ID',
+      'The availability is CLOSED (a past day)',
+      body.availabilityId,
+    );
   }
   if (body.unitItems.length === 0) throw badRequest('unitItems must not be empty');
   if (body.unitItems.length > MAX_UNITS) throw badRequest(`a booking holds at most ${MAX_UNITS} units`);
@@ -293,7 +325,11 @@ export async function createBooking(scope: RequestScope, rawBody: unknown): Prom
   const uuid = body.uuid ?? randomUUID();
 
   const replay = async (row: BookingRow) => {
-    if (row.productId !== product.product_id || row.visitDate !== visitDate || !sameUnits(row.unitItems as StoredUnitItem[], body.unitItems)) {
+    if (
+      row.productId !== product.product_id ||
+      row.visitDate !== visitDate ||
+      !sameUnits(row.unitItems as StoredUnitItem[], body.unitItems)
+    ) {
       throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was already used for another booking', uuid);
     }
     return bookingOfRow(scope, row);
@@ -357,7 +393,11 @@ export async function getBooking(scope: RequestScope, uuid: string): Promise<Oct
 }
 
 /** POST /octo/bookings/{uuid}/extend: `expirationMinutes` more on the hold (capped at 48 h from creation). */
-export async function extendBooking(scope: RequestScope, uuid: string, rawBody: unknown): Promise<OctoBooking> {
+export async function extendBooking(
+  scope: RequestScope,
+  uuid: string,
+  rawBody: unknown,
+): Promise<OctoBooking> {
   const row = await findRow(scope.deps, scope.partnerId, uuid);
   const body = parsed(zExtendReservationBody, rawBody);
   const seconds = expirationSeconds(body.expirationMinutes ?? DEFAULT_EXTEND_MINUTES, 0);
@@ -371,7 +411,11 @@ export async function extendBooking(scope: RequestScope, uuid: string, rawBody: 
 }
 
 /** POST /octo/bookings/{uuid}/confirm: a sale on the partner's account, tickets issued as for a payment. */
-export async function confirmBooking(scope: RequestScope, uuid: string, rawBody: unknown): Promise<OctoBooking> {
+export async function confirmBooking(
+  scope: RequestScope,
+  uuid: string,
+  rawBody: unknown,
+): Promise<OctoBooking> {
   const { deps, partnerId } = scope;
   const row = await findRow(deps, partnerId, uuid);
   const body = parsed(zBookingConfirmationBody, rawBody);
@@ -413,7 +457,11 @@ export async function confirmBooking(scope: RequestScope, uuid: string, rawBody:
  * POST /octo/bookings/{uuid}/cancel: a held booking's units go back; a confirmed one's tickets are
  * cancelled (units back too) unless one is redeemed. Cancelling a cancelled booking answers it again.
  */
-export async function cancelBooking(scope: RequestScope, uuid: string, rawBody: unknown): Promise<OctoBooking> {
+export async function cancelBooking(
+  scope: RequestScope,
+  uuid: string,
+  rawBody: unknown,
+): Promise<OctoBooking> {
   const { deps, partnerId } = scope;
   const row = await findRow(deps, partnerId, uuid);
   const body = parsed(zBookingCancellationBody, rawBody);
@@ -432,7 +480,10 @@ export async function cancelBooking(scope: RequestScope, uuid: string, rawBody: 
           });
     if (!reply.ok) {
       if (reply.code === 'TICKET_NOT_CANCELLABLE') {
-        throw new OctoError('UNPROCESSABLE_ENTITY', 'A ticket of this booking was redeemed; it cannot be cancelled');
+        throw new OctoError(
+          'UNPROCESSABLE_ENTITY',
+          'A ticket of this booking was redeemed; it cannot be cancelled',
+        );
       }
       throw fromRefusal(reply, uuid);
     }
@@ -456,7 +507,9 @@ export interface BookingFilters {
 export async function listBookings(scope: RequestScope, filters: BookingFilters): Promise<OctoBooking[]> {
   const { deps, partnerId } = scope;
   if (!Object.values(filters).some((v) => v !== undefined && v !== '')) {
-    throw badRequest('Give at least one filter: resellerReference, supplierReference, localDateStart/localDateEnd or productId');
+    throw badRequest(
+      'Give at least one filter: resellerReference, supplierReference, localDateStart/localDateEnd or productId',
+    );
   }
   const where: SQL[] = [eq(bookings.partnerId, partnerId)];
   if (filters.resellerReference) where.push(eq(bookings.resellerReference, filters.resellerReference));
@@ -496,4 +549,3 @@ export async function listBookings(scope: RequestScope, filters: BookingFilters)
   }
   return answer;
 }
-

@@ -68,7 +68,12 @@ export function fromRefusal(refusal: Refusal, uuid?: string): OctoError {
     case 'NOT_FOUND':
       return new OctoError('INVALID_BOOKING_UUID', 'The uuid was not found', uuid);
     case 'SERVICE_UNAVAILABLE':
-      return new OctoError('INTERNAL_SERVER_ERROR', 'A dependency is unavailable; retry shortly', undefined, 503);
+      return new OctoError(
+        'INTERNAL_SERVER_ERROR',
+        'A dependency is unavailable; retry shortly',
+        undefined,
+        503,
+      );
     case 'INTERNAL_ERROR':
       return new OctoError('INTERNAL_SERVER_ERROR', 'There was an un-recoverable error, please try again');
     case 'VALIDATION_FAILED':

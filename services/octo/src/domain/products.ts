@@ -37,7 +37,11 @@ export function wantsPricing(header: string | string[] | undefined): boolean {
     .includes('octo/pricing');
 }
 
-function unitOf(product: CatalogueProduct, price: CatalogueProduct['prices'][number], pricing: boolean): OctoUnit {
+function unitOf(
+  product: CatalogueProduct,
+  price: CatalogueProduct['prices'][number],
+  pricing: boolean,
+): OctoUnit {
   return {
     id: price.customer_type,
     internalName: price.customer_type,
@@ -96,7 +100,11 @@ export function octoProduct(product: CatalogueProduct, timeZone: string, pricing
       },
     ],
     ...(pricing
-      ? { defaultCurrency: product.currency, availableCurrencies: [product.currency], pricingPer: 'UNIT' as const }
+      ? {
+          defaultCurrency: product.currency,
+          availableCurrencies: [product.currency],
+          pricingPer: 'UNIT' as const,
+        }
       : {}),
   };
 }
@@ -108,7 +116,11 @@ export function findProduct(catalogue: CatalogueProduct[], productId: unknown): 
       ? catalogue.find((p) => p.product_id === Number(productId))
       : undefined;
   if (!found) {
-    throw new OctoError('INVALID_PRODUCT_ID', 'The productId was missing or invalid', String(productId ?? ''));
+    throw new OctoError(
+      'INVALID_PRODUCT_ID',
+      'The productId was missing or invalid',
+      String(productId ?? ''),
+    );
   }
   return found;
 }

@@ -4,10 +4,10 @@
 // surprise there. Errors in this scope use OCTO's shape, never problem+json.
 import { type App, type Config, octoErrorOf, octoRoutes, toAppError } from '@cruise/shared';
 import {
+  zAvailability,
+  zAvailabilityCalendar,
   zAvailabilityCalendarBody,
   zAvailabilityCheckBody,
-  zAvailabilityCalendar,
-  zAvailability,
   zBooking,
   zProduct,
   zSupplier,
@@ -97,121 +97,142 @@ export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Prom
     timeZone: opts.config.VENUE_TIMEZONE,
     defaultHoldSeconds: opts.config.RESERVATION_HOLD_SECONDS,
   };
-  await app.register(async (scope) => {
-    // Malformed JSON is an OCTO BAD_REQUEST; an empty body is no body (cancel and extend take none).
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      const text = String(body);
-      if (!text.trim()) return done(null, undefined);
-      try {
-        done(null, JSON.parse(text));
-      } catch {
-        done(badRequest('The request body is not valid JSON'), undefined);
-      }
-    });
-    scope.setErrorHandler((error, request, reply) => {
-      const octo = toOctoError(error);
-      if (octo.status >= 500) request.log.error({ err: error }, 'OCTO request failed');
-      else request.log.info({ code: octo.code, detail: octo.message }, 'OCTO request refused');
-      return reply.code(octo.status).type('application/json').send(octo.toBody());
-    });
-    // Only /octo/* lands here (the scope's prefix); the rest of the service keeps problem+json.
-    scope.setNotFoundHandler((request, reply) =>
-      reply
-        .code(404)
-        .send(new OctoError('BAD_REQUEST', `No route ${request.method} ${request.url.split('?')[0]}`).toBody()),
-    );
-    // The caller first (before the body is even parsed): an unauthenticated request learns nothing else.
-    scope.addHook('onRequest', async (request, reply) => {
-      partnerOf(request);
-      // Capabilities applied are echoed (only octo/pricing is offered).
-      if (wantsPricing(request.headers['octo-capabilities'])) reply.header('Octo-Capabilities', PRICING);
-    });
-    const scopeOf = (request: FastifyRequest) =>
-      new RequestScope(deps, partnerOf(request), wantsPricing(request.headers['octo-capabilities']));
-
-    scope.get(routeOf('octoGetSupplier').path, async (request, reply) => {
-      const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-      const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
-      return sendChecked(reply, zSupplier, supplierOf(`${proto}://${host}/octo`));
-    });
-
-    scope.get(routeOf('octoGetProducts').path, async (request, reply) => {
-      const s = scopeOf(request);
-      const products = (await s.catalogue()).map((p) => octoProduct(p, deps.timeZone, s.pricing));
-      return sendChecked(reply, arrayOf(zProduct), products);
-    });
-
-    scope.get(routeOf('octoGetProduct').path, async (request, reply) => {
-      const s = scopeOf(request);
-      const { productId } = request.params as { productId: string };
-      const product = findProduct(await s.catalogue(), productId);
-      return sendChecked(reply, zProduct, octoProduct(product, deps.timeZone, s.pricing));
-    });
-
-    scope.post(routeOf('octoAvailabilityCalendar').path, async (request, reply) => {
-      const s = scopeOf(request);
-      const body = zAvailabilityCalendarBody.safeParse(request.body ?? {});
-      if (!body.success) throw badRequest(`The request body is invalid: ${body.error.issues[0]?.message ?? ''}`);
-      const product = findProduct(await s.catalogue(), body.data.productId);
-      checkOption(body.data.optionId);
-      const days = daysBetween(body.data.localDateStart, body.data.localDateEnd);
-      const ctx = await s.availabilityContext(product, requestedUnits(product, body.data.units));
-      return sendChecked(reply, arrayOf(zAvailabilityCalendar), days.map((d) => calendarDayOf(d, ctx)));
-    });
-
-    scope.post(routeOf('octoAvailabilityCheck').path, async (request, reply) => {
-      const s = scopeOf(request);
-      const body = zAvailabilityCheckBody.safeParse(request.body ?? {});
-      if (!body.success) throw badRequest(`The request body is invalid: ${body.error.issues[0]?.message ?? ''}`);
-      const { productId, optionId, localDateStart, localDateEnd, availabilityIds, units } = body.data;
-      const product = findProduct(await s.catalogue(), productId);
-      checkOption(optionId);
-      const byDates = localDateStart !== undefined || localDateEnd !== undefined;
-      if (byDates === (availabilityIds !== undefined)) {
-        throw badRequest('Give either localDateStart and localDateEnd, or availabilityIds');
-      }
-      let days: string[];
-      if (availabilityIds) {
-        if (availabilityIds.length === 0 || availabilityIds.length > 100) {
-          throw badRequest('availabilityIds holds 1 to 100 ids');
+  await app.register(
+    async (scope) => {
+      // Malformed JSON is an OCTO BAD_REQUEST; an empty body is no body (cancel and extend take none).
+      scope.removeContentTypeParser('application/json');
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+        const text = String(body);
+        if (!text.trim()) return done(null, undefined);
+        try {
+          done(null, JSON.parse(text));
+        } catch {
+          done(badRequest('The request body is not valid JSON'), undefined);
         }
-        days = availabilityIds.map((id) => dateOfAvailabilityId(id, deps.timeZone));
-      } else {
-        days = daysBetween(localDateStart, localDateEnd);
-      }
-      const ctx = await s.availabilityContext(product, requestedUnits(product, units));
-      return sendChecked(reply, arrayOf(zAvailability), days.map((d) => availabilityOf(d, ctx)));
-    });
+      });
+      scope.setErrorHandler((error, request, reply) => {
+        const octo = toOctoError(error);
+        if (octo.status >= 500) request.log.error({ err: error }, 'OCTO request failed');
+        else request.log.info({ code: octo.code, detail: octo.message }, 'OCTO request refused');
+        return reply.code(octo.status).type('application/json').send(octo.toBody());
+      });
+      // Only /octo/* lands here (the scope's prefix); the rest of the service keeps problem+json.
+      scope.setNotFoundHandler((request, reply) =>
+        reply
+          .code(404)
+          .send(
+            new OctoError('BAD_REQUEST', `No route ${request.method} ${request.url.split('?')[0]}`).toBody(),
+          ),
+      );
+      // The caller first (before the body is even parsed): an unauthenticated request learns nothing else.
+      scope.addHook('onRequest', async (request, reply) => {
+        partnerOf(request);
+        // Capabilities applied are echoed (only octo/pricing is offered).
+        if (wantsPricing(request.headers['octo-capabilities'])) reply.header('Octo-Capabilities', PRICING);
+      });
+      const scopeOf = (request: FastifyRequest) =>
+        new RequestScope(deps, partnerOf(request), wantsPricing(request.headers['octo-capabilities']));
 
-    scope.post(routeOf('octoCreateBooking').path, async (request, reply) =>
-      sendChecked(reply, zBooking, await createBooking(scopeOf(request), request.body)),
-    );
+      scope.get(routeOf('octoGetSupplier').path, async (request, reply) => {
+        const proto = request.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+        const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
+        return sendChecked(reply, zSupplier, supplierOf(`${proto}://${host}/octo`));
+      });
 
-    scope.get(routeOf('octoListBookings').path, async (request, reply) => {
-      const query = request.query as Record<string, unknown>;
-      const filters: BookingFilters = {};
-      for (const key of ['resellerReference', 'supplierReference', 'localDateStart', 'localDateEnd', 'productId'] as const) {
-        const value = query[key];
-        if (value === undefined) continue;
-        if (typeof value !== 'string' || value.length > 255) throw badRequest(`${key} must be one string`);
-        filters[key] = value;
-      }
-      return sendChecked(reply, arrayOf(zBooking), await listBookings(scopeOf(request), filters));
-    });
+      scope.get(routeOf('octoGetProducts').path, async (request, reply) => {
+        const s = scopeOf(request);
+        const products = (await s.catalogue()).map((p) => octoProduct(p, deps.timeZone, s.pricing));
+        return sendChecked(reply, arrayOf(zProduct), products);
+      });
 
-    const uuidOf = (request: FastifyRequest) => (request.params as { uuid: string }).uuid;
-    scope.get(routeOf('octoGetBooking').path, async (request, reply) =>
-      sendChecked(reply, zBooking, await getBooking(scopeOf(request), uuidOf(request))),
-    );
-    scope.post(routeOf('octoExtendBooking').path, async (request, reply) =>
-      sendChecked(reply, zBooking, await extendBooking(scopeOf(request), uuidOf(request), request.body)),
-    );
-    scope.post(routeOf('octoConfirmBooking').path, async (request, reply) =>
-      sendChecked(reply, zBooking, await confirmBooking(scopeOf(request), uuidOf(request), request.body)),
-    );
-    scope.post(routeOf('octoCancelBooking').path, async (request, reply) =>
-      sendChecked(reply, zBooking, await cancelBooking(scopeOf(request), uuidOf(request), request.body)),
-    );
-  }, { prefix: PREFIX });
+      scope.get(routeOf('octoGetProduct').path, async (request, reply) => {
+        const s = scopeOf(request);
+        const { productId } = request.params as { productId: string };
+        const product = findProduct(await s.catalogue(), productId);
+        return sendChecked(reply, zProduct, octoProduct(product, deps.timeZone, s.pricing));
+      });
+
+      scope.post(routeOf('octoAvailabilityCalendar').path, async (request, reply) => {
+        const s = scopeOf(request);
+        const body = zAvailabilityCalendarBody.safeParse(request.body ?? {});
+        if (!body.success)
+          throw badRequest(`The request body is invalid: ${body.error.issues[0]?.message ?? ''}`);
+        const product = findProduct(await s.catalogue(), body.data.productId);
+        checkOption(body.data.optionId);
+        const days = daysBetween(body.data.localDateStart, body.data.localDateEnd);
+        const ctx = await s.availabilityContext(product, requestedUnits(product, body.data.units));
+        return sendChecked(
+          reply,
+          arrayOf(zAvailabilityCalendar),
+          days.map((d) => calendarDayOf(d, ctx)),
+        );
+      });
+
+      scope.post(routeOf('octoAvailabilityCheck').path, async (request, reply) => {
+        const s = scopeOf(request);
+        const body = zAvailabilityCheckBody.safeParse(request.body ?? {});
+        if (!body.success)
+          throw badRequest(`The request body is invalid: ${body.error.issues[0]?.message ?? ''}`);
+        const { productId, optionId, localDateStart, localDateEnd, availabilityIds, units } = body.data;
+        const product = findProduct(await s.catalogue(), productId);
+        checkOption(optionId);
+        const byDates = localDateStart !== undefined || localDateEnd !== undefined;
+        if (byDates === (availabilityIds !== undefined)) {
+          throw badRequest('Give either localDateStart and localDateEnd, or availabilityIds');
+        }
+        let days: string[];
+        if (availabilityIds) {
+          if (availabilityIds.length === 0 || availabilityIds.length > 100) {
+            throw badRequest('availabilityIds holds 1 to 100 ids');
+          }
+          days = availabilityIds.map((id) => dateOfAvailabilityId(id, deps.timeZone));
+        } else {
+          days = daysBetween(localDateStart, localDateEnd);
+        }
+        const ctx = await s.availabilityContext(product, requestedUnits(product, units));
+        return sendChecked(
+          reply,
+          arrayOf(zAvailability),
+          days.map((d) => availabilityOf(d, ctx)),
+        );
+      });
+
+      scope.post(routeOf('octoCreateBooking').path, async (request, reply) =>
+        sendChecked(reply, zBooking, await createBooking(scopeOf(request), request.body)),
+      );
+
+      scope.get(routeOf('octoListBookings').path, async (request, reply) => {
+        const query = request.query as Record<string, unknown>;
+        const filters: BookingFilters = {};
+        for (const key of [
+          'resellerReference',
+          'supplierReference',
+          'localDateStart',
+          'localDateEnd',
+          'productId',
+        ] as const) {
+          const value = query[key];
+          if (value === undefined) continue;
+          if (typeof value !== 'string' || value.length > 255) throw badRequest(`${key} must be one string`);
+          filters[key] = value;
+        }
+        return sendChecked(reply, arrayOf(zBooking), await listBookings(scopeOf(request), filters));
+      });
+
+      const uuidOf = (request: FastifyRequest) => (request.params as { uuid: string }).uuid;
+      scope.get(routeOf('octoGetBooking').path, async (request, reply) =>
+        sendChecked(reply, zBooking, await getBooking(scopeOf(request), uuidOf(request))),
+      );
+      scope.post(routeOf('octoExtendBooking').path, async (request, reply) =>
+        sendChecked(reply, zBooking, await extendBooking(scopeOf(request), uuidOf(request), request.body)),
+      );
+      scope.post(routeOf('octoConfirmBooking').path, async (request, reply) =>
+        sendChecked(reply, zBooking, await confirmBooking(scopeOf(request), uuidOf(request), request.body)),
+      );
+      scope.post(routeOf('octoCancelBooking').path, async (request, reply) =>
+        sendChecked(reply, zBooking, await cancelBooking(scopeOf(request), uuidOf(request), request.body)),
+      );
+    },
+    { prefix: PREFIX },
+  );
 }
