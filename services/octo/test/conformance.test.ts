@@ -270,6 +270,44 @@ describe('availability', () => {
     expectOctoError(await octo.post('/octo/availability', { productId: 106 }), 400, 'BAD_REQUEST');
   });
 
+  it('LIMITED at 10% or less of the allocation left, consistent with the pool', async () => {
+    const day = venueDay(sys.config, 4);
+    const body = { productId: '107', optionId: 'DEFAULT', localDateStart: day, localDateEnd: day };
+    const [open] = expectOcto(await octo.post('/octo/availability', body), 200, each(zAvailability));
+    expect(open).toMatchObject({ status: 'AVAILABLE', vacancies: 20, capacity: 20 });
+    expectOcto(
+      await octo.post('/octo/bookings', {
+        productId: '107',
+        optionId: 'DEFAULT',
+        availabilityId: open.id,
+        unitItems: Array.from({ length: 17 }, () => ({ unitId: 'adult' })),
+      }),
+      200,
+      zBooking,
+    );
+    const [three] = expectOcto(await octo.post('/octo/availability', body), 200, each(zAvailability));
+    expect(three).toMatchObject({ status: 'AVAILABLE', vacancies: 3 });
+    expectOcto(
+      await octo.post('/octo/bookings', {
+        productId: '107',
+        optionId: 'DEFAULT',
+        availabilityId: open.id,
+        unitItems: [{ unitId: 'family' }],
+      }),
+      200,
+      zBooking,
+    );
+    const [two] = expectOcto(await octo.post('/octo/availability', body), 200, each(zAvailability));
+    expect(two).toMatchObject({ status: 'LIMITED', available: true, vacancies: 2 });
+    // Asking for more units than are left reads as sold out for that request.
+    const [tooMany] = expectOcto(
+      await octo.post('/octo/availability', { ...body, units: [{ id: 'adult', quantity: 3 }] }),
+      200,
+      each(zAvailability),
+    );
+    expect(tooMany).toMatchObject({ status: 'SOLD_OUT', available: false });
+  });
+
   it('malformed JSON is an OCTO BAD_REQUEST, not problem+json', async () => {
     const res = await sys.gateway.inject({
       method: 'POST',
@@ -646,6 +684,17 @@ describe('the edge on /octo', () => {
     expect(limited.headers['retry-after']).toBeDefined();
   });
 
+  it('an oversized body is refused by the gateway in OCTO shape', async () => {
+    const res = await sys.gateway.inject({
+      method: 'POST',
+      url: '/octo/bookings',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ notes: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ error: 'BAD_REQUEST' });
+  });
+
   it('the OpenAPI document lists the OCTO routes under their own tag', async () => {
     const doc = (await sys.gateway.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.tags.map((t: { name: string }) => t.name)).toContain('OCTO');
@@ -656,5 +705,13 @@ describe('the edge on /octo', () => {
     expect(doc.paths['/octo/bookings'].post.responses['400'].content['application/json'].schema.$ref).toBe(
       '#/components/schemas/OctoError',
     );
+  });
+
+  // Last: it stops the adapter.
+  it('the adapter down: 503 in OCTO shape (INTERNAL_SERVER_ERROR), safe to retry', async () => {
+    await sys.octo.close();
+    const res = await octo.get('/octo/supplier');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: 'INTERNAL_SERVER_ERROR' });
   });
 });
