@@ -54,12 +54,14 @@ beforeAll(async () => {
     redisUrl: ctx.config.REDIS_URL,
     natsUrl: ctx.config.NATS_URL,
     prefix: ctx.id,
+    // Five processes booting on a shared, loaded machine; readiness is what is awaited, not a speed claim.
+    readyTimeoutMs: 180_000,
   });
   const op = operator(system);
   partner = await op.createPartner('OCTO Reseller', 1000);
   await op.allocate(partner.partner_id, 106, 'ota', 10);
   device = await op.createDevice('Pier 3', 'Gate OCTO');
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await system?.stop();

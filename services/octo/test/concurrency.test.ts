@@ -37,7 +37,7 @@ async function race(system: OctoSystem) {
   );
   for (const r of responses) {
     if (r.status === 200) expect(zBooking.safeParse(r.body).success).toBe(true);
-    else expect(r.body).toMatchObject({ error: 'UNPROCESSABLE_ENTITY' });
+    else expect(r.body, `${r.status} ${r.text}`).toMatchObject({ error: 'UNPROCESSABLE_ENTITY' });
   }
   const { rows } = await system.inventoryDeps.pool.query(
     `SELECT COALESCE(sum(quantity), 0)::int AS held FROM inventory.reservations

@@ -34,6 +34,10 @@ export async function startOctoSystem(opts: { inventory?: InventoryAppOptions } 
     ISSUANCE_PORT: String(ports.issuance),
     OCTO_PORT: String(ports.octo),
     RUN_WORKERS: 'false',
+    // 40 racing bookings on a loaded 2-core machine can queue past the 5 s default; a command that times
+    // out is a 503 for the reseller (the retry with the same uuid is idempotent), not what these tests probe.
+    NATS_REQUEST_TIMEOUT_MS: '30000',
+    UPSTREAM_TIMEOUT_MS: '60000',
   });
   const config = ctx.config;
   const started: { app: App; deps: ServiceDeps }[] = [];
