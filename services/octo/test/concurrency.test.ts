@@ -12,8 +12,12 @@ afterEach(async () => {
   sys = undefined;
 });
 
-/** 40 concurrent single-unit bookings of product 106 against an allocation of 10. */
-async function race(system: OctoSystem) {
+/**
+ * 40 concurrent single-unit bookings of product 106 against an allocation of 10. `strict`: every refusal
+ * is OCTO's sold out. The control's naive hold is not a supported mode: on a loaded machine a few of its
+ * requests have also failed with a 500, which says nothing about the oversell it is there to show.
+ */
+async function race(system: OctoSystem, strict = true) {
   const partner = await createPartner(system, { 106: 10 });
   const octo = client(system, partner.api_key);
   const day = venueDay(system.config, 3);
@@ -37,7 +41,9 @@ async function race(system: OctoSystem) {
   );
   for (const r of responses) {
     if (r.status === 200) expect(zBooking.safeParse(r.body).success).toBe(true);
-    else expect(r.body, `${r.status} ${r.text}`).toMatchObject({ error: 'UNPROCESSABLE_ENTITY' });
+    else if (strict || r.status < 500) {
+      expect(r.body, `${r.status} ${r.text}`).toMatchObject({ error: 'UNPROCESSABLE_ENTITY' });
+    }
   }
   const { rows } = await system.inventoryDeps.pool.query(
     `SELECT COALESCE(sum(quantity), 0)::int AS held FROM inventory.reservations
@@ -53,7 +59,7 @@ async function race(system: OctoSystem) {
 describe('40 OCTO bookings racing for 10 units', () => {
   it('control: with the naive read-then-write hold, more than 10 are held', async () => {
     sys = await startOctoSystem({ inventory: { holdStrategy: 'read-then-write' } });
-    const { won, held } = await race(sys);
+    const { won, held } = await race(sys, false);
     expect(won).toBeGreaterThan(10);
     expect(held).toBeGreaterThan(10);
   }, 60_000);
