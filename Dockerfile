@@ -13,6 +13,7 @@ COPY services/inventory/package.json services/inventory/
 COPY services/issuance/package.json services/issuance/
 COPY services/redemption/package.json services/redemption/
 COPY services/notifications/package.json services/notifications/
+COPY services/octo/package.json services/octo/
 RUN pnpm install --frozen-lockfile --prod --ignore-scripts
 
 FROM node:24-slim

@@ -1,6 +1,6 @@
 // `pnpm start`: the whole system on one machine against local PostgreSQL, Redis and NATS.
 // Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
-// the first time), then runs the five services as separate processes and restarts any that dies.
+// the first time), then runs the services as separate processes and restarts any that dies.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -33,6 +33,7 @@ const services = [
   ['issuance', config.ISSUANCE_PORT],
   ['redemption', config.REDEMPTION_PORT],
   ['notifications', config.NOTIFICATIONS_PORT],
+  ['octo', config.OCTO_PORT],
   ['gateway', config.GATEWAY_PORT],
 ] as const;
 
@@ -79,7 +80,8 @@ for (const [name, port] of services) {
 }
 console.log(
   `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
-    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}, notifications :${config.NOTIFICATIONS_PORT}`,
+    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}, notifications :${config.NOTIFICATIONS_PORT}, ` +
+    `octo :${config.OCTO_PORT}`,
 );
 console.log(
   `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +

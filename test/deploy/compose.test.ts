@@ -29,7 +29,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
 const services = compose.services;
-const APP_SERVICES = ['gateway', 'inventory', 'issuance', 'redemption'];
+const APP_SERVICES = ['gateway', 'inventory', 'issuance', 'redemption', 'octo'];
 /** One-shot jobs exit when done: the others wait for them to complete, they have no health check. */
 const JOBS = ['seed'];
 
@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
       }
       expect(deps.seed?.condition).toBe('service_completed_successfully');
     }
-    for (const upstream of ['inventory', 'issuance', 'redemption']) {
+    for (const upstream of ['inventory', 'issuance', 'redemption', 'octo']) {
       expect(services.gateway!.depends_on![upstream]?.condition).toBe('service_healthy');
     }
     for (const [name, service] of Object.entries(services)) {

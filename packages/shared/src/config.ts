@@ -89,6 +89,9 @@ export const configSchema = z
     ISSUANCE_URL: z.string().url().optional(),
     REDEMPTION_URL: z.string().url().optional(),
     NOTIFICATIONS_URL: z.string().url().optional(),
+    /** The OCTO adapter (services/octo), behind the gateway's `/octo/*`. */
+    OCTO_PORT: port.default(8085),
+    OCTO_URL: z.string().url().optional(),
     // Secrets: any value in development; production applies `weakSecretReason` and the one-purpose rule.
     ADMIN_TOKEN: z.string().optional(),
     PAYMENT_WEBHOOK_SECRET: z.string().optional(),
@@ -212,6 +215,7 @@ export const configSchema = z
       REDEMPTION_URL: c.REDEMPTION_URL ?? local(c.REDEMPTION_PORT),
       NOTIFICATIONS_URL: c.NOTIFICATIONS_URL ?? local(c.NOTIFICATIONS_PORT),
       WEBHOOK_ALLOW_PRIVATE_URLS: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
+      OCTO_URL: c.OCTO_URL ?? local(c.OCTO_PORT),
     };
   });
 

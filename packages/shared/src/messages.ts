@@ -46,6 +46,9 @@ export const reservationSnapshot = z.object({
   expires_at: z.string(),
   confirmed_at: z.string().nullable(),
   payment_id: z.string().nullable(),
+  /** Present on replies to the OCTO adapter's commands (and every snapshot built since they exist). */
+  created_at: z.string().optional(),
+  cancelled_at: z.string().nullable().optional(),
 });
 export type ReservationSnapshot = z.infer<typeof reservationSnapshot>;
 
@@ -156,6 +159,93 @@ export const commands = {
   /** The tickets issued for one of a partner's reservations (inventory shows them on a confirmed one). */
   reservationTickets: {
     subject: 'issuance.cmd.reservation-tickets',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ tickets: z.array(ticket) }),
+  },
+  // The OCTO adapter's commands (services/octo): each is a thin wrapper over an existing domain
+  // function of the service that answers it. Commands flow one way: octo → inventory, octo → issuance
+  // (→ inventory); inventory never asks back.
+  /**
+   * Holds units in the partner's ota pool (the REST reservation's `reserve`), with the hold's own length.
+   * Idempotent by `ref` (the OCTO booking's partner and uuid).
+   */
+  holdReservation: {
+    subject: 'inventory.cmd.hold-reservation',
+    request: z.object({
+      ref: z.string().min(1).max(200),
+      partner_id: z.uuid(),
+      product_id: productId,
+      visit_date: z.string(),
+      reseller_reference: z.string().max(255).nullable(),
+      items: z.array(z.object({ customer_type: customerType, quantity: z.number().int().positive() })).min(1),
+      hold_seconds: z.number().int().positive(),
+    }),
+    reply: reply({ reservation: reservationSnapshot }),
+  },
+  /** Adds `seconds` to an ON_HOLD reservation's expiry (never past 48 h from its creation). */
+  extendHold: {
+    subject: 'inventory.cmd.extend-hold',
+    request: z.object({
+      partner_id: z.uuid(),
+      reservation_id: z.uuid(),
+      seconds: z.number().int().positive(),
+    }),
+    reply: reply({ reservation: reservationSnapshot }),
+  },
+  /** ON_HOLD → CANCELLED with the units back (the REST cancel). */
+  cancelHold: {
+    subject: 'inventory.cmd.cancel-hold',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ reservation: reservationSnapshot }),
+  },
+  /**
+   * CONFIRMED → CANCELLED once issuance has cancelled every ticket (each ticket's release already
+   * returned its unit). Idempotent: an already CANCELLED reservation is answered as it is.
+   */
+  closeReservation: {
+    subject: 'inventory.cmd.close-reservation',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ reservation: reservationSnapshot }),
+  },
+  /** Some of a partner's reservations by id (another partner's are simply missing from the answer). */
+  readReservations: {
+    subject: 'inventory.cmd.read-reservations',
+    request: z.object({ partner_id: z.uuid(), reservation_ids: z.array(z.uuid()).min(1).max(500) }),
+    reply: reply({ reservations: z.array(reservationSnapshot) }),
+  },
+  /** The catalogue with its price matrix (weekday and weekend amounts per customer type). */
+  catalogue: {
+    subject: 'inventory.cmd.catalogue',
+    request: z.object({}),
+    reply: reply({
+      products: z.array(
+        z.object({
+          product_id: productId,
+          name: z.string(),
+          currency: z.string(),
+          functions: z.array(z.object({ function_code: z.string(), name: z.string() })),
+          prices: z.array(
+            z.object({ customer_type: z.string(), weekday: z.number().int(), weekend: z.number().int() }),
+          ),
+        }),
+      ),
+    }),
+  },
+  /**
+   * A sale on the partner's account: issuance records an on-account payment of the reservation's total
+   * and runs the payment webhook's own confirm-and-issue path. Idempotent by the reservation.
+   */
+  confirmOnAccount: {
+    subject: 'issuance.cmd.confirm-on-account',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ tickets: z.array(ticket) }),
+  },
+  /**
+   * Cancels every ticket of a confirmed reservation (units back to the pool) unless one is redeemed
+   * (TICKET_NOT_CANCELLABLE), then has inventory close the reservation.
+   */
+  cancelReservationTickets: {
+    subject: 'issuance.cmd.cancel-reservation-tickets',
     request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
     reply: reply({ tickets: z.array(ticket) }),
   },

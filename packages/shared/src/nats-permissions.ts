@@ -5,7 +5,7 @@
 // the default prefix, and the permissions test starts a nats-server with a rendering for its own.
 import { type CommandName, commands, streamName, subject } from './messages.ts';
 
-export type NatsServiceUser = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications';
+export type NatsServiceUser = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications' | 'octo';
 
 interface Usage {
   /** Commands this service sends (request/reply). */
@@ -41,6 +41,9 @@ export const NATS_USAGE: Record<NatsServiceUser, Usage> = {
       'release',
       'directSale',
       'listPools',
+      // An on-account confirm reads the reservation; cancelling a confirmed one closes it afterwards.
+      'readReservations',
+      'closeReservation',
     ],
     answers: ownedBy('issuance'),
     publishesEvents: true,
@@ -61,6 +64,23 @@ export const NATS_USAGE: Record<NatsServiceUser, Usage> = {
     publishesEvents: false,
     durable: 'notifications',
     managesStream: true,
+  },
+  // The OCTO adapter only asks: inventory for the catalogue, pools and holds, issuance for sales.
+  octo: {
+    requests: [
+      'catalogue',
+      'listPools',
+      'holdReservation',
+      'extendHold',
+      'cancelHold',
+      'readReservations',
+      'confirmOnAccount',
+      'cancelReservationTickets',
+      'reservationTickets',
+    ],
+    answers: [],
+    publishesEvents: false,
+    managesStream: false,
   },
 };
 

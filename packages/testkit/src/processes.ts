@@ -9,7 +9,7 @@ import { SERVICE_NODE_FLAGS } from '@cruise/shared';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const require = createRequire(import.meta.url);
 
-export type ServiceName = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications';
+export type ServiceName = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications' | 'octo';
 
 export interface RunningService {
   name: ServiceName;

@@ -56,7 +56,9 @@ export async function buildApp(
     schema: INVENTORY_SCHEMA,
     log: deps.log,
   });
-  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log);
+  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, {
+    holdStrategy: routeOptions.holdStrategy,
+  });
   const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
 
   app.addHook('onClose', async () => {

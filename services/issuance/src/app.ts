@@ -20,7 +20,11 @@ import {
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
-import { respondCheckReseller, respondReservationTickets } from './messaging/reservations.responders.ts';
+import {
+  respondCheckReseller,
+  respondOnAccountSales,
+  respondReservationTickets,
+} from './messaging/reservations.responders.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
@@ -119,6 +123,7 @@ export async function buildApp(
     respondTicketSnapshot(nc, prefix, pool, log),
     respondReservationTickets(nc, prefix, pool, log),
     respondCheckReseller(nc, prefix, pool, log),
+    ...respondOnAccountSales(nc, prefix, pool, inventory, log, () => relay.kick()),
   ];
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
 

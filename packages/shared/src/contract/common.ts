@@ -64,7 +64,7 @@ export const idempotencyHeaders = z.object({
 
 /** Who may call a route: the gateway enforces it; the OpenAPI document shows it. */
 export type RouteAuth = 'partner' | 'admin' | 'device' | 'public' | 'webhook' | 'partner-or-admin';
-export type OwningService = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications';
+export type OwningService = 'gateway' | 'inventory' | 'issuance' | 'redemption' | 'notifications' | 'octo';
 
 /** One public route: its schemas validate requests in the owning service and generate the OpenAPI document. */
 export interface RouteDef {

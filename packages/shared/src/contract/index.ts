@@ -2,12 +2,14 @@ export * from './common.ts';
 export * from './gateway.ts';
 export * from './inventory.ts';
 export * from './issuance.ts';
+export * from './octo.ts';
 export * from './redemption.ts';
 export * from './webhooks.ts';
 
 import { gatewayRoutes } from './gateway.ts';
 import { inventoryRoutes } from './inventory.ts';
 import { issuanceRoutes } from './issuance.ts';
+import { octoRoutes } from './octo.ts';
 import { redemptionRoutes } from './redemption.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -18,4 +20,5 @@ export const allRoutes = [
   ...issuanceRoutes,
   ...redemptionRoutes,
   ...webhookRoutes,
+  ...octoRoutes,
 ];

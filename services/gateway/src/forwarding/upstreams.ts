@@ -120,6 +120,7 @@ export function createUpstreams(
     | 'ISSUANCE_URL'
     | 'REDEMPTION_URL'
     | 'NOTIFICATIONS_URL'
+    | 'OCTO_URL'
     | 'UPSTREAM_TIMEOUT_MS'
     | 'INTERNAL_TOKEN'
   >,
@@ -146,6 +147,7 @@ export function createUpstreams(
     issuance: make(config.ISSUANCE_URL),
     redemption: make(config.REDEMPTION_URL),
     notifications: make(config.NOTIFICATIONS_URL),
+    octo: make(config.OCTO_URL),
   };
 
   return {

@@ -1,6 +1,14 @@
 // The OpenAPI 3.1 document, generated from the same route catalogue and zod schemas that validate
 // requests in the services, so the documentation cannot drift from the behaviour.
-import { ERROR_STATUS, type ErrorCode, problem, type RouteAuth, type RouteDef } from '@cruise/shared';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  octoError,
+  octoErrorOf,
+  problem,
+  type RouteAuth,
+  type RouteDef,
+} from '@cruise/shared';
 import { z } from 'zod';
 
 type JsonSchema = Record<string, unknown>;
@@ -125,6 +133,7 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {};
   const convert = converter(schemas);
   convert(problem, 'output'); // registers the Problem component
+  convert(octoError, 'output'); // and the OctoError one
   const paths: OpenApiDocument['paths'] = {};
   const tags = new Set<string>();
 
@@ -145,6 +154,27 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
       const status = ERROR_STATUS[code];
       if (!byStatus.has(status)) byStatus.set(status, new Set());
       byStatus.get(status)!.add(code);
+    }
+    if (route.service === 'octo') {
+      // OCTO routes answer errors in OCTO's shape (see the OctoError schema), never problem+json.
+      const octoStatuses = new Map<number, Set<string>>();
+      for (const [status, codes] of byStatus) {
+        for (const code of codes) {
+          const mapped = octoErrorOf(code, status, '');
+          if (!octoStatuses.has(mapped.status)) octoStatuses.set(mapped.status, new Set());
+          octoStatuses.get(mapped.status)!.add(mapped.body.error);
+        }
+      }
+      octoStatuses.get(400)?.add('BAD_REQUEST') ?? octoStatuses.set(400, new Set(['BAD_REQUEST']));
+      octoStatuses.set(500, new Set(['INTERNAL_SERVER_ERROR']));
+      for (const [status, codes] of [...octoStatuses].sort(([a], [b]) => a - b)) {
+        responses[String(status)] = {
+          description: `OCTO error: ${[...codes].join(', ')}${status === 400 ? ' (and INVALID_* / UNPROCESSABLE_ENTITY per the OCTO specification)' : ''}`,
+          headers: REQUEST_ID_HEADER,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/OctoError' } } },
+        };
+      }
+      byStatus.clear();
     }
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
       responses[String(status)] = {

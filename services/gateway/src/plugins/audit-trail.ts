@@ -7,8 +7,8 @@ import fp from 'fastify-plugin';
 import type { AuditWriter } from '../audit/audit-log.ts';
 
 const CLIENT_CLOSED_REQUEST = 499;
-const AUDITED_PREFIXES = ['/api/ota/', '/api/admin/', '/api/direct/', '/venue/', '/qr/'];
-const AUDITED_PATHS = new Set(['/payments/notify', '/api/ota', '/api/admin', '/api/direct']);
+const AUDITED_PREFIXES = ['/api/ota/', '/api/admin/', '/api/direct/', '/venue/', '/qr/', '/octo/'];
+const AUDITED_PATHS = new Set(['/payments/notify', '/api/ota', '/api/admin', '/api/direct', '/octo']);
 
 export function isAudited(path: string): boolean {
   return AUDITED_PATHS.has(path) || AUDITED_PREFIXES.some((p) => path.startsWith(p));

@@ -3,7 +3,6 @@
 // number of instances); the pool's expired holds are released first, so they never block a new one.
 import { randomUUID } from 'node:crypto';
 import {
-  appendPartnerEvents,
   dayTypeOf,
   MAX_UNITS_PER_RESERVATION,
   type Outcome,
@@ -39,10 +38,12 @@ export interface ReservationRow {
   confirmed_at: Date | null;
   payment_id: string | null;
   reheld: boolean;
+  cancelled_at: Date | null;
 }
 
 export const RESERVATION_COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
-  status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld`;
+  status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld,
+  cancelled_at`;
 
 /** The reservation as the public API shows it. */
 export interface ReservationView {
@@ -93,15 +94,6 @@ export function toReservationView(row: ReservationRow, now: Date): ReservationVi
   };
 }
 
-/** The partner event of a reservation's change, carrying the reservation as GET shows it. */
-export function reservationEvent(
-  type: 'reservation.confirmed' | 'reservation.expired' | 'reservation.cancelled',
-  row: ReservationRow,
-  now: Date,
-) {
-  return { type, partnerId: row.partner_id, data: { reservation: toReservationView(row, now) } };
-}
-
 export function toReservationSnapshot(row: ReservationRow, now: Date): ReservationSnapshot {
   return {
     reservation_id: row.id,
@@ -117,6 +109,8 @@ export function toReservationSnapshot(row: ReservationRow, now: Date): Reservati
     expires_at: row.expires_at.toISOString(),
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
     payment_id: row.payment_id,
+    created_at: row.created_at.toISOString(),
+    cancelled_at: row.cancelled_at?.toISOString() ?? null,
   };
 }
 
@@ -286,7 +280,7 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
   };
 }
 
-async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
+export async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
   const { rows } = await client.query<ReservationRow>(
     `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations
      WHERE id = $1 AND ($2::uuid IS NULL OR partner_id = $2) FOR UPDATE`,
@@ -296,7 +290,11 @@ async function lockReservation(client: PoolClient, reservationId: string, partne
 }
 
 /** Expires a locked reservation that is ON_HOLD but past its expiry; returns the row as it now is. */
-async function settleExpiry(client: PoolClient, row: ReservationRow, now: Date): Promise<ReservationRow> {
+export async function settleExpiry(
+  client: PoolClient,
+  row: ReservationRow,
+  now: Date,
+): Promise<ReservationRow> {
   if (row.status !== 'ON_HOLD' || row.expires_at > now) return row;
   await expireLockedHolds(client, [row], now);
   return { ...row, status: 'EXPIRED' };
@@ -333,9 +331,6 @@ export async function cancelReservation(
       `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
-    await appendPartnerEvents(client, 'inventory', [
-      reservationEvent('reservation.cancelled', rows[0]!, now),
-    ]);
     return { ok: true, reservation: toReservationView(rows[0]!, now) };
   });
 }
@@ -436,9 +431,6 @@ export async function confirmHold(
        WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now, input.paymentId, reheld],
     );
-    await appendPartnerEvents(client, 'inventory', [
-      reservationEvent('reservation.confirmed', rows[0]!, now),
-    ]);
     return answer(rows[0]!);
   }).catch((err: { code?: string; constraint?: string }) => {
     // Two reservations confirmed by one payment at the same moment: the unique constraint decides.

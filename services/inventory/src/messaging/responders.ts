@@ -2,7 +2,16 @@
 // domain. In-flight handlers are tracked so shutdown waits for them before the database pool closes.
 import { type CommandName, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
 import type { Subscription } from 'nats';
+import { loadCatalogue } from '../domain/catalogue.ts';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
+import type { HoldStrategy } from '../domain/pools.ts';
+import {
+  cancelHold,
+  closeReservation,
+  extendHold,
+  holdReservation,
+  reservationSnapshots,
+} from '../domain/reservation-commands.ts';
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
 
 export const INVENTORY_QUEUE_GROUP = 'inventory';
@@ -11,7 +20,13 @@ export interface Responders {
   close(): Promise<void>;
 }
 
-export function startResponders(nc: NatsConnection, prefix: string, pool: Pool, log: Logger): Responders {
+export function startResponders(
+  nc: NatsConnection,
+  prefix: string,
+  pool: Pool,
+  log: Logger,
+  opts: { holdStrategy?: HoldStrategy } = {},
+): Responders {
   const inFlight = new Set<Promise<unknown>>();
   const subscriptions: Subscription[] = [];
   const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
@@ -42,6 +57,15 @@ export function startResponders(nc: NatsConnection, prefix: string, pool: Pool, 
   answer('release', (request) => releaseUnits(pool, request));
   answer('directSale', (request) => directSale(pool, request));
   answer('listPools', async (request) => ({ ok: true, pools: await listPools(pool, request) }));
+  answer('holdReservation', (request) => holdReservation(pool, request, opts.holdStrategy));
+  answer('extendHold', (request) => extendHold(pool, request));
+  answer('cancelHold', (request) => cancelHold(pool, request));
+  answer('closeReservation', (request) => closeReservation(pool, request));
+  answer('readReservations', async (request) => ({
+    ok: true,
+    reservations: await reservationSnapshots(pool, request.partner_id, request.reservation_ids),
+  }));
+  answer('catalogue', async () => ({ ok: true, products: await loadCatalogue(pool) }));
 
   return {
     async close() {

@@ -1,7 +1,8 @@
 // NATS responders for inventory's reservations (inventory owns reservations, issuance their tickets and
 // the partners' resellers): the tickets of a confirmed reservation, and whether a named reseller is the
 // partner's own.
-import { type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
+import { type CommandClient, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
+import { cancelReservationTickets, confirmOnAccount } from '../domain/on-account-sales.ts';
 import { ownActiveReseller, ticketsOfReservation } from '../domain/tickets.ts';
 
 export function respondReservationTickets(nc: NatsConnection, prefix: string, pool: Pool, log: Logger) {
@@ -30,4 +31,47 @@ export function respondCheckReseller(nc: NatsConnection, prefix: string, pool: P
     },
     log,
   );
+}
+
+/** The OCTO adapter's confirm (an on-account sale) and cancel of a confirmed booking. */
+export function respondOnAccountSales(
+  nc: NatsConnection,
+  prefix: string,
+  pool: Pool,
+  inventory: CommandClient,
+  log: Logger,
+  eventsWritten: () => void,
+) {
+  return [
+    respond(
+      nc,
+      prefix,
+      'confirmOnAccount',
+      'issuance',
+      async ({ partner_id, reservation_id }) => {
+        const outcome = await confirmOnAccount(pool, inventory, {
+          partnerId: partner_id,
+          reservationId: reservation_id,
+        });
+        eventsWritten();
+        return outcome;
+      },
+      log,
+    ),
+    respond(
+      nc,
+      prefix,
+      'cancelReservationTickets',
+      'issuance',
+      async ({ partner_id, reservation_id }) => {
+        const outcome = await cancelReservationTickets(pool, inventory, log, {
+          partnerId: partner_id,
+          reservationId: reservation_id,
+        });
+        eventsWritten();
+        return outcome;
+      },
+      log,
+    ),
+  ];
 }

@@ -1,0 +1,2 @@
+export { buildApp, type OctoAppOptions } from './app.ts';
+export { migrationSet } from './db/migrations.ts';
