@@ -3,6 +3,7 @@
 // number of instances); the pool's expired holds are released first, so they never block a new one.
 import { randomUUID } from 'node:crypto';
 import {
+  appendPartnerEvents,
   dayTypeOf,
   MAX_UNITS_PER_RESERVATION,
   type Outcome,
@@ -92,6 +93,15 @@ export function toReservationView(row: ReservationRow, now: Date): ReservationVi
     confirmed_at: row.confirmed_at?.toISOString() ?? null,
     tickets: [],
   };
+}
+
+/** The partner event of a reservation's change, carrying the reservation as GET shows it. */
+export function reservationEvent(
+  type: 'reservation.confirmed' | 'reservation.expired' | 'reservation.cancelled',
+  row: ReservationRow,
+  now: Date,
+) {
+  return { type, partnerId: row.partner_id, data: { reservation: toReservationView(row, now) } };
 }
 
 export function toReservationSnapshot(row: ReservationRow, now: Date): ReservationSnapshot {
@@ -331,6 +341,9 @@ export async function cancelReservation(
       `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
+    await appendPartnerEvents(client, 'inventory', [
+      reservationEvent('reservation.cancelled', rows[0]!, now),
+    ]);
     return { ok: true, reservation: toReservationView(rows[0]!, now) };
   });
 }
@@ -431,6 +444,9 @@ export async function confirmHold(
        WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now, input.paymentId, reheld],
     );
+    await appendPartnerEvents(client, 'inventory', [
+      reservationEvent('reservation.confirmed', rows[0]!, now),
+    ]);
     return answer(rows[0]!);
   }).catch((err: { code?: string; constraint?: string }) => {
     // Two reservations confirmed by one payment at the same moment: the unique constraint decides.
