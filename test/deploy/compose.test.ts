@@ -57,6 +57,8 @@ function codeEnvReads(): Set<string> {
     }
   };
   for (const root of ['packages', 'services', 'scripts']) walk(path.join(REPO_ROOT, root));
+  // Set by pnpm itself (the directory `pnpm cruise` was called from), not configuration.
+  names.delete('INIT_CWD');
   return names;
 }
 

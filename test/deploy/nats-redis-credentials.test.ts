@@ -32,7 +32,7 @@ import {
   visitDate,
 } from '../resilience/system.ts';
 
-const USERS: NatsServiceUser[] = ['gateway', 'inventory', 'issuance', 'redemption', 'octo'];
+const USERS: NatsServiceUser[] = ['gateway', 'inventory', 'issuance', 'redemption', 'notifications', 'octo'];
 const passwords = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
   NatsServiceUser,
   string

@@ -126,7 +126,26 @@ async function settle(): Promise<void> {
   }
 }
 
-function problemIssues(res: HttpResult): string[] {
+/** `/octo/*` answers errors in OCTO's shape (contract, "OCTO"): `{ error, errorMessage, … }`. */
+function octoErrorIssues(res: HttpResult): string[] {
+  const issues: string[] = [];
+  if (res.status >= 500) issues.push(`status ${res.status}`);
+  if (res.status >= 400) {
+    const body = res.body as { error?: unknown; errorMessage?: unknown } | undefined;
+    if (!res.headers.get('content-type')?.includes('application/json')) {
+      issues.push(`content-type ${res.headers.get('content-type')}`);
+    }
+    if (!body || typeof body.error !== 'string' || !/^[A-Z_]+$/.test(body.error)) {
+      issues.push(`no OCTO error code: ${res.text.slice(0, 200)}`);
+    } else if (typeof body.errorMessage !== 'string') {
+      issues.push(`OCTO error without errorMessage: ${res.text.slice(0, 200)}`);
+    }
+  }
+  return issues;
+}
+
+function problemIssues(res: HttpResult, path = ''): string[] {
+  if (path.startsWith('/octo/') || path === '/octo') return octoErrorIssues(res);
   const issues: string[] = [];
   if (res.status >= 500) issues.push(`status ${res.status}`);
   if (res.status >= 400) {
@@ -196,7 +215,7 @@ async function hostile(
 ): Promise<HttpResult<any> & { issues: string[] }> {
   const before = await fingerprint();
   const res = await call(method, `${system.gateway}${path}`, opts);
-  const issues = problemIssues(res);
+  const issues = problemIssues(res, path);
   if (res.status >= 400) {
     const after = await fingerprint();
     if (after !== before) issues.push('a rejected request changed the state');

@@ -126,7 +126,7 @@ describe('PostgreSQL restarted', () => {
         ),
       ) as Record<ServiceName, number>;
     };
-    expect(Object.values(await readiness())).toEqual([200, 200, 200, 200]);
+    expect(Object.values(await readiness()).every((s) => s === 200)).toBe(true);
 
     await world.infra.postgres.stop();
     // Every service reports the outage on /readyz (the gateway too: it keeps partners and keys there).

@@ -7,7 +7,7 @@ import {
   type ServiceDeps,
   ticketCodeHash,
 } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { createDevice, fakeIssuanceSnapshots, projectTickets, snapshot } from './support.ts';
@@ -22,7 +22,8 @@ const stream: LogStream = { write: (line: string) => void lines.push(line) };
 beforeAll(async () => {
   ctx = await createTestContext({ LOG_LEVEL: 'trace' });
   deps = await createServiceDeps(ctx.config, 'redemption-logs-test');
-  app = await buildApp(ctx.config, deps, { logStream: stream });
+  // Admin calls (device creation) are signed as the gateway signs them.
+  app = injectAsGateway(await buildApp(ctx.config, deps, { logStream: stream }), ctx.config.INTERNAL_TOKEN);
   issuance = fakeIssuanceSnapshots(deps, ctx.config);
 });
 afterAll(async () => {
