@@ -1,8 +1,12 @@
 // `pnpm start`: the whole system on one machine against local PostgreSQL, Redis and NATS.
 // Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
 // the first time), then runs the four services as separate processes and restarts any that dies.
+// Once all are ready it prints a one-screen banner, and writes the operator token and the payment
+// webhook secret the services really use into .cruise/ (CRUISE_STATE_DIR), where the README's
+// walkthrough and local tools read them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +26,23 @@ if (!process.env.INTERNAL_TOKEN) {
 }
 const config = loadConfig();
 
-await prepareDatabase(config);
+const demo = await prepareDatabase(config);
+
+const stateDir = path.resolve(process.env.CRUISE_STATE_DIR ?? path.join(root, '.cruise'));
+/** Writes a file only this user can read (these are credentials of the local deployment). */
+async function writeSecretFile(name: string, content: string) {
+  const file = path.join(stateDir, name);
+  await writeFile(file, content, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+}
+await mkdir(stateDir, { recursive: true, mode: 0o700 });
+const adminTokenFile = await writeSecretFile('admin-token', `${config.ADMIN_TOKEN}\n`);
+await writeSecretFile('payment-webhook-secret', `${config.PAYMENT_WEBHOOK_SECRET}\n`);
+await writeSecretFile('gateway-url', `http://localhost:${config.GATEWAY_PORT}\n`);
+if (demo.api_key) {
+  await writeSecretFile('demo-partner.json', `${JSON.stringify(demo, null, 2)}\n`);
+}
 
 const services = [
   ['inventory', config.INVENTORY_PORT],
@@ -72,16 +92,35 @@ for (const [name, port] of services) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-console.log(
-  `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
-    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}`,
-);
-console.log(
-  `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +
-    (process.env.ADMIN_TOKEN
-      ? ' (from ADMIN_TOKEN)'
-      : ' (the development default; set ADMIN_TOKEN to change it)'),
-);
+printBanner();
+
+function printBanner() {
+  const gateway = `http://localhost:${config.GATEWAY_PORT}`;
+  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  const adminSource = process.env.ADMIN_TOKEN
+    ? 'from ADMIN_TOKEN'
+    : 'the development default; set ADMIN_TOKEN to change it';
+  const demoKey = demo.api_key
+    ? `${demo.api_key}  (shown once; also in ${rel(path.join(stateDir, 'demo-partner.json'))})`
+    : `created on the first start; see ${rel(path.join(stateDir, 'demo-partner.json'))} if that start was here`;
+  const lines = [
+    `[start] ready: gateway ${gateway}, inventory :${config.INVENTORY_PORT}, issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}`,
+    '',
+    '  Cruise ticketing is running',
+    `    gateway      ${gateway}          (the public API; everything goes through it)`,
+    `    API docs     ${gateway}/docs     OpenAPI: ${gateway}/openapi.json`,
+    `    scanner app  ${gateway}/scanner/`,
+    `    console      ${gateway}/console/`,
+    `    inventory    http://localhost:${config.INVENTORY_PORT}   issuance http://localhost:${config.ISSUANCE_PORT}   redemption http://localhost:${config.REDEMPTION_PORT}`,
+    '    metrics      /metrics on each service (Prometheus); dashboards and alerts in ops/',
+    `    operator token: ADMIN=${config.ADMIN_TOKEN}  (${adminSource}; also in ${rel(adminTokenFile)})`,
+    `    demo partner ${demo.partner_id}`,
+    `    demo key     ${demoKey}`,
+    `    logs         LOG_LEVEL=${config.LOG_LEVEL} (debug shows every request)   stop: Ctrl-C`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
 
 async function shutdown(signal: NodeJS.Signals) {
   if (stopping) return;

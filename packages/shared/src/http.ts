@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -18,7 +19,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { AppError, type ErrorCode, type FieldError, toProblem } from './errors.ts';
 import { claimsIdentity, INTERNAL_HEADER, verifyInternalRequest } from './internal-auth.ts';
-import { type LogStream, loggerOptions } from './logger.ts';
+import { type Logger, type LogStream, logDestination, loggerOptions } from './logger.ts';
 
 export const HEADER = {
   requestId: 'x-request-id',
@@ -87,14 +88,18 @@ export function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
+/** Fastify's logger options: the given stream (tests), else pretty text on a terminal, else JSON. */
+function fastifyLogger(config: Config, service: string, given?: LogStream) {
+  const stream = given ?? logDestination();
+  return stream ? { ...loggerOptions(config, service), stream } : loggerOptions(config, service);
+}
+
 /** Builds the un-listened fastify instance with everything every service shares. */
 export function createServiceApp(opts: ServiceAppOptions): App {
   const { config, service } = opts;
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : { ...loggerOptions(config, service), ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    logger: opts.logger === false ? false : fastifyLogger(config, service, opts.logStream),
+    logController: new OutcomeLogController(),
     bodyLimit: opts.bodyLimit ?? config.BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -259,6 +264,36 @@ export function requireAdmin(request: FastifyRequest): void {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: AppError): FastifyReply {
   return reply.code(err.status).type('application/problem+json').send(err.toProblem(request.id));
+}
+
+/** Routes probed every few seconds by orchestrators and scrapers: never worth an info line. */
+const PROBE_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * One line per request instead of fastify's two ("incoming request" + "request completed", both at
+ * info): successes and probes at debug (LOG_LEVEL=debug shows them), refusals (4xx) at info, failures
+ * (5xx) at warn (the error handler has logged the error itself). Fastify's extension point for its
+ * request lines, so its other lines (stream errors, 404s, closing) stay as they are.
+ */
+class OutcomeLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const status = reply.statusCode;
+    const probe = PROBE_ROUTES.has(request.routeOptions.url ?? '');
+    const level = error || status >= 500 ? 'warn' : status >= 400 && !probe ? 'info' : 'debug';
+    // Serialising the request costs more than the check: skip it when the level is off (the default for successes).
+    if (!(reply.log as unknown as Logger).isLevelEnabled(level)) return;
+    reply.log[level](
+      {
+        req: request,
+        res: reply,
+        responseTime: Math.round(reply.elapsedTime * 10) / 10,
+        err: error ?? undefined,
+      },
+      'request completed',
+    );
+  }
 }
 
 function installErrorHandling(app: FastifyInstance): void {

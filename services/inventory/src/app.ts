@@ -4,15 +4,19 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  countJobFailures,
   createCommandClient,
   createServiceApp,
   ensureEventStream,
   type ServiceDeps,
   startOutboxRelay,
+  watchOutbox,
+  watchQueues,
 } from '@cruise/shared';
 import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
 import type { HoldStrategy } from './domain/pools.ts';
 import { startResponders } from './messaging/responders.ts';
+import { createInventoryMetrics } from './metrics.ts';
 import { registerAllocationRoutes } from './routes/allocations.ts';
 import { registerInventoryRoutes } from './routes/inventory.ts';
 import { registerReservationRoutes } from './routes/reservations.ts';
@@ -35,12 +39,15 @@ export async function buildApp(
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
   });
   addDependencyChecks(app, deps);
+  const metrics = createInventoryMetrics(app.metrics, deps.pool);
+  watchOutbox(app.metrics, deps.pool, INVENTORY_SCHEMA);
 
   const routeOptions = {
     pool: deps.pool,
     config,
     holdStrategy: opts.holdStrategy ?? 'conditional',
-    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS),
+    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS, app.metrics),
+    metrics,
   } as const;
   registerInventoryRoutes(app, routeOptions);
   registerReservationRoutes(app, routeOptions);
@@ -54,8 +61,16 @@ export async function buildApp(
     schema: INVENTORY_SCHEMA,
     log: deps.log,
   });
-  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log);
-  const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
+  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, metrics);
+  const expiry = config.RUN_WORKERS
+    ? startReservationExpiryWorker(config, deps.pool, deps.log, (n) =>
+        metrics.reservations.inc({ outcome: 'expired' }, n),
+      )
+    : undefined;
+  if (expiry) {
+    watchQueues(app.metrics, [expiry.queue]);
+    countJobFailures(app.metrics, expiry.worker);
+  }
 
   app.addHook('onClose', async () => {
     await expiry?.close();

@@ -4,6 +4,7 @@ import { type CommandName, type Logger, type NatsConnection, type Pool, respond 
 import type { Subscription } from 'nats';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
+import type { InventoryMetrics } from '../metrics.ts';
 
 export const INVENTORY_QUEUE_GROUP = 'inventory';
 
@@ -11,7 +12,13 @@ export interface Responders {
   close(): Promise<void>;
 }
 
-export function startResponders(nc: NatsConnection, prefix: string, pool: Pool, log: Logger): Responders {
+export function startResponders(
+  nc: NatsConnection,
+  prefix: string,
+  pool: Pool,
+  log: Logger,
+  metrics?: InventoryMetrics,
+): Responders {
   const inFlight = new Set<Promise<unknown>>();
   const subscriptions: Subscription[] = [];
   const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
@@ -30,13 +37,15 @@ export function startResponders(nc: NatsConnection, prefix: string, pool: Pool, 
       ? { ok: true, reservation }
       : { ok: false, code: 'NOT_FOUND', detail: 'No such reservation' };
   });
-  answer('confirmHold', (request) =>
-    confirmHold(pool, {
+  answer('confirmHold', async (request) => {
+    const reply = await confirmHold(pool, {
       reservationId: request.reservation_id,
       paymentId: request.payment_id,
       amount: request.amount,
-    }),
-  );
+    });
+    if (reply.ok) metrics?.reservations.inc({ outcome: 'confirmed' });
+    return reply;
+  });
   answer('holdBatch', (request) => holdBatch(pool, request));
   answer('sellHeld', (request) => sellHeld(pool, request));
   answer('release', (request) => releaseUnits(pool, request));
