@@ -78,16 +78,20 @@ function run(name: string, attempt = 0): void {
 
 for (const [name] of services) run(name);
 
+// The banner waits for every service: on a busy machine start-up can take a minute; say so, keep waiting.
 const deadline = Date.now() + 60_000;
 for (const [name, port] of services) {
+  let warned = false;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
-    if (Date.now() > deadline) {
-      console.error(`[start] ${name} is not ready on port ${port} after 60 s; still trying`);
-      break;
+    if (!warned && Date.now() > deadline) {
+      console.error(
+        `[start] ${name} is not ready on port ${port} after 60 s; still waiting (see its log above)`,
+      );
+      warned = true;
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -282,8 +282,10 @@ class OutcomeLogController extends LogController {
     const status = reply.statusCode;
     const probe = PROBE_ROUTES.has(request.routeOptions.url ?? '');
     const level = error || status >= 500 ? 'warn' : status >= 400 && !probe ? 'info' : 'debug';
-    // Serialising the request costs more than the check: skip it when the level is off (the default for successes).
-    if (!(reply.log as unknown as Logger).isLevelEnabled(level)) return;
+    // Serialising the request costs more than the check: skip it when the level is off (the default
+    // for successes), or when logging is off altogether (`logger: false` has no isLevelEnabled).
+    const log = reply.log as Partial<Logger>;
+    if (!log.isLevelEnabled?.(level)) return;
     reply.log[level](
       {
         req: request,
