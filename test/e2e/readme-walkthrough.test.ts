@@ -19,7 +19,7 @@ let output = '';
 let workDir: string;
 
 /** The bash block between `<!-- walkthrough:begin -->` and `<!-- walkthrough:end -->`. */
-export function walkthroughOf(readme: string): string {
+function walkthroughOf(readme: string): string {
   const match = /<!-- walkthrough:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme);
   if (!match?.[1]) throw new Error('README.md has no bash block between the walkthrough markers');
   return match[1];

@@ -28,7 +28,10 @@ async function within<T>(work: Promise<T>): Promise<T | undefined> {
 const perRegistry = new WeakMap<Registry, Map<string, unknown>>();
 export function registryMetric<T>(registry: Registry, name: string, create: () => T): T {
   let metrics = perRegistry.get(registry);
-  if (!metrics) perRegistry.set(registry, (metrics = new Map()));
+  if (!metrics) {
+    metrics = new Map();
+    perRegistry.set(registry, metrics);
+  }
   if (!metrics.has(name)) metrics.set(name, create());
   return metrics.get(name) as T;
 }
