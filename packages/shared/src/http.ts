@@ -15,7 +15,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { AppError, type ErrorCode, type FieldError, toProblem } from './errors.ts';
 import { claimsIdentity, INTERNAL_HEADER, verifyInternalRequest } from './internal-auth.ts';
@@ -423,6 +423,24 @@ function installOperations(
   const checks = new Map<string, ReadinessCheck>();
   app.decorate('addReadinessCheck', (name: string, check: ReadinessCheck) => {
     checks.set(name, check);
+  });
+  // The same checks as /readyz, run when Prometheus scrapes: alerts see which dependency is down.
+  new Gauge({
+    name: 'service_readiness_check',
+    help: 'Readiness checks of this service (1 ok, 0 down), as /readyz reports them',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      await Promise.all(
+        [...checks].map(async ([name, check]) => {
+          const ok = await withTimeout(check(), 2_000, `${name} check timed out`).then(
+            () => 1,
+            () => 0,
+          );
+          this.set({ check: name }, ok);
+        }),
+      );
+    },
   });
 
   const hide = { hide: true } as const;

@@ -24,6 +24,20 @@ async function within<T>(work: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * One read shared by the gauges a scrape collects together (prom-client collects them concurrently):
+ * a call while a read is in flight gets that read's result instead of querying again.
+ */
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
 /** One metric object per registry and name: several parts of a service may ask for the same series. */
 const perRegistry = new WeakMap<Registry, Map<string, unknown>>();
 export function registryMetric<T>(registry: Registry, name: string, create: () => T): T {
@@ -85,7 +99,7 @@ export function countJobFailures(registry: Registry, worker: Worker): void {
  */
 export function watchOutbox(registry: Registry, pool: Pool, schema: string): void {
   let last = { backlog: 0, age: 0 };
-  const read = async () => {
+  const read = sharedRead(async () => {
     const result = await within(
       pool.query<{ backlog: number; age: number | null }>(
         `SELECT count(*)::int AS backlog, extract(epoch FROM now() - min(created_at))::float8 AS age
@@ -95,7 +109,7 @@ export function watchOutbox(registry: Registry, pool: Pool, schema: string): voi
     const row = result?.rows[0];
     if (row) last = { backlog: row.backlog, age: row.age ?? 0 };
     return last;
-  };
+  });
   new Gauge({
     name: 'outbox_backlog_events',
     help: 'Outbox events committed but not yet published to JetStream',
@@ -110,9 +124,9 @@ export function watchOutbox(registry: Registry, pool: Pool, schema: string): voi
     help: 'Age of the oldest unpublished outbox event (0 when the outbox is drained)',
     labelNames: ['schema'] as const,
     registers: [registry],
-    // The backlog gauge's collect just read both values; this one reuses them.
-    collect() {
-      this.set({ schema }, last.age);
+    // One query per scrape serves both gauges.
+    async collect() {
+      this.set({ schema }, (await read()).age);
     },
   });
 }

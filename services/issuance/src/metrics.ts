@@ -1,7 +1,7 @@
 // Issuance's business series on its /metrics registry: payments by outcome, tickets issued by channel,
 // batch generation (tickets written, time from request to completion), and the pool releases still
 // waiting for inventory (read from the database at scrape time).
-import type { Pool } from '@cruise/shared';
+import { type Pool, sharedRead } from '@cruise/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { S } from './domain/ticket-records.ts';
 
@@ -39,26 +39,28 @@ export function createIssuanceMetrics(registry: Registry, pool: Pool): IssuanceM
     buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [registry],
   });
-  let oldest = 0;
+  // One query per scrape serves both gauges.
+  const pending = sharedRead(async () => {
+    const { rows } = await pool.query<{ n: number; age: number | null }>(
+      `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
+         FROM ${S}.pending_releases WHERE sent_at IS NULL`,
+    );
+    return { count: rows[0]?.n ?? 0, oldest: rows[0]?.age ?? 0 };
+  });
   new Gauge({
     name: 'issuance_pending_releases',
     help: 'Pool releases written by issuance and not yet acknowledged by inventory (GET /api/admin/pending-releases)',
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query<{ n: number; age: number | null }>(
-        `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
-           FROM ${S}.pending_releases WHERE sent_at IS NULL`,
-      );
-      this.set(rows[0]?.n ?? 0);
-      oldest = rows[0]?.age ?? 0;
+      this.set((await pending()).count);
     },
   });
   new Gauge({
     name: 'issuance_pending_release_oldest_age_seconds',
     help: 'Age of the oldest pool release still waiting for inventory (0 when none)',
     registers: [registry],
-    collect() {
-      this.set(oldest);
+    async collect() {
+      this.set((await pending()).oldest);
     },
   });
   return { payments, ticketsIssued, batchTicketsGenerated, batchDuration };
