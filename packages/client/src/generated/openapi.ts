@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit log entries, newest first */
+        /**
+         * Audit log entries, newest first
+         * @description The audit log of every partner, webhook, operator and scanner request (who, what, outcome, request id, duration), newest first; filter by partner and time range.
+         */
         get: operations["listAudit"];
         put?: never;
         post?: never;
@@ -30,7 +33,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a scanner device; its key is returned once. */
+        /**
+         * Register a scanner device; its key is returned once.
+         * @description Registers a scanner device at a venue; its key is in this response only (it is the scanner's credential).
+         */
         post: operations["createDevice"];
         delete?: never;
         options?: never;
@@ -48,7 +54,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a scanner device: its key is refused from then on. Repeating it is harmless. */
+        /**
+         * Revoke a scanner device: its key is refused from then on. Repeating it is harmless.
+         * @description Revokes a scanner device; its key stops working at once.
+         */
         delete: operations["revokeDevice"];
         options?: never;
         head?: never;
@@ -63,7 +72,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the operator's direct allocation of a product */
+        /**
+         * Set the operator's direct allocation of a product
+         * @description Sets the operator's own (direct) pool of a product, with the same rules as a partner's allocation.
+         */
         put: operations["setDirectAllocation"];
         post?: never;
         delete?: never;
@@ -79,10 +91,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List partners, newest first */
+        /**
+         * List partners, newest first
+         * @description Every partner with its keys (prefixes only, never the keys), newest first.
+         */
         get: operations["listPartners"];
         put?: never;
-        /** Create a partner and its first API key (shown once) */
+        /**
+         * Create a partner and its first API key (shown once)
+         * @description Creates an OTA partner with its first API key. The key is in this response only: store it now (an Idempotency-Key replay returns the same key). The partner starts ACTIVE with no allocation.
+         */
         post: operations["createPartner"];
         delete?: never;
         options?: never;
@@ -97,14 +115,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A partner with its API keys (prefixes only) */
+        /**
+         * A partner with its API keys (prefixes only)
+         * @description One partner and its keys' ids and prefixes (to find the `key_id` to revoke).
+         */
         get: operations["getPartner"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Suspend or reactivate a partner, or change its rate limit (effective within a second) */
+        /**
+         * Suspend or reactivate a partner, or change its rate limit (effective within a second)
+         * @description Suspends or resumes a partner, or changes its rate limit (null: back to the default). A suspended partner's keys get 403 PARTNER_SUSPENDED at once.
+         */
         patch: operations["updatePartner"];
         trace?: never;
     };
@@ -116,7 +140,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set a partner's ota or reseller allocation of a product */
+        /**
+         * Set a partner's ota or reseller allocation of a product
+         * @description Sets a partner's allocation of a product in its ota or reseller pool. Below held + sold, or beyond the product's capacity across all pools: 409 ALLOCATION_CONFLICT.
+         */
         put: operations["setPartnerAllocation"];
         post?: never;
         delete?: never;
@@ -134,7 +161,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue another API key for a partner (shown once) */
+        /**
+         * Issue another API key for a partner (shown once)
+         * @description Issues another API key for the partner (for rotation); shown once. Old keys keep working until revoked.
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -152,8 +182,31 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (stops working within 1 second; repeating is harmless) */
+        /**
+         * Revoke an API key (stops working within 1 second; repeating is harmless)
+         * @description Revokes one key; every gateway refuses it within a second.
+         */
         delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/pending-releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pool releases waiting for inventory (oldest first)
+         * @description Units issuance has handed back (a cancelled or expired ticket, a failed batch) that inventory has not acknowledged yet, oldest first. Transport failures are retried by the sweep; a release inventory refused stays here with its last error until an operator resolves it.
+         */
+        get: operations["listPendingReleases"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -168,7 +221,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The operator's own sale from the direct pool: tickets ACTIVE at once, channel direct */
+        /**
+         * The operator's own sale from the direct pool: tickets ACTIVE at once, channel direct
+         * @description The operator's own sale from the direct pool: tickets are ACTIVE at once, channel direct. Send an Idempotency-Key so a retried order sells once.
+         */
         post: operations["createDirectOrder"];
         delete?: never;
         options?: never;
@@ -183,7 +239,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's batches, newest first */
+        /**
+         * The caller's batches, newest first
+         * @description The caller's batches, newest first, with their progress.
+         */
         get: operations["listBatches"];
         put?: never;
         post?: never;
@@ -200,7 +259,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A batch and its progress (`generated` grows while it runs) */
+        /**
+         * A batch and its progress (`generated` grows while it runs)
+         * @description One batch: `generated` grows while it runs; a COMPLETED batch has exactly `quantity` tickets, all PRE_GENERATED, even across a crash or restart. A read after `completed_at` always sees COMPLETED.
+         */
         get: operations["getBatch"];
         put?: never;
         post?: never;
@@ -217,7 +279,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The batch's tickets as CSV (batch_seq,ticket_code,status,created_at), streamed in sequence order */
+        /**
+         * The batch's tickets as CSV (batch_seq,ticket_code,status,created_at), streamed in sequence order
+         * @description Every ticket code of the batch as CSV, streamed (a million rows never sit in the server's memory).
+         */
         get: operations["getBatchTicketsCsv"];
         put?: never;
         post?: never;
@@ -234,7 +299,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tickets issued, activated, used, cancelled and gross amount in the UTC days from..to (inclusive), in total, per reseller and per product (counting rules in the response description) */
+        /**
+         * Tickets issued, activated, used, cancelled and gross amount in the UTC days from..to (inclusive), in total, per reseller and per product (counting rules in the response description)
+         * @description Totals for the caller and each of its resellers and products over a date range: tickets issued, activated, used, cancelled, and the gross amount.
+         */
         get: operations["getBillingSummary"];
         put?: never;
         post?: never;
@@ -251,7 +319,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's ota and reseller pools and the full price matrix for a visit date */
+        /**
+         * The caller's ota and reseller pools and the full price matrix for a visit date
+         * @description The caller's pools (ota and reseller) for every product, with the full price matrix for the visit date (default: today in the venue's time zone; Saturday and Sunday are weekend prices).
+         */
         get: operations["getInventory"];
         put?: never;
         post?: never;
@@ -268,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per product and channel: pool counters (allocated, held, sold) next to ticket counts (activated, used, expired, cancelled in the period; sold and pre-generated now) */
+        /**
+         * Per product and channel: pool counters (allocated, held, sold) next to ticket counts (activated, used, expired, cancelled in the period; sold and pre-generated now)
+         * @description Per product and channel: the pool counters next to the ticket counts of the range, which agree with the ticket list and the pools.
+         */
         get: operations["getReconciliation"];
         put?: never;
         post?: never;
@@ -285,10 +359,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's resellers, newest first */
+        /**
+         * The caller's resellers, newest first
+         * @description The caller's resellers, newest first.
+         */
         get: operations["listResellers"];
         put?: never;
-        /** Register one of the caller’s sub-resellers */
+        /**
+         * Register one of the caller’s sub-resellers
+         * @description Adds a sub-reseller of the caller (a batch's tickets are generated for one).
+         */
         post: operations["createReseller"];
         delete?: never;
         options?: never;
@@ -303,15 +383,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's resellers (another partner's → 404) */
+        /**
+         * One of the caller's resellers (another partner's → 404)
+         * @description One of the caller's resellers; another partner's is 404.
+         */
         get: operations["getReseller"];
         put?: never;
         post?: never;
-        /** Delete a reseller. One referenced by tickets or batches is kept as INACTIVE (200 with the reseller) so history stays intact; one never used is removed (204) */
+        /**
+         * Delete a reseller. One referenced by tickets or batches is kept as INACTIVE (200 with the reseller) so history stays intact; one never used is removed (204)
+         * @description Deletes a reseller without tickets (204); one with tickets keeps its history and becomes INACTIVE (200).
+         */
         delete: operations["deleteReseller"];
         options?: never;
         head?: never;
-        /** Change a reseller (null clears an optional field) */
+        /**
+         * Change a reseller (null clears an optional field)
+         * @description Changes a reseller; null clears an optional field.
+         */
         patch: operations["updateReseller"];
         trace?: never;
     };
@@ -322,10 +411,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's reservations, newest first */
+        /**
+         * The caller's reservations, newest first
+         * @description The caller's reservations, newest first, filtered by status, product, reference and creation time.
+         */
         get: operations["listReservations"];
         put?: never;
-        /** Hold units in the caller's ota pool (24 h by default) */
+        /**
+         * Hold units in the caller's ota pool (24 h by default)
+         * @description Holds units in the caller's ota pool for 24 hours at the visit date's prices (1..100 units). Not enough available: 409 INSUFFICIENT_INVENTORY and nothing is held; concurrent requests never hold more than is available. Send an Idempotency-Key so a retry never holds twice. The hold becomes CONFIRMED when the payment webhook reports the payment.
+         */
         post: operations["createReservation"];
         delete?: never;
         options?: never;
@@ -340,7 +435,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller’s reservations */
+        /**
+         * One of the caller’s reservations
+         * @description One reservation of the caller; once CONFIRMED it carries its tickets.
+         */
         get: operations["getReservation"];
         put?: never;
         post?: never;
@@ -359,7 +457,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an ON_HOLD reservation and release its units */
+        /**
+         * Cancel an ON_HOLD reservation and release its units
+         * @description Cancels a hold and releases its units at once. Only ON_HOLD; otherwise 409 RESERVATION_NOT_ON_HOLD.
+         */
         post: operations["cancelReservation"];
         delete?: never;
         options?: never;
@@ -374,7 +475,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's tickets, filtered, newest first */
+        /**
+         * The caller's tickets, filtered, newest first
+         * @description The caller's tickets, newest first, with any combination of filters; fast at any depth. Beyond 10,000 matches `total` is a lower bound (`total_is_lower_bound: true`).
+         */
         get: operations["listTickets"];
         put?: never;
         post?: never;
@@ -391,7 +495,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's tickets (another partner's → 404) */
+        /**
+         * One of the caller's tickets (another partner's → 404)
+         * @description One of the caller's tickets; another partner's ticket is 404.
+         */
         get: operations["getTicket"];
         put?: never;
         post?: never;
@@ -410,7 +517,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sell a pre-generated ticket to a customer: PRE_GENERATED → ACTIVE, priced for the customer type on today's venue date, unit moved from held to sold in the reseller pool */
+        /**
+         * Sell a pre-generated ticket to a customer: PRE_GENERATED → ACTIVE, priced for the customer type on today's venue date, unit moved from held to sold in the reseller pool
+         * @description Sells a PRE_GENERATED batch ticket to a customer: it becomes ACTIVE at the price of the customer type, records the reseller → customer chain, and its unit moves from held to sold in the reseller pool. Not PRE_GENERATED: 409 TICKET_NOT_ACTIVE.
+         */
         post: operations["activateTicket"];
         delete?: never;
         options?: never;
@@ -427,7 +537,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool */
+        /**
+         * Cancel a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool
+         * @description Cancels a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool. Otherwise 409 TICKET_NOT_CANCELLABLE.
+         */
         post: operations["cancelTicket"];
         delete?: never;
         options?: never;
@@ -444,7 +557,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hold units in the caller's reseller pool and generate PRE_GENERATED tickets asynchronously; poll the batch */
+        /**
+         * Hold units in the caller's reseller pool and generate PRE_GENERATED tickets asynchronously; poll the batch
+         * @description Holds `quantity` units in the caller's reseller pool and queues the generation of PRE_GENERATED tickets for one of its resellers (1..100,000). Answers 202 at once with the batch to poll (`Location`, and `Retry-After` seconds before the first poll); not enough reseller availability is 409 before anything is queued. Tickets expire if not activated within the tentative period (30 days).
+         */
         post: operations["bulkGenerateTickets"];
         delete?: never;
         options?: never;
@@ -461,7 +577,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat). */
+        /**
+         * Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat).
+         * @description Sent by the payment provider, signed (see the paymentSignature security scheme). SUCCEEDED with the reservation's exact total confirms it and issues one ACTIVE ticket per unit; FAILED changes nothing. The same payment_id again returns the same answer and never issues twice; the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. An expired hold is re-held when the pool still has room, else 409 RESERVATION_EXPIRED (the payment is kept for a refund).
+         */
         post: operations["notifyPayment"];
         delete?: never;
         options?: never;
@@ -478,7 +597,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a QR token for an ACTIVE ticket (the partner its own tickets, the operator any). Each new token supersedes every earlier one for the ticket. */
+        /**
+         * Issue a QR token for an ACTIVE ticket (the partner its own tickets, the operator any). Each new token supersedes every earlier one for the ticket.
+         * @description A signed QR token for one of the caller's ACTIVE tickets (else 409 TICKET_NOT_ACTIVE), valid 30 minutes, with a PNG of the code. A newer token supersedes every earlier one of the ticket.
+         */
         post: operations["createQrToken"];
         delete?: never;
         options?: never;
@@ -493,7 +615,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public ticket info: status and entitlements. The ticket code is the secret; calls are limited per client IP. */
+        /**
+         * Public ticket info: status and entitlements. The ticket code is the secret; calls are limited per client IP.
+         * @description Public: what a ticket's holder sees (status, entitlements, what remains). The code is the secret; the route is limited per client IP.
+         */
         get: operations["getTicketInfo"];
         put?: never;
         post?: never;
@@ -512,7 +637,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeem one entitlement of a ticket from a scanner (device key). Rejections are problem documents carrying `ticket_status` and `remaining` when the ticket is known, and `redeemed_at` for ALREADY_REDEEMED. An unknown manually entered ticket code is INVALID_QR. */
+        /**
+         * Redeem one entitlement of a ticket from a scanner (device key). Rejections are problem documents carrying `ticket_status` and `remaining` when the ticket is known, and `redeemed_at` for ALREADY_REDEEMED. An unknown manually entered ticket code is INVALID_QR.
+         * @description A scanner redeems one entitlement of a ticket from its QR token (or, on devices that allow manual entry, the ticket code). Two scanners on the same entitlement at once: exactly one is accepted. A retry with the same nonce returns the same answer, never ALREADY_REDEEMED. When the last entitlement is redeemed the ticket becomes USED. Rejections are problem responses that also carry `ticket_status` and `remaining` where the ticket is known.
+         */
         post: operations["redeem"];
         delete?: never;
         options?: never;
@@ -525,7 +653,10 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditEntry: {
-            /** @enum {string} */
+            /**
+             * @description Who made the request, as the gateway authenticated it.
+             * @enum {string}
+             */
             actor_kind: "partner" | "admin" | "device" | "webhook" | "anonymous";
             at: string;
             client_ip: string | null;
@@ -535,6 +666,7 @@ export interface components {
             partner_id: string | null;
             path: string;
             request_id: string;
+            /** @description The route template (ticket codes are not written to the audit log). */
             route: string | null;
             status: number;
         };
@@ -544,11 +676,14 @@ export interface components {
             batch_reference: string | null;
             completed_at: string | null;
             created_at: string;
+            /** @description Free-form notes of the partner about where the batch goes (at most 4 KB). */
             distribution: {
                 [key: string]: unknown;
             } | null;
             error: string | null;
+            /** @description Pre-generated tickets of the batch not activated by then become EXPIRED. */
             expires_at: string;
+            /** @description Tickets written so far; equals quantity when COMPLETED. */
             generated: number;
             product_id: number;
             quantity: number;
@@ -565,6 +700,7 @@ export interface components {
         BatchAccepted: {
             /** Format: uuid */
             batch_id: string;
+            /** @description Where to poll the batch (also in the Location header). */
             poll_url: string;
             quantity: number;
             /** @enum {string} */
@@ -625,6 +761,7 @@ export interface components {
             venue: string;
         };
         CreatedPartner: {
+            /** @description Shown once: store it now. */
             api_key: string;
             name: string;
             /** Format: uuid */
@@ -707,20 +844,58 @@ export interface components {
             reservation_status: "ON_HOLD" | "CONFIRMED" | "EXPIRED" | "CANCELLED";
             tickets: components["schemas"]["Ticket"][];
         };
+        PendingRelease: {
+            /** @description Sends that failed or were refused so far */
+            attempts: number;
+            /** @enum {string} */
+            channel: "direct" | "ota" | "reseller";
+            created_at: string;
+            /**
+             * @description Which pool counter the units leave
+             * @enum {string}
+             */
+            from: "held" | "sold";
+            /** @description The last refusal (`CODE: detail`) or transport error; a refusal waits for an operator */
+            last_error: string | null;
+            /** @description The pool owner; null for the direct pool */
+            partner_id: string | null;
+            product_id: number;
+            quantity: number;
+            /** @enum {string} */
+            reason: "cancel" | "expire";
+            /** @description Idempotency reference inventory applies the release under (e.g. `cancel:<ticket_code>`) */
+            ref: string;
+        };
         Pool: {
             allocated: number;
+            /** @description allocated - held - sold. */
             available: number;
             /** @enum {string} */
             channel: "direct" | "ota" | "reseller";
+            /** @description Units on hold: unpaid reservations and pre-generated tickets not yet activated. */
             held: number;
             partner_id: string | null;
             product_id: number;
             sold: number;
         };
+        /**
+         * @example {
+         *       "type": "https://docs.cruise-tickets.dev/errors/insufficient-inventory",
+         *       "title": "Insufficient inventory",
+         *       "status": 409,
+         *       "code": "INSUFFICIENT_INVENTORY",
+         *       "detail": "Only 3 units of product 106 are available in channel ota",
+         *       "request_id": "4c1f9e0a-6b2d-4e8f-9a1c-3d5e7f9b1c2d"
+         *     }
+         */
         Problem: {
-            /** @enum {string} */
-            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            /**
+             * @description Stable, machine-readable error code.
+             * @enum {string}
+             */
+            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             detail?: string;
+            /** @description Field errors of a 400 VALIDATION_FAILED. */
             errors?: {
                 message: string;
                 path: string;
@@ -766,6 +941,7 @@ export interface components {
             function_code: string;
             /** Format: date-time */
             redeemed_at: string;
+            /** @description Function codes of the ticket not yet redeemed after this scan. */
             remaining: string[];
             /** @constant */
             result: "ACCEPTED";
@@ -780,6 +956,7 @@ export interface components {
             nonce?: string;
             /** @description The scanned QR code. Required unless `ticket_code` is given. */
             qr_token?: string;
+            /** @description The sailing or session the scan belongs to (recorded with the scan). */
             session_code?: string;
             /** @description Manual entry instead of `qr_token`. With both, they must name the same ticket. */
             ticket_code?: string;
@@ -797,8 +974,10 @@ export interface components {
             updated_at: string;
         };
         Reservation: {
+            /** @description When the payment confirmed the reservation; null until then. */
             confirmed_at: string | null;
             created_at: string;
+            /** @description When the hold lapses (24 h after creation by default); its units are free again at that instant. */
             expires_at: string;
             items: {
                 customer_type: string;
@@ -809,8 +988,10 @@ export interface components {
                 };
             }[];
             product_id: number;
+            /** @description Units held, the sum of the items. */
             quantity: number;
             reseller_id: string | null;
+            /** @description The partner's own order reference. */
             reseller_reference: string | null;
             /** Format: uuid */
             reservation_id: string;
@@ -828,7 +1009,10 @@ export interface components {
             activated_at: string | null;
             batch_id: string | null;
             cancelled_at: string | null;
-            /** @enum {string} */
+            /**
+             * @description ota (paid reservation), reseller (batch), direct (operator sale).
+             * @enum {string}
+             */
             channel: "direct" | "ota" | "reseller";
             created_at: string;
             customer: {
@@ -836,6 +1020,7 @@ export interface components {
                 name: string | null;
             } | null;
             customer_type: string | null;
+            /** @description The functions the ticket gives access to, each redeemed once. */
             entitlements: {
                 function_code: string;
                 redeemed_at: string | null;
@@ -843,6 +1028,7 @@ export interface components {
             expired_at: string | null;
             order_id: string | null;
             order_reference: string | null;
+            /** @description The price paid for this unit; null for a pre-generated ticket until activation. */
             price: {
                 amount: number;
                 currency: string;
@@ -856,6 +1042,7 @@ export interface components {
             reservation_id: string | null;
             /** @enum {string} */
             status: "PRE_GENERATED" | "ACTIVE" | "USED" | "CANCELLED" | "EXPIRED";
+            /** @description Opaque and unguessable (at least 80 random bits): it is the secret of the ticket info page. */
             ticket_code: string;
             used_at: string | null;
         };
@@ -879,6 +1066,7 @@ export interface components {
             page: number;
             page_size: number;
             total: number;
+            /** @description True when more than 10,000 tickets match: `total` then counts only the first 10,000. */
             total_is_lower_bound: boolean;
         };
     };
@@ -886,6 +1074,8 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
+        /** @description Where to poll the accepted work */
+        Location: string;
         /** @description Requests allowed per rolling minute */
         RateLimitLimit: number;
         /** @description Requests left in the current window */
@@ -904,12 +1094,27 @@ export interface operations {
     listAudit: {
         parameters: {
             query?: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-24
+                 */
                 from?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id?: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-25
+                 */
                 to?: string;
             };
             header?: never;
@@ -925,6 +1130,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 18231,
+                     *           "at": "2026-11-24T09:30:00.012Z",
+                     *           "request_id": "4c1f9e0a-6b2d-4e8f-9a1c-3d5e7f9b1c2d",
+                     *           "actor_kind": "partner",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "method": "POST",
+                     *           "route": "/api/ota/reservations",
+                     *           "path": "/api/ota/reservations",
+                     *           "status": 201,
+                     *           "duration_ms": 14.2,
+                     *           "client_ip": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["AuditEntry"][];
                         has_more: boolean;
@@ -991,7 +1219,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example pier-3-gate-a
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -999,6 +1230,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "venue": "Pier 3",
+                 *       "name": "Gate A"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDeviceRequest"];
             };
         };
@@ -1010,6 +1247,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *       "device_key": "dev_6JB2_oTto0g4jF-xwGjobaRKBxbjSqMSRHgfmf5crR8",
+                     *       "venue": "Pier 3",
+                     *       "name": "Gate A",
+                     *       "created_at": "2026-11-24T08:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedDevice"];
                 };
             };
@@ -1081,6 +1327,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918 */
                 device_id: string;
             };
             cookie?: never;
@@ -1157,6 +1404,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "allocated": 5000
+                 *     }
+                 */
                 "application/json": {
                     allocated: number;
                     /** @constant */
@@ -1173,6 +1426,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "product_id": 106,
+                     *       "channel": "direct",
+                     *       "partner_id": null,
+                     *       "allocated": 5000,
+                     *       "held": 0,
+                     *       "sold": 120,
+                     *       "available": 4880
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pool"];
                 };
             };
@@ -1252,9 +1516,15 @@ export interface operations {
     listPartners: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -1270,6 +1540,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "name": "Acme Travel",
+                     *           "status": "ACTIVE",
+                     *           "rate_limit_per_minute": 100,
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "updated_at": "2026-11-20T08:00:00.000Z",
+                     *           "api_keys": [
+                     *             {
+                     *               "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *               "prefix": "ck_live_A3gO",
+                     *               "created_at": "2026-11-20T08:00:00.000Z",
+                     *               "revoked_at": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Partner"][];
                         has_more: boolean;
@@ -1344,6 +1640,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Travel",
+                 *       "rate_limit_per_minute": 100
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     rate_limit_per_minute?: number;
@@ -1358,6 +1660,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "api_key": "ck_live_A3gOfvFG1j7wCilELzmT3B_7kCi9_hKC7pH0Pnjg8pc",
+                     *       "rate_limit_per_minute": 100,
+                     *       "status": "ACTIVE"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedPartner"];
                 };
             };
@@ -1429,6 +1740,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -1442,6 +1754,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "status": "ACTIVE",
+                     *       "rate_limit_per_minute": 100,
+                     *       "created_at": "2026-11-20T08:00:00.000Z",
+                     *       "updated_at": "2026-11-20T08:00:00.000Z",
+                     *       "api_keys": [
+                     *         {
+                     *           "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *           "prefix": "ck_live_A3gO",
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -1513,12 +1843,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "SUSPENDED"
+                 *     }
+                 */
                 "application/json": {
                     rate_limit_per_minute?: number | null;
                     /** @enum {string} */
@@ -1534,6 +1870,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "status": "SUSPENDED",
+                     *       "rate_limit_per_minute": 100,
+                     *       "created_at": "2026-11-20T08:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z",
+                     *       "api_keys": [
+                     *         {
+                     *           "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *           "prefix": "ck_live_A3gO",
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -1605,12 +1959,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "channel": "ota",
+                 *       "allocated": 2000
+                 *     }
+                 */
                 "application/json": {
                     allocated: number;
                     /** @enum {string} */
@@ -1627,6 +1989,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "product_id": 106,
+                     *       "channel": "ota",
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "allocated": 2000,
+                     *       "held": 3,
+                     *       "sold": 10,
+                     *       "available": 1987
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pool"];
                 };
             };
@@ -1711,6 +2084,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -1724,6 +2098,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *       "api_key": "ck_live_Q9wErTy3uIoP5aSdF7gHjK1lZxC2vBn4mM6qW8eR0tY",
+                     *       "prefix": "ck_live_Q9wE",
+                     *       "created_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         api_key: string;
                         created_at: string;
@@ -1811,7 +2193,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6 */
                 key_id: string;
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -1889,11 +2273,125 @@ export interface operations {
             };
         };
     };
+    listPendingReleases: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "ref": "cancel:K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "from": "sold",
+                     *           "quantity": 1,
+                     *           "reason": "cancel",
+                     *           "attempts": 3,
+                     *           "last_error": "VALIDATION_FAILED: the pool has fewer sold units than the release",
+                     *           "created_at": "2026-11-24T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["PendingRelease"][];
+                        has_more: boolean;
+                        page: number;
+                        page_size: number;
+                        total: number;
+                    };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createDirectOrder: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example box-office-20261124-0042
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1901,6 +2399,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "visit_date": "2026-12-05",
+                 *       "items": [
+                 *         {
+                 *           "customer_type": "adult",
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     items: {
                         customer_type: string;
@@ -1919,6 +2429,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "order_id": "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "total": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "direct",
+                     *           "reservation_id": null,
+                     *           "batch_id": null,
+                     *           "order_id": "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908",
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DirectOrder"];
                 };
             };
@@ -1998,9 +2557,15 @@ export interface operations {
     listBatches: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -2019,6 +2584,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "status": "RUNNING",
+                     *           "product_id": 106,
+                     *           "quantity": 5000,
+                     *           "generated": 2000,
+                     *           "reseller": {
+                     *             "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *             "name": "Shanghai Harbour Tours",
+                     *             "status": "ACTIVE"
+                     *           },
+                     *           "batch_reference": "Q4-SHANGHAI",
+                     *           "distribution": {
+                     *             "region": "Shanghai",
+                     *             "notes": "Hotel concierge desks"
+                     *           },
+                     *           "created_at": "2026-11-24T10:00:00.000Z",
+                     *           "completed_at": null,
+                     *           "expires_at": "2026-12-24T10:00:00.000Z",
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Batch"][];
                         has_more: boolean;
@@ -2096,6 +2692,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d */
                 batch_id: string;
             };
             cookie?: never;
@@ -2112,6 +2709,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "status": "RUNNING",
+                     *       "product_id": 106,
+                     *       "quantity": 5000,
+                     *       "generated": 2000,
+                     *       "reseller": {
+                     *         "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *         "name": "Shanghai Harbour Tours",
+                     *         "status": "ACTIVE"
+                     *       },
+                     *       "batch_reference": "Q4-SHANGHAI",
+                     *       "distribution": {
+                     *         "region": "Shanghai",
+                     *         "notes": "Hotel concierge desks"
+                     *       },
+                     *       "created_at": "2026-11-24T10:00:00.000Z",
+                     *       "completed_at": null,
+                     *       "expires_at": "2026-12-24T10:00:00.000Z",
+                     *       "error": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Batch"];
                 };
             };
@@ -2193,6 +2813,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d */
                 batch_id: string;
             };
             cookie?: never;
@@ -2209,6 +2830,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example batch_seq,ticket_code,status,created_at
+                     *     1,H3J8L2N7P1R6T0V5X9Z4B8D2,PRE_GENERATED,2026-11-24T10:00:01.120Z
+                     *     2,M4P9S3V8Y2B7E1H6K0N5Q9T3,PRE_GENERATED,2026-11-24T10:00:01.120Z
+                     */
                     "text/csv": string;
                 };
             };
@@ -2288,7 +2914,15 @@ export interface operations {
     getBillingSummary: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
@@ -2307,6 +2941,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "currency": "USD",
+                     *       "totals": {
+                     *         "issued": 120,
+                     *         "activated": 40,
+                     *         "used": 35,
+                     *         "cancelled": 2,
+                     *         "gross": {
+                     *           "amount": 3816000,
+                     *           "currency": "USD"
+                     *         }
+                     *       },
+                     *       "by_reseller": [
+                     *         {
+                     *           "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *           "name": "Shanghai Harbour Tours",
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "by_product": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["BillingSummary"];
                 };
             };
@@ -2376,7 +3054,10 @@ export interface operations {
     getInventory: {
         parameters: {
             query?: {
-                /** @description Prices for this date (default: today in the venue's time zone); Saturday and Sunday are weekend */
+                /**
+                 * @description Prices for this date (default: today in the venue's time zone); Saturday and Sunday are weekend
+                 * @example 2026-11-28
+                 */
                 visit_date?: string;
             };
             header?: never;
@@ -2395,6 +3076,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-24T09:30:00.000Z",
+                     *       "visit_date": "2026-11-28",
+                     *       "day_type": "weekend",
+                     *       "products": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "name": "Premium Cruise Package",
+                     *           "functions": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "name": "Ferry boarding"
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "name": "Premium lounge"
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "name": "Buffet dinner"
+                     *             }
+                     *           ],
+                     *           "channels": {
+                     *             "ota": {
+                     *               "allocated": 2000,
+                     *               "held": 3,
+                     *               "sold": 10,
+                     *               "available": 1987
+                     *             },
+                     *             "reseller": {
+                     *               "allocated": 1000,
+                     *               "held": 0,
+                     *               "sold": 0,
+                     *               "available": 1000
+                     *             }
+                     *           },
+                     *           "pricing": {
+                     *             "currency": "USD",
+                     *             "customer_types": [
+                     *               {
+                     *                 "customer_type": "adult",
+                     *                 "weekday": 28800,
+                     *                 "weekend": 31800,
+                     *                 "price": 31800,
+                     *                 "discount_vs_adult": 0
+                     *               },
+                     *               {
+                     *                 "customer_type": "child",
+                     *                 "weekday": 18800,
+                     *                 "weekend": 21800,
+                     *                 "price": 21800,
+                     *                 "discount_vs_adult": 10000
+                     *               }
+                     *             ]
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["InventoryView"];
                 };
             };
@@ -2464,7 +3205,15 @@ export interface operations {
     getReconciliation: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
@@ -2483,6 +3232,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "as_of": "2026-11-24T12:00:00.000Z",
+                     *       "rows": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "allocated": 2000,
+                     *           "held": 3,
+                     *           "sold": 10,
+                     *           "available": 1987,
+                     *           "activated": 10,
+                     *           "used": 4,
+                     *           "expired": 0,
+                     *           "cancelled": 1,
+                     *           "tickets_pre_generated": 0,
+                     *           "tickets_sold": 10
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReconciliationReport"];
                 };
             };
@@ -2552,10 +3324,20 @@ export interface operations {
     listResellers: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /**
+                 * @description Only items in this status.
+                 * @example ACTIVE
+                 */
                 status?: "ACTIVE" | "INACTIVE";
             };
             header?: never;
@@ -2574,6 +3356,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *           "name": "Shanghai Harbour Tours",
+                     *           "contact_email": "desk@harbour-tours.example",
+                     *           "region": "Shanghai",
+                     *           "commission_rate": 0.1,
+                     *           "status": "ACTIVE",
+                     *           "created_at": "2026-11-21T07:00:00.000Z",
+                     *           "updated_at": "2026-11-21T07:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Reseller"][];
                         has_more: boolean;
@@ -2650,7 +3452,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example reseller-harbour-tours
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2658,6 +3463,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Shanghai Harbour Tours",
+                 *       "contact_email": "desk@harbour-tours.example",
+                 *       "region": "Shanghai",
+                 *       "commission_rate": 0.1
+                 *     }
+                 */
                 "application/json": {
                     commission_rate?: number;
                     /** Format: email */
@@ -2678,6 +3491,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-21T07:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -2759,6 +3584,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
@@ -2775,6 +3601,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-21T07:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -2856,6 +3694,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
@@ -2872,6 +3711,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "INACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -2964,12 +3815,19 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "commission_rate": 0.12,
+                 *       "region": "Shanghai & Suzhou"
+                 *     }
+                 */
                 "application/json": {
                     commission_rate?: number | null;
                     contact_email?: string | null;
@@ -2991,6 +3849,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai & Suzhou",
+                     *       "commission_rate": 0.12,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -3074,12 +3944,22 @@ export interface operations {
                 created_from?: string;
                 /** @description Exclusive; a date means 00:00 UTC of that day */
                 created_to?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
                 product_id?: number;
                 reseller_reference?: string;
+                /**
+                 * @description Only items in this status.
+                 * @example ON_HOLD
+                 */
                 status?: "ON_HOLD" | "CONFIRMED" | "EXPIRED" | "CANCELLED";
             };
             header?: never;
@@ -3098,6 +3978,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "status": "ON_HOLD",
+                     *           "product_id": 106,
+                     *           "visit_date": "2026-12-05",
+                     *           "reseller_id": null,
+                     *           "reseller_reference": "OTA-ORDER-991",
+                     *           "items": [
+                     *             {
+                     *               "customer_type": "adult",
+                     *               "quantity": 2,
+                     *               "unit_price": {
+                     *                 "amount": 31800,
+                     *                 "currency": "USD"
+                     *               }
+                     *             },
+                     *             {
+                     *               "customer_type": "child",
+                     *               "quantity": 1,
+                     *               "unit_price": {
+                     *                 "amount": 21800,
+                     *                 "currency": "USD"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "quantity": 3,
+                     *           "total": {
+                     *             "amount": 85400,
+                     *             "currency": "USD"
+                     *           },
+                     *           "expires_at": "2026-11-25T09:30:00.000Z",
+                     *           "created_at": "2026-11-24T09:30:00.000Z",
+                     *           "confirmed_at": null,
+                     *           "tickets": []
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Reservation"][];
                         has_more: boolean;
@@ -3174,7 +4099,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example order-991
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3182,6 +4110,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "visit_date": "2026-12-05",
+                 *       "reseller_reference": "OTA-ORDER-991",
+                 *       "reseller_id": null,
+                 *       "items": [
+                 *         {
+                 *           "customer_type": "adult",
+                 *           "quantity": 2
+                 *         },
+                 *         {
+                 *           "customer_type": "child",
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     items: {
                         customer_type: string;
@@ -3205,6 +4151,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "ON_HOLD",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": null,
+                     *       "tickets": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -3296,6 +4279,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id: string;
             };
             cookie?: never;
@@ -3312,6 +4296,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CONFIRMED",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": "2026-11-24T09:41:12.000Z",
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -3393,6 +4451,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id: string;
             };
             cookie?: never;
@@ -3409,6 +4468,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CANCELLED",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": null,
+                     *       "tickets": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -3499,15 +4595,31 @@ export interface operations {
         parameters: {
             query?: {
                 batch_id?: string;
+                /**
+                 * @description Created at or after this date or date-time (inclusive).
+                 * @example 2026-11-01
+                 */
                 created_from?: string;
+                /** @description Created before this date or date-time (exclusive). */
                 created_to?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
                 product_id?: number;
                 reseller_id?: string;
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id?: string;
+                /**
+                 * @description Only items in this status.
+                 * @example ACTIVE
+                 */
                 status?: "PRE_GENERATED" | "ACTIVE" | "USED" | "CANCELLED" | "EXPIRED";
             };
             header?: never;
@@ -3526,6 +4638,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false,
+                     *       "total_is_lower_bound": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["TicketPage"];
                 };
             };
@@ -3597,6 +4756,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -3613,6 +4776,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "product_id": 106,
+                     *       "status": "ACTIVE",
+                     *       "channel": "ota",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "batch_id": null,
+                     *       "order_id": null,
+                     *       "reseller": null,
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": null,
+                     *       "order_reference": null,
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T09:41:12.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": null,
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -3697,12 +4898,27 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example H3J8L2N7P1R6T0V5X9Z4B8D2
+                 */
                 ticket_code: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customer_type": "adult",
+                 *       "customer": {
+                 *         "name": "Li Wei",
+                 *         "email": "li.wei@example.com"
+                 *       },
+                 *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                 *       "order_reference": "HT-20261124-17"
+                 *     }
+                 */
                 "application/json": {
                     customer: {
                         /** Format: email */
@@ -3727,6 +4943,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "H3J8L2N7P1R6T0V5X9Z4B8D2",
+                     *       "product_id": 106,
+                     *       "status": "ACTIVE",
+                     *       "channel": "reseller",
+                     *       "reservation_id": null,
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "order_id": null,
+                     *       "reseller": {
+                     *         "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *         "name": "Shanghai Harbour Tours"
+                     *       },
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 28800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": {
+                     *         "name": "Li Wei",
+                     *         "email": "li.wei@example.com"
+                     *       },
+                     *       "order_reference": "HT-20261124-17",
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T11:00:00.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": null,
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -3828,6 +5088,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -3844,6 +5108,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "product_id": 106,
+                     *       "status": "CANCELLED",
+                     *       "channel": "ota",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "batch_id": null,
+                     *       "order_id": null,
+                     *       "reseller": null,
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": null,
+                     *       "order_reference": null,
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T09:41:12.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": "2026-11-24T12:00:00.000Z",
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -3934,7 +5236,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example batch-q4-shanghai
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3942,6 +5247,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "quantity": 5000,
+                 *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                 *       "batch_reference": "Q4-SHANGHAI",
+                 *       "distribution": {
+                 *         "region": "Shanghai",
+                 *         "notes": "Hotel concierge desks"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     batch_reference?: string;
                     distribution?: {
@@ -3955,16 +5272,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Accepted: poll the Location */
             202: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "status": "QUEUED",
+                     *       "quantity": 5000,
+                     *       "poll_url": "/api/ota/batches/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
@@ -4064,16 +5391,24 @@ export interface operations {
     notifyPayment: {
         parameters: {
             query?: never;
-            header: {
-                "x-payment-signature"?: string;
-                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + raw body> */
-                "X-Payment-Signature": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "payment_id": "pay_123",
+                 *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                 *       "status": "SUCCEEDED",
+                 *       "amount": {
+                 *         "amount": 85400,
+                 *         "currency": "USD"
+                 *       },
+                 *       "paid_at": "2026-11-24T09:41:10.000Z"
+                 *     }
+                 */
                 "application/json": {
                     amount: {
                         amount: number;
@@ -4096,6 +5431,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "payment_id": "pay_123",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "reservation_status": "CONFIRMED",
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PaymentResult"];
                 };
             };
@@ -4187,6 +5567,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -4203,6 +5587,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "qr_token": "eyJ0IjoiSzdNMlE5VDRYOEIzTjZSMVo1VzBQMkM0IiwidiI6MSwiZSI6MTc5NjEwNDIwMH0.5b8f0c1e9a7d4c2b6e3f1a0d9c8b7a6f",
+                     *       "expires_at": "2026-11-24T10:11:12.000Z",
+                     *       "image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+                     *     }
+                     */
                     "application/json": components["schemas"]["QrToken"];
                 };
             };
@@ -4284,6 +5676,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -4297,6 +5693,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "status": "ACTIVE",
+                     *       "product_id": 106,
+                     *       "product_name": "Premium Cruise Package",
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": "2026-11-24T09:52:00.000Z"
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "remaining": [
+                     *         "PREMIUM_LOUNGE",
+                     *         "BUFFET_DINNER"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TicketInfo"];
                 };
             };
@@ -4352,6 +5774,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "qr_token": "eyJ0IjoiSzdNMlE5VDRYOEIzTjZSMVo1VzBQMkM0IiwidiI6MSwiZSI6MTc5NjEwNDIwMH0.5b8f0c1e9a7d4c2b6e3f1a0d9c8b7a6f",
+                 *       "function_code": "FERRY",
+                 *       "session_code": "SAILING-0930",
+                 *       "nonce": "scan-7f3a"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RedeemRequest"];
             };
         };
@@ -4363,6 +5793,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "result": "ACCEPTED",
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "function_code": "FERRY",
+                     *       "ticket_status": "ACTIVE",
+                     *       "remaining": [
+                     *         "PREMIUM_LOUNGE",
+                     *         "BUFFET_DINNER"
+                     *       ],
+                     *       "redeemed_at": "2026-11-24T09:52:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RedeemAccepted"];
                 };
             };
