@@ -81,7 +81,7 @@ it('the banner names every URL, the apps, the admin token source and the demo ke
     '/openapi.json',
     '/scanner/',
     '/console/',
-    'admin token',
+    'operator token: ADMIN=',
     '.cruise/admin-token',
     'demo key',
   ]) {
