@@ -55,7 +55,8 @@ let system: System;
 const scrapeAll = async (): Promise<Scrape> => {
   const texts = await Promise.all(
     SERVICE_NAMES.map(async (name) => {
-      const res = await call('GET', `${system.url(name)}/metrics`);
+      // METRICS_TOKEN guards /metrics in production: Prometheus sends it as a bearer token.
+      const res = await call('GET', `${system.url(name)}/metrics`, { token: system.secrets.metricsToken });
       expect(res.status, `${name} /metrics`).toBe(200);
       return res.text;
     }),
