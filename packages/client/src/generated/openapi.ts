@@ -31,7 +31,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys.
+         * @description Every scanner device, newest first, revoked ones too (with `revoked_at`); never their keys.
+         */
+        get: operations["listDevices"];
         put?: never;
         /**
          * Register a scanner device; its key is returned once.
@@ -61,7 +65,11 @@ export interface paths {
         delete: operations["revokeDevice"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan.
+         * @description Allows or forbids manual entry (typed ticket codes) on a device; a device without it gets 403 MANUAL_ENTRY_NOT_ALLOWED for a scan by ticket code, from its next scan on.
+         */
+        patch: operations["updateDevice"];
         trace?: never;
     };
     "/api/admin/direct/allocations": {
@@ -578,7 +586,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat).
+         * Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED.
          * @description Sent by the payment provider, signed (see the paymentSignature security scheme). SUCCEEDED with the reservation's exact total confirms it and issues one ACTIVE ticket per unit; FAILED changes nothing. The same payment_id again returns the same answer and never issues twice; the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. An expired hold is re-held when the pool still has room, else 409 RESERVATION_EXPIRED (the payment is kept for a refund).
          */
         post: operations["notifyPayment"];
@@ -753,10 +761,16 @@ export interface components {
             device_id: string;
             /** @description Shown once; the scanner sends it as `Authorization: Bearer` */
             device_key: string;
+            manual_entry: boolean;
             name: string;
             venue: string;
         };
         CreateDeviceRequest: {
+            /**
+             * @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED.
+             * @default true
+             */
+            manual_entry: boolean;
             name: string;
             venue: string;
         };
@@ -769,6 +783,16 @@ export interface components {
             rate_limit_per_minute: number;
             /** @enum {string} */
             status: "ACTIVE" | "SUSPENDED";
+        };
+        Device: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            device_id: string;
+            manual_entry: boolean;
+            name: string;
+            revoked_at: string | null;
+            venue: string;
         };
         DirectOrder: {
             /** Format: uuid */
@@ -893,7 +917,7 @@ export interface components {
              * @description Stable, machine-readable error code.
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "MANUAL_ENTRY_NOT_ALLOWED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             detail?: string;
             /** @description Field errors of a 400 VALIDATION_FAILED. */
             errors?: {
@@ -958,7 +982,7 @@ export interface components {
             qr_token?: string;
             /** @description The sailing or session the scan belongs to (recorded with the scan). */
             session_code?: string;
-            /** @description Manual entry instead of `qr_token`. With both, they must name the same ticket. */
+            /** @description Manual entry instead of `qr_token`, on devices whose `manual_entry` is true (others get 403 MANUAL_ENTRY_NOT_ALLOWED). With both, they must name the same ticket. */
             ticket_code?: string;
         };
         Reseller: {
@@ -1068,6 +1092,10 @@ export interface components {
             total: number;
             /** @description True when more than 10,000 tickets match: `total` then counts only the first 10,000. */
             total_is_lower_bound: boolean;
+        };
+        UpdateDeviceRequest: {
+            /** @description Whether staff may type a ticket code instead of scanning a QR code. A typed code skips the QR clock (expiry, supersession); devices without it get 403 MANUAL_ENTRY_NOT_ALLOWED. */
+            manual_entry: boolean;
         };
     };
     responses: never;
@@ -1215,6 +1243,113 @@ export interface operations {
             };
         };
     };
+    listDevices: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *           "venue": "Pier 3",
+                     *           "name": "Gate A",
+                     *           "manual_entry": true,
+                     *           "created_at": "2026-11-24T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["Device"][];
+                        has_more: boolean;
+                        page: number;
+                        page_size: number;
+                        total: number;
+                    };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createDevice: {
         parameters: {
             query?: never;
@@ -1233,7 +1368,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "venue": "Pier 3",
-                 *       "name": "Gate A"
+                 *       "name": "Gate A",
+                 *       "manual_entry": true
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDeviceRequest"];
@@ -1253,6 +1389,7 @@ export interface operations {
                      *       "device_key": "dev_6JB2_oTto0g4jF-xwGjobaRKBxbjSqMSRHgfmf5crR8",
                      *       "venue": "Pier 3",
                      *       "name": "Gate A",
+                     *       "manual_entry": true,
                      *       "created_at": "2026-11-24T08:00:00.000Z"
                      *     }
                      */
@@ -1341,6 +1478,110 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: NOT_FOUND */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918 */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "manual_entry": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateDeviceRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *       "venue": "Pier 3",
+                     *       "name": "Gate A",
+                     *       "manual_entry": false,
+                     *       "created_at": "2026-11-24T08:00:00.000Z",
+                     *       "revoked_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
@@ -5261,6 +5502,7 @@ export interface operations {
                  */
                 "application/json": {
                     batch_reference?: string;
+                    /** @description Free-form labels (e.g. region, notes), returned with the batch: at most 32 keys and 4096 bytes as JSON. */
                     distribution?: {
                         [key: string]: unknown;
                     };
@@ -5414,6 +5656,7 @@ export interface operations {
                         amount: number;
                         currency: string;
                     };
+                    /** Format: date-time */
                     paid_at?: string;
                     payment_id: string;
                     /** Format: uuid */
@@ -5529,7 +5772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: AMOUNT_MISMATCH */
+            /** @description Problem: AMOUNT_MISMATCH, IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -5821,6 +6064,16 @@ export interface operations {
             };
             /** @description Problem: UNAUTHORIZED */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: MANUAL_ENTRY_NOT_ALLOWED */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;

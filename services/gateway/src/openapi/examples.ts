@@ -622,14 +622,49 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     description:
       "Registers a scanner device at a venue; its key is in this response only (it is the scanner's credential).",
     parameters: { 'idempotency-key': 'pier-3-gate-a' },
-    request: { venue: 'Pier 3', name: 'Gate A' },
+    request: { venue: 'Pier 3', name: 'Gate A', manual_entry: true },
     responses: {
       201: {
         device_id: DEVICE_ID,
         device_key: 'dev_6JB2_oTto0g4jF-xwGjobaRKBxbjSqMSRHgfmf5crR8',
         venue: 'Pier 3',
         name: 'Gate A',
+        manual_entry: true,
         created_at: '2026-11-24T08:00:00.000Z',
+      },
+    },
+  },
+  listDevices: {
+    description:
+      'Every scanner device, newest first, revoked ones too (with `revoked_at`); never their keys.',
+    parameters: { page: 1, page_size: 50 },
+    responses: {
+      200: page([
+        {
+          device_id: DEVICE_ID,
+          venue: 'Pier 3',
+          name: 'Gate A',
+          manual_entry: true,
+          created_at: '2026-11-24T08:00:00.000Z',
+          revoked_at: null,
+        },
+      ]),
+    },
+  },
+  updateDevice: {
+    description:
+      'Allows or forbids manual entry (typed ticket codes) on a device; a device without it gets 403 ' +
+      'MANUAL_ENTRY_NOT_ALLOWED for a scan by ticket code, from its next scan on.',
+    parameters: { device_id: DEVICE_ID },
+    request: { manual_entry: false },
+    responses: {
+      200: {
+        device_id: DEVICE_ID,
+        venue: 'Pier 3',
+        name: 'Gate A',
+        manual_entry: false,
+        created_at: '2026-11-24T08:00:00.000Z',
+        revoked_at: null,
       },
     },
   },
