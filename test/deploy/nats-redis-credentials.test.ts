@@ -33,7 +33,9 @@ import {
 } from '../resilience/system.ts';
 
 const USERS: NatsServiceUser[] = ['gateway', 'inventory', 'issuance', 'redemption', 'notifications', 'octo'];
-const passwords = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
+// nats-server parses the value of a $VARIABLE as config: one starting with a digit is read as a number and
+// the server refuses to start. Generated NATS passwords therefore start with a letter (as .env.example says).
+const passwords = Object.fromEntries(USERS.map((u) => [u, `n${randomBytes(24).toString('hex')}`])) as Record<
   NatsServiceUser,
   string
 >;
