@@ -5,7 +5,10 @@ import { seedCatalogue, seedPartnerPools } from '@cruise/inventory';
 import { type Config, createPool, ensureDatabase, runMigrations } from '@cruise/shared';
 import { migrationSets } from './migration-sets.ts';
 
-export async function prepareDatabase(config: Config): Promise<void> {
+/** The demo partner, with its API key only when this call created it. */
+export async function prepareDatabase(
+  config: Config,
+): Promise<{ partner_id: string; api_key: string | null }> {
   await ensureDatabase(config.DATABASE_URL);
   const pool = createPool({ ...config, DATABASE_POOL_SIZE: 2 }, 'prepare-database');
   try {
@@ -24,6 +27,7 @@ export async function prepareDatabase(config: Config): Promise<void> {
         ].join('\n'),
       );
     }
+    return demo;
   } finally {
     await pool.end();
   }

@@ -1,8 +1,12 @@
 // `pnpm start`: the whole system on one machine against local PostgreSQL, Redis and NATS.
 // Creates the database if missing, migrates, seeds the catalogue and the demo partner (printing its key
-// the first time), then runs the services as separate processes and restarts any that dies.
+// the first time), builds the browser apps when stale, then runs the six services as separate processes and
+// restarts any that dies. Once all are ready it prints a one-screen banner, and writes the operator token
+// and the payment webhook secret the services really use into .cruise/ (CRUISE_STATE_DIR), where the
+// README's walkthrough and local tools read them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +27,26 @@ if (!process.env.INTERNAL_TOKEN) {
 }
 const config = loadConfig();
 
-await prepareDatabase(config);
+const demo = await prepareDatabase(config);
 // The browser apps the gateway serves: built when missing or older than their sources.
 const builtApps = await ensureAppsBuilt();
 if (builtApps.length > 0) console.log(`[start] built apps: ${builtApps.join(', ')}`);
+
+const stateDir = path.resolve(process.env.CRUISE_STATE_DIR ?? path.join(root, '.cruise'));
+/** Writes a file only this user can read (these are credentials of the local deployment). */
+async function writeSecretFile(name: string, content: string) {
+  const file = path.join(stateDir, name);
+  await writeFile(file, content, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+}
+await mkdir(stateDir, { recursive: true, mode: 0o700 });
+const adminTokenFile = await writeSecretFile('admin-token', `${config.ADMIN_TOKEN}\n`);
+await writeSecretFile('payment-webhook-secret', `${config.PAYMENT_WEBHOOK_SECRET}\n`);
+await writeSecretFile('gateway-url', `http://localhost:${config.GATEWAY_PORT}\n`);
+if (demo.api_key) {
+  await writeSecretFile('demo-partner.json', `${JSON.stringify(demo, null, 2)}\n`);
+}
 
 const services = [
   ['inventory', config.INVENTORY_PORT],
@@ -64,37 +84,56 @@ function run(name: string, attempt = 0): void {
 
 for (const [name] of services) run(name);
 
+// The banner waits for every service: on a busy machine start-up can take a minute; say so, keep waiting.
 const deadline = Date.now() + 60_000;
 for (const [name, port] of services) {
+  let warned = false;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
-    if (Date.now() > deadline) {
-      console.error(`[start] ${name} is not ready on port ${port} after 60 s; still trying`);
-      break;
+    if (!warned && Date.now() > deadline) {
+      console.error(
+        `[start] ${name} is not ready on port ${port} after 60 s; still waiting (see its log above)`,
+      );
+      warned = true;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-console.log(
-  `[start] ready: gateway http://localhost:${config.GATEWAY_PORT} (docs at /docs), inventory :${config.INVENTORY_PORT}, ` +
-    `issuance :${config.ISSUANCE_PORT}, redemption :${config.REDEMPTION_PORT}, notifications :${config.NOTIFICATIONS_PORT}, ` +
-    `octo :${config.OCTO_PORT}`,
-);
-console.log(
-  `[start] operator token: ADMIN=${config.ADMIN_TOKEN}` +
-    (process.env.ADMIN_TOKEN
-      ? ' (from ADMIN_TOKEN)'
-      : ' (the development default; set ADMIN_TOKEN to change it)'),
-);
-console.log(
-  `[start] scanner app:      http://localhost:${config.GATEWAY_PORT}/scanner/  (sign in with a device key)`,
-);
-console.log(
-  `[start] operator console: http://localhost:${config.GATEWAY_PORT}/console/  (sign in with ADMIN_TOKEN)`,
-);
+printBanner();
+
+function printBanner() {
+  const gateway = `http://localhost:${config.GATEWAY_PORT}`;
+  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  const adminSource = process.env.ADMIN_TOKEN
+    ? 'from ADMIN_TOKEN'
+    : 'the development default; set ADMIN_TOKEN to change it';
+  const demoKey = demo.api_key
+    ? `${demo.api_key}  (shown once; also in ${rel(path.join(stateDir, 'demo-partner.json'))})`
+    : `created on the first start; see ${rel(path.join(stateDir, 'demo-partner.json'))} if that start was here`;
+  const lines = [
+    `[start] ready: gateway ${gateway}, inventory :${config.INVENTORY_PORT}, issuance :${config.ISSUANCE_PORT}, ` +
+      `redemption :${config.REDEMPTION_PORT}, notifications :${config.NOTIFICATIONS_PORT}, octo :${config.OCTO_PORT}`,
+    '',
+    '  Cruise ticketing is running',
+    `    gateway      ${gateway}            (the public API; everything goes through it)`,
+    `    API docs     ${gateway}/docs       OpenAPI: ${gateway}/openapi.json`,
+    `    scanner app  ${gateway}/scanner/   (sign in with a device key)`,
+    `    console      ${gateway}/console/   (sign in with the operator token)`,
+    `    OCTO         ${gateway}/octo/      (resellers' OCTO API; a partner key as Bearer)`,
+    `    services     inventory :${config.INVENTORY_PORT}  issuance :${config.ISSUANCE_PORT}  redemption :${config.REDEMPTION_PORT}  ` +
+      `notifications :${config.NOTIFICATIONS_PORT}  octo :${config.OCTO_PORT}  (gateway-signed requests only)`,
+    '    metrics      /metrics on each service (Prometheus); dashboards and alerts in ops/',
+    `    operator token: ADMIN=${config.ADMIN_TOKEN}  (${adminSource}; also in ${rel(adminTokenFile)})`,
+    `    demo partner ${demo.partner_id}`,
+    `    demo key     ${demoKey}`,
+    `    logs         LOG_LEVEL=${config.LOG_LEVEL} (debug shows every request)   stop: Ctrl-C`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
 
 async function shutdown(signal: NodeJS.Signals) {
   if (stopping) return;

@@ -3,7 +3,9 @@
 // as the operator or any partner). Now it generates a secret per run and shares it with the services
 // it starts: forwarded calls work, forged ones are refused on every port, and it prints the admin token.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signInternalRequest } from '@cruise/shared';
 import { createTestContext, freePort, REPO_ROOT, type TestContext } from '@cruise/testkit';
@@ -13,8 +15,9 @@ import { call, expectStatus } from '../resilience/system.ts';
 let ctx: TestContext;
 let start: ChildProcess;
 let output = '';
-const ports = { gateway: 0, inventory: 0, issuance: 0, redemption: 0 };
+const ports = { gateway: 0, inventory: 0, issuance: 0, redemption: 0, notifications: 0, octo: 0 };
 const url = (p: number) => `http://127.0.0.1:${p}`;
+const stateDir = () => path.join(tmpdir(), `cruise-start-${ctx.id}`);
 
 beforeAll(async () => {
   ctx = await createTestContext();
@@ -32,6 +35,10 @@ beforeAll(async () => {
     INVENTORY_PORT: String(ports.inventory),
     ISSUANCE_PORT: String(ports.issuance),
     REDEMPTION_PORT: String(ports.redemption),
+    NOTIFICATIONS_PORT: String(ports.notifications),
+    OCTO_PORT: String(ports.octo),
+    // The token, secret and demo key files go to a directory of this run, not the checkout's .cruise/.
+    CRUISE_STATE_DIR: stateDir(),
   };
   // Nothing configured, as on a fresh clone.
   for (const name of ['INTERNAL_TOKEN', 'ADMIN_TOKEN', 'METRICS_TOKEN', 'QR_SIGNING_KEY']) delete env[name];
@@ -72,6 +79,7 @@ afterAll(async () => {
     start.kill('SIGTERM');
     await exited;
   }
+  if (ctx) await rm(stateDir(), { recursive: true, force: true });
   await ctx?.cleanup();
 }, 60_000);
 

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -14,11 +15,11 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { AppError, type ErrorCode, type FieldError, toProblem } from './errors.ts';
 import { claimsIdentity, INTERNAL_HEADER, verifyInternalRequest } from './internal-auth.ts';
-import { type LogStream, loggerOptions } from './logger.ts';
+import { type Logger, type LogStream, logDestination, loggerOptions } from './logger.ts';
 
 export const HEADER = {
   requestId: 'x-request-id',
@@ -87,14 +88,18 @@ export function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
+/** Fastify's logger options: the given stream (tests), else pretty text on a terminal, else JSON. */
+function fastifyLogger(config: Config, service: string, given?: LogStream) {
+  const stream = given ?? logDestination();
+  return stream ? { ...loggerOptions(config, service), stream } : loggerOptions(config, service);
+}
+
 /** Builds the un-listened fastify instance with everything every service shares. */
 export function createServiceApp(opts: ServiceAppOptions): App {
   const { config, service } = opts;
   const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : { ...loggerOptions(config, service), ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    logger: opts.logger === false ? false : fastifyLogger(config, service, opts.logStream),
+    logController: new OutcomeLogController(),
     bodyLimit: opts.bodyLimit ?? config.BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -261,6 +266,38 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: A
   return reply.code(err.status).type('application/problem+json').send(err.toProblem(request.id));
 }
 
+/** Routes probed every few seconds by orchestrators and scrapers: never worth an info line. */
+const PROBE_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * One line per request instead of fastify's two ("incoming request" + "request completed", both at
+ * info): successes and probes at debug (LOG_LEVEL=debug shows them), refusals (4xx) at info, failures
+ * (5xx) at warn (the error handler has logged the error itself). Fastify's extension point for its
+ * request lines, so its other lines (stream errors, 404s, closing) stay as they are.
+ */
+class OutcomeLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    const status = reply.statusCode;
+    const probe = PROBE_ROUTES.has(request.routeOptions.url ?? '');
+    const level = error || status >= 500 ? 'warn' : status >= 400 && !probe ? 'info' : 'debug';
+    // Serialising the request costs more than the check: skip it when the level is off (the default
+    // for successes), or when logging is off altogether (`logger: false` has no isLevelEnabled).
+    const log = reply.log as Partial<Logger>;
+    if (!log.isLevelEnabled?.(level)) return;
+    reply.log[level](
+      {
+        req: request,
+        res: reply,
+        responseTime: Math.round(reply.elapsedTime * 10) / 10,
+        err: error ?? undefined,
+      },
+      'request completed',
+    );
+  }
+}
+
 function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     sendProblem(
@@ -386,6 +423,24 @@ function installOperations(
   const checks = new Map<string, ReadinessCheck>();
   app.decorate('addReadinessCheck', (name: string, check: ReadinessCheck) => {
     checks.set(name, check);
+  });
+  // The same checks as /readyz, run when Prometheus scrapes: alerts see which dependency is down.
+  new Gauge({
+    name: 'service_readiness_check',
+    help: 'Readiness checks of this service (1 ok, 0 down), as /readyz reports them',
+    labelNames: ['check'] as const,
+    registers: [registry],
+    async collect() {
+      await Promise.all(
+        [...checks].map(async ([name, check]) => {
+          const ok = await withTimeout(check(), 2_000, `${name} check timed out`).then(
+            () => 1,
+            () => 0,
+          );
+          this.set({ check: name }, ok);
+        }),
+      );
+    },
   });
 
   const hide = { hide: true } as const;

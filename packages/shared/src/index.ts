@@ -9,6 +9,7 @@ export * from './ids.ts';
 export * from './internal-auth.ts';
 export * from './logger.ts';
 export * from './messages.ts';
+export * from './metrics.ts';
 export * from './nats.ts';
 export * from './nats-permissions.ts';
 export * from './outbox.ts';

@@ -1,7 +1,10 @@
-// Structured JSON logs (pino, fastify's own logger) with the request id on every line of a request.
+// Structured logs (pino, fastify's own logger) with the request id on every line of a request: JSON lines
+// for machines (files, pipes, log collectors), coloured one-line-per-event text when a person watches a
+// terminal (`LOG_FORMAT=pretty|json` forces either).
 // A ticket code is the bearer secret of /qr/{code}/info and of manual entry, so what is written down
 // about a request (log lines here, the gateway's audit rows) names its route and a hash of the code.
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { Config } from './config.ts';
 import { sha256Hex } from './ids.ts';
 
@@ -86,6 +89,36 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, service: string
   };
 }
 
+/** Where log lines go: pretty text on a terminal, JSON to stdout otherwise. */
+export function logDestination(
+  format: 'auto' | 'pretty' | 'json' = (process.env.LOG_FORMAT as 'pretty' | 'json' | undefined) ?? 'auto',
+): DestinationStream | undefined {
+  const wantPretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!wantPretty) return undefined; // pino's default: JSON on stdout
+  return pretty({
+    colorize: true,
+    // Synchronous: a line written just before a crash or an exit is not lost in a worker thread.
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,reqId,req,res,responseTime',
+    messageFormat: prettyMessage,
+  });
+}
+
+/** `[issuance] POST /api/ota/reservations 201 12 ms` for requests, `[issuance] message` for the rest. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const service = typeof log.service === 'string' ? `[${log.service}] ` : '';
+  const req = log.req as { method?: string; url?: string } | undefined;
+  const res = log.res as { statusCode?: number } | undefined;
+  if (req?.method && res?.statusCode !== undefined) {
+    const ms = typeof log.responseTime === 'number' ? ` ${log.responseTime.toFixed(0)} ms` : '';
+    return `${service}${req.method} ${req.url} ${res.statusCode}${ms}`;
+  }
+  return `${service}${String(log[messageKey] ?? '')}`;
+}
+
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, service: string): Logger {
-  return pino(loggerOptions(config, service));
+  const destination = logDestination();
+  const options = loggerOptions(config, service);
+  return destination ? pino(options, destination) : pino(options);
 }

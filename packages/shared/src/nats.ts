@@ -12,6 +12,7 @@ import {
   StorageType,
   type Subscription,
 } from 'nats';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Config } from './config.ts';
 import { AppError, type Refusal } from './errors.ts';
@@ -26,6 +27,7 @@ import {
   streamName,
   subject,
 } from './messages.ts';
+import { commandMetrics } from './metrics.ts';
 
 export type { NatsConnection };
 
@@ -77,18 +79,30 @@ export interface CommandClient {
  * Sends commands to other services. Replies are validated against the catalog; no responder, a
  * timeout or a disconnected NATS throws SERVICE_UNAVAILABLE (safe for the partner to retry).
  */
-export function createCommandClient(nc: NatsConnection, prefix: string, timeoutMs: number): CommandClient {
+export function createCommandClient(
+  nc: NatsConnection,
+  prefix: string,
+  timeoutMs: number,
+  /** The service's /metrics registry: latency by command and outcome, timeouts. */
+  registry?: Registry,
+): CommandClient {
+  const metrics = registry ? commandMetrics(registry) : undefined;
   return {
     async send(name, request) {
       const def = commands[name];
       const payload = def.request.parse(request);
       let raw: unknown;
+      const started = performance.now();
+      const observe = (outcome: 'ok' | 'refused' | 'unavailable') =>
+        metrics?.duration.observe({ command: name, outcome }, (performance.now() - started) / 1000);
       try {
         const msg = await nc.request(subject(prefix, def.subject), codec.encode(payload), {
           timeout: timeoutMs,
         });
         raw = codec.decode(msg.data);
       } catch (err) {
+        observe('unavailable');
+        metrics?.timeouts.inc({ command: name });
         throw new AppError(
           'SERVICE_UNAVAILABLE',
           `The ${def.subject.split('.')[0]} service did not answer; retry shortly`,
@@ -98,6 +112,8 @@ export function createCommandClient(nc: NatsConnection, prefix: string, timeoutM
         );
       }
       const parsed = def.reply.safeParse(raw);
+      const ok = parsed.success && (parsed.data as { ok?: boolean }).ok !== false;
+      observe(ok ? 'ok' : 'refused');
       if (!parsed.success) throw new AppError('INTERNAL_ERROR', `Malformed reply to ${def.subject}`);
       return parsed.data as never;
     },

@@ -46,6 +46,25 @@ export async function appendEvent<N extends EventName>(
   ]);
 }
 
+/**
+ * Deletes published outbox rows older than `olderThanHours` (JetStream's duplicate window is 10 minutes;
+ * a day leaves room to investigate), in bounded slices so a large purge never holds long locks.
+ */
+export async function purgePublishedOutbox(pool: Pool, schema: string, olderThanHours = 24): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM "${schema}".outbox WHERE id IN (
+         SELECT id FROM "${schema}".outbox
+          WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1)
+          LIMIT 5000)`,
+      [olderThanHours],
+    );
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < 5000) return total;
+  }
+}
+
 export interface OutboxRelay {
   /** Ask for an immediate pass (after a commit that wrote events). */
   kick(): void;

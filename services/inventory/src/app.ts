@@ -4,15 +4,19 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  countJobFailures,
   createCommandClient,
   createServiceApp,
   ensureEventStream,
   type ServiceDeps,
   startOutboxRelay,
+  watchOutbox,
+  watchQueues,
 } from '@cruise/shared';
 import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
 import type { HoldStrategy } from './domain/pools.ts';
 import { startResponders } from './messaging/responders.ts';
+import { createInventoryMetrics } from './metrics.ts';
 import { registerAllocationRoutes } from './routes/allocations.ts';
 import { registerAppRoutes } from './routes/apps.ts';
 import { registerInventoryRoutes } from './routes/inventory.ts';
@@ -36,12 +40,15 @@ export async function buildApp(
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
   });
   addDependencyChecks(app, deps);
+  const metrics = createInventoryMetrics(app.metrics, deps.pool);
+  watchOutbox(app.metrics, deps.pool, INVENTORY_SCHEMA);
 
   const routeOptions = {
     pool: deps.pool,
     config,
     holdStrategy: opts.holdStrategy ?? 'conditional',
-    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS),
+    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS, app.metrics),
+    metrics,
   } as const;
   registerInventoryRoutes(app, routeOptions);
   registerReservationRoutes(app, routeOptions);
@@ -58,8 +65,17 @@ export async function buildApp(
   });
   const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, {
     holdStrategy: routeOptions.holdStrategy,
+    metrics,
   });
-  const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
+  const expiry = config.RUN_WORKERS
+    ? startReservationExpiryWorker(config, deps.pool, deps.log, (n) =>
+        metrics.reservations.inc({ outcome: 'expired' }, n),
+      )
+    : undefined;
+  if (expiry) {
+    watchQueues(app.metrics, [expiry.queue]);
+    countJobFailures(app.metrics, expiry.worker);
+  }
 
   app.addHook('onClose', async () => {
     await expiry?.close();

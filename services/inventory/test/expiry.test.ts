@@ -5,7 +5,11 @@ import { createTestContext, type TestContext } from '@cruise/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, expireHolds } from '../src/index.ts';
-import { EXPIRY_SCHEDULER_ID } from '../src/workers/reservation-expiry.worker.ts';
+import {
+  EXPIRY_SCHEDULER_ID,
+  OUTBOX_RETENTION_JOB,
+  OUTBOX_RETENTION_SCHEDULER_ID,
+} from '../src/workers/reservation-expiry.worker.ts';
 import {
   newPartner,
   nextDate,
@@ -40,16 +44,61 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, att
 }
 
 describe('reservation expiry sweeper', () => {
-  it('one scheduler for all instances, every EXPIRY_SWEEP_SECONDS', async () => {
+  it('one scheduler for all instances, every EXPIRY_SWEEP_SECONDS, and one for outbox retention hourly', async () => {
     const connection = createRedis(ctx.config, 'blocking');
     const queue = new Queue(QUEUES.reservationExpiry, { connection, prefix: bullPrefix(ctx.config) });
     try {
-      // Both instances upsert the same entry in the background: one scheduler results.
+      // Both instances upsert the same entries in the background: one of each results.
       const schedulers = await waitFor(async () => {
         const found = await queue.getJobSchedulers();
-        return found.length > 0 ? found : undefined;
-      }, 'the scheduler');
-      expect(schedulers.map((s) => [s.key, s.every])).toEqual([[EXPIRY_SCHEDULER_ID, 1000]]);
+        return found.length > 1 ? found : undefined;
+      }, 'the schedulers');
+      expect(schedulers.map((s) => [s.key, Number(s.every)]).sort()).toEqual(
+        [
+          [OUTBOX_RETENTION_SCHEDULER_ID, 3_600_000],
+          [EXPIRY_SCHEDULER_ID, 1000],
+        ].sort(),
+      );
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  it('outbox retention: the scheduled job deletes published rows older than a day, nothing else', async () => {
+    const pool = a.deps.pool;
+    const envelope = JSON.stringify({
+      id: 'x',
+      type: 'test',
+      occurred_at: new Date().toISOString(),
+      data: {},
+    });
+    const { rows } = await pool.query<{ id: number; kind: string }>(
+      `INSERT INTO inventory.outbox (subject, envelope, created_at, published_at)
+       VALUES ('events.inventory.test.old', $1, now() - interval '3 days', now() - interval '2 days'),
+              ('events.inventory.test.recent', $1, now() - interval '1 hour', now() - interval '1 hour'),
+              ('events.inventory.test.unpublished', $1, now() - interval '3 days', NULL)
+       RETURNING id, subject AS kind`,
+      [envelope],
+    );
+    // The unpublished row may be published by the relay meanwhile: then it is recent, and stays too.
+    const connection = createRedis(ctx.config, 'blocking');
+    const queue = new Queue(QUEUES.reservationExpiry, { connection, prefix: bullPrefix(ctx.config) });
+    try {
+      // What the hourly scheduler enqueues, now: the running worker purges.
+      await queue.add(OUTBOX_RETENTION_JOB, {}, { removeOnComplete: true });
+      const ids = rows.map((r) => r.id);
+      const left = await waitFor(async () => {
+        const { rows: remaining } = await pool.query<{ subject: string }>(
+          'SELECT subject FROM inventory.outbox WHERE id = ANY($1::bigint[]) ORDER BY id',
+          [ids],
+        );
+        return remaining.length === 2 ? remaining : undefined;
+      }, 'the purge');
+      expect(left.map((r) => r.subject)).toEqual([
+        'events.inventory.test.recent',
+        'events.inventory.test.unpublished',
+      ]);
     } finally {
       await queue.close();
       connection.disconnect();

@@ -6,6 +6,7 @@ import {
   addDependencyChecks,
   bullPrefix,
   type Config,
+  countJobFailures,
   createCommandClient,
   createRedis,
   createServiceApp,
@@ -15,6 +16,8 @@ import {
   requireAdmin,
   type ServiceDeps,
   startOutboxRelay,
+  watchOutbox,
+  watchQueues,
   withTimeout,
 } from '@cruise/shared';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
@@ -26,11 +29,13 @@ import {
   respondReservationTickets,
 } from './messaging/reservations.responders.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
+import { createIssuanceMetrics, type IssuanceMetrics } from './metrics.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
 import { directOrderRoutes } from './routes/direct-orders.ts';
 import { operatorViewRoutes } from './routes/operator-views.ts';
 import { paymentRoutes } from './routes/payments.ts';
+import { pendingReleaseRoutes } from './routes/pending-releases.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { resellerRoutes } from './routes/resellers.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -61,13 +66,13 @@ export function batchJobOptions(batchId: string) {
 /** A batch-generation worker, apart from the HTTP app (also used by tests that kill and restart one). */
 export function startBatchWorker(
   config: Config,
-  deps: Pick<ServiceDeps, 'pool' | 'log'>,
+  deps: Pick<ServiceDeps, 'pool' | 'log'> & { metrics?: IssuanceMetrics },
   /** e.g. a short `stalledInterval` in tests that kill a worker and wait for its job to be picked up again. */
   tuning: Pick<WorkerOptions, 'stalledInterval' | 'lockDuration'> = {},
 ) {
   const connection = createRedis(config, 'blocking');
   let stopping = false;
-  const processor = batchGenerationProcessor(deps.pool, config, deps.log, () => stopping);
+  const processor = batchGenerationProcessor(deps.pool, config, deps.log, () => stopping, deps.metrics);
   const worker = new Worker(QUEUES.batchGeneration, processor, {
     connection,
     prefix: bullPrefix(config),
@@ -99,7 +104,9 @@ export async function buildApp(
   addDependencyChecks(app, deps);
   const { pool, nc, log } = deps;
   const prefix = config.NATS_PREFIX;
-  const inventory = createCommandClient(nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
+  const inventory = createCommandClient(nc, prefix, config.NATS_REQUEST_TIMEOUT_MS, app.metrics);
+  const metrics = createIssuanceMetrics(app.metrics, pool);
+  watchOutbox(app.metrics, pool, 'issuance');
 
   const queueConnection = createRedis(config, 'blocking');
   const batchQueue = new Queue(QUEUES.batchGeneration, {
@@ -107,6 +114,7 @@ export async function buildApp(
     prefix: bullPrefix(config),
   });
   batchQueue.on('error', (err) => log.warn({ err }, 'batch queue error'));
+  watchQueues(app.metrics, [batchQueue]);
   // The batch is committed (and its units held) before this runs, so a Redis outage must not turn the
   // 202 into an error or a hang: the job is then enqueued by the sweep's stranded-batch pass.
   const enqueueBatch = async (batchId: string) => {
@@ -123,7 +131,7 @@ export async function buildApp(
     respondTicketSnapshot(nc, prefix, pool, log),
     respondReservationTickets(nc, prefix, pool, log),
     respondCheckReseller(nc, prefix, pool, log),
-    ...respondOnAccountSales(nc, prefix, pool, inventory, log, () => relay.kick()),
+    ...respondOnAccountSales(nc, prefix, pool, inventory, log, () => relay.kick(), metrics),
   ];
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
 
@@ -133,6 +141,7 @@ export async function buildApp(
     config,
     enqueueBatch,
     eventsWritten: () => relay.kick(),
+    metrics,
     async sendReleases(refs) {
       await flushPendingReleases(pool, inventory, log, { refs }).catch((err) =>
         log.warn({ err, refs }, 'pool release not sent yet; the sweep will retry'),
@@ -154,11 +163,13 @@ export async function buildApp(
   await reportRoutes(app, ctx);
   await directOrderRoutes(app, ctx);
   await operatorViewRoutes(app, ctx);
+  await pendingReleaseRoutes(app, ctx);
 
   const runWorkers = opts.workers ?? config.RUN_WORKERS;
   const closers: (() => Promise<void>)[] = [];
   if (runWorkers) {
-    const batchWorker = startBatchWorker(config, deps);
+    const batchWorker = startBatchWorker(config, { ...deps, metrics });
+    countJobFailures(app.metrics, batchWorker.worker);
     closers.push(() => batchWorker.close());
 
     const expiryConnection = createRedis(config, 'blocking');
@@ -181,6 +192,8 @@ export async function buildApp(
       { connection: expiryWorkerConnection, prefix: bullPrefix(config), concurrency: 1 },
     );
     expiryWorker.on('error', (err) => log.warn({ err }, 'batch expiry worker error'));
+    watchQueues(app.metrics, [expiryQueue]);
+    countJobFailures(app.metrics, expiryWorker);
     closers.push(async () => {
       await expiryWorker.close();
       await expiryQueue.close();

@@ -5,10 +5,12 @@ import {
   type App,
   addDependencyChecks,
   type Config,
+  countJobFailures,
   createServiceApp,
   ensureEventStream,
   type ServiceDeps,
   secretSealer,
+  watchQueues,
 } from '@cruise/shared';
 import type { WorkerOptions } from 'bullmq';
 import type { NewDelivery } from './domain/event-store.ts';
@@ -57,6 +59,9 @@ export async function buildApp(
       })
     : undefined;
   const retention = runWorkers ? startEventRetentionWorker(config, deps.pool, deps.log) : undefined;
+  // The shared queue series (backlog and failed attempts, as the other services' queues report them).
+  watchQueues(app.metrics, [queue.queue]);
+  if (dispatcher) countJobFailures(app.metrics, dispatcher.worker);
 
   await ensureEventStream(deps.nc, config.NATS_PREFIX);
   const consumer = await startPartnerEventConsumer({

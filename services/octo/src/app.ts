@@ -8,6 +8,7 @@ import {
   createServiceApp,
   type ServiceDeps,
 } from '@cruise/shared';
+import { createOctoMetrics } from './metrics.ts';
 import { registerOctoRoutes } from './routes/octo-routes.ts';
 
 export interface OctoAppOptions {
@@ -21,7 +22,13 @@ export async function buildApp(config: Config, deps: ServiceDeps, opts: OctoAppO
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
   });
   addDependencyChecks(app, deps);
-  const commands = createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS);
-  await registerOctoRoutes(app, { config, deps: { db: deps.db, commands } });
+  const commands = createCommandClient(
+    deps.nc,
+    config.NATS_PREFIX,
+    config.NATS_REQUEST_TIMEOUT_MS,
+    app.metrics,
+  );
+  const metrics = createOctoMetrics(app.metrics);
+  await registerOctoRoutes(app, { config, deps: { db: deps.db, commands }, metrics });
   return app;
 }

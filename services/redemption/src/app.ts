@@ -13,10 +13,12 @@ import {
   purgeIdempotencyKeys,
   type ServiceDeps,
   startOutboxRelay,
+  watchOutbox,
 } from '@cruise/shared';
 import { purgeNonces } from './domain/redeem.ts';
 import { startIssuanceEventConsumer } from './messaging/issuance-events.ts';
 import { issuanceTicketSource } from './messaging/ticket-snapshots.ts';
+import { createRedemptionMetrics } from './metrics.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerQrRoutes } from './routes/qr.ts';
 import { registerVenueRoutes } from './routes/venue.ts';
@@ -53,7 +55,9 @@ export async function buildApp(
     await relay.stop();
   });
 
-  const commands = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
+  const commands = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS, app.metrics);
+  watchOutbox(app.metrics, deps.pool, 'redemption');
+  const metrics = createRedemptionMetrics(app.metrics);
   // Scanners call this port directly: its public routes are limited like the gateway's, in the same
   // Redis budgets, so a client has one budget whichever door it uses.
   const limiter = createRateLimiter(deps.redis, app.log);
@@ -64,7 +68,7 @@ export async function buildApp(
   });
   app.addHook('onClose', async () => limiter.close());
   const budgets = createClientBudgets(limiter, config);
-  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay, budgets };
+  const ctx = { config, pool: deps.pool, source: issuanceTicketSource(commands), relay, budgets, metrics };
   registerQrRoutes(app, ctx);
   registerVenueRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);

@@ -2,6 +2,7 @@
 // bulk generation, resellers, reports, and the operator's direct orders.
 import { z } from 'zod';
 import {
+  channel,
   customerType,
   dateOrDateTime,
   defineRoute,
@@ -567,6 +568,41 @@ export const createDirectOrderRoute = defineRoute({
   ],
 });
 
+/** A pool release issuance recorded (ticket cancelled or expired, batch failed) that inventory has not acknowledged. */
+export const pendingRelease = z
+  .object({
+    ref: z
+      .string()
+      .describe('Idempotency reference inventory applies the release under (e.g. `cancel:<ticket_code>`)'),
+    partner_id: z.uuid().nullable().describe('The pool owner; null for the direct pool'),
+    product_id: z.number().int(),
+    channel,
+    from: z.enum(['held', 'sold']).describe('Which pool counter the units leave'),
+    quantity: z.number().int(),
+    reason: z.enum(['cancel', 'expire']),
+    attempts: z.number().int().describe('Sends that failed or were refused so far'),
+    last_error: z
+      .string()
+      .nullable()
+      .describe('The last refusal (`CODE: detail`) or transport error; a refusal waits for an operator'),
+    created_at: z.string(),
+  })
+  .meta({ id: 'PendingRelease' });
+export type PendingRelease = z.infer<typeof pendingRelease>;
+
+export const listPendingReleasesRoute = defineRoute({
+  method: 'GET',
+  path: '/api/admin/pending-releases',
+  operationId: 'listPendingReleases',
+  summary: 'Pool releases waiting for inventory (oldest first)',
+  tags: ['Operators'],
+  auth: 'admin',
+  service: 'issuance',
+  querystring: paginationQuery,
+  response: { 200: pageOf(pendingRelease) },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
+});
+
 export const issuanceRoutes: RouteDef[] = [
   paymentNotifyRoute,
   listTicketsRoute,
@@ -585,6 +621,7 @@ export const issuanceRoutes: RouteDef[] = [
   billingSummaryRoute,
   reconciliationRoute,
   createDirectOrderRoute,
+  listPendingReleasesRoute,
 ];
 
 // ---------------------------------------------------------------- apps (operator console)

@@ -10,14 +10,15 @@ import {
   type RouteDef,
 } from '@cruise/shared';
 import { z } from 'zod';
+import { FIELD_DOCS, OPERATION_DOCS, TAG_DOCS, undocumentedOperations } from './examples.ts';
 
 type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
+  info: { title: string; version: string; description: string; license: { name: string; url: string } };
   servers: { url: string }[];
-  tags: { name: string }[];
+  tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, unknown>>;
   components: {
     schemas: Record<string, JsonSchema>;
@@ -41,7 +42,7 @@ const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
   admin: [{ adminToken: [] }],
   'partner-or-admin': [{ partnerKey: [] }, { partnerApiKeyHeader: [] }, { adminToken: [] }],
   device: [{ deviceKey: [] }],
-  webhook: [],
+  webhook: [{ paymentSignature: [] }],
   public: [],
 };
 
@@ -90,26 +91,33 @@ export function openApiPath(fastifyPath: string): string {
   return fastifyPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
+/** Headers that a security scheme already describes (listing them as parameters too would repeat them). */
+const SECURITY_HEADERS = new Set(['x-payment-signature', 'authorization', 'x-api-key']);
+
 function parameters(
   convert: ReturnType<typeof converter>,
   schema: z.ZodObject | undefined,
   where: 'path' | 'query' | 'header',
+  examples: Record<string, unknown> = {},
 ): unknown[] {
   if (!schema) return [];
   const json = convert(schema, 'input');
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((json.required ?? []) as string[]);
-  return Object.entries(properties).map(([name, s]) => {
-    const { description, ...rest } = s;
-    const text = description ?? KNOWN_PARAMETERS[name];
-    return {
-      name,
-      in: where,
-      required: where === 'path' || required.has(name),
-      ...(text ? { description: text } : {}),
-      schema: rest,
-    };
-  });
+  return Object.entries(properties)
+    .filter(([name]) => !(where === 'header' && SECURITY_HEADERS.has(name.toLowerCase())))
+    .map(([name, s]) => {
+      const { description, ...rest } = s;
+      const text = description ?? KNOWN_PARAMETERS[name];
+      return {
+        name,
+        in: where,
+        required: where === 'path' || required.has(name),
+        ...(text ? { description: text } : {}),
+        schema: rest,
+        ...(examples[name] !== undefined ? { example: examples[name] } : {}),
+      };
+    });
 }
 
 const KNOWN_PARAMETERS: Record<string, string> = {
@@ -119,7 +127,33 @@ const KNOWN_PARAMETERS: Record<string, string> = {
     'IDEMPOTENCY_KEY_REUSED.',
   page: 'Page number, from 1.',
   page_size: 'Items per page, 1..500.',
+  visit_date: "The visit date (YYYY-MM-DD); default today in the venue's time zone.",
+  from: 'Start of the range (inclusive): a date YYYY-MM-DD or a date-time.',
+  to: 'End of the range: a date YYYY-MM-DD or a date-time.',
+  created_from: 'Created at or after this date or date-time (inclusive).',
+  created_to: 'Created before this date or date-time (exclusive).',
+  status: 'Only items in this status.',
+  ticket_code: 'The ticket code (opaque; it is also the secret of the ticket info page).',
 };
+
+/** Operations whose 202 names the work to poll (`Location`) and when (`Retry-After`). */
+const POLLED_OPERATIONS = new Set(['bulkGenerateTickets']);
+const ASYNC_HEADERS = {
+  Location: { $ref: '#/components/headers/Location' },
+  'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+};
+
+/** Operations of `routes` without a description or example in examples.ts, with what each lacks. */
+export function documentationGaps(routes: RouteDef[]): string[] {
+  return undocumentedOperations(
+    routes.map((r) => ({
+      operationId: r.operationId,
+      hasDescription: Boolean(r.description),
+      hasBody: r.body !== undefined,
+      successStatuses: Object.keys(r.response).map(Number),
+    })),
+  );
+}
 
 const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } };
 
@@ -141,12 +175,29 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
     for (const tag of route.tags) tags.add(tag);
     const limited = route.auth === 'partner' || route.auth === 'partner-or-admin';
     const responses: Record<string, unknown> = {};
+    const docs = OPERATION_DOCS[route.operationId];
     for (const [status, schema] of Object.entries(route.response)) {
       const json = Number(status) === 204 ? undefined : convert(schema, 'output');
+      const example = docs?.responses[Number(status)];
+      const headers = limited ? { ...REQUEST_ID_HEADER, ...PARTNER_LIMIT_HEADERS } : REQUEST_ID_HEADER;
+      const polled = Number(status) === 202 && POLLED_OPERATIONS.has(route.operationId);
       responses[status] = {
-        description: Number(status) === 204 ? 'No content' : 'Success',
-        headers: limited ? { ...REQUEST_ID_HEADER, ...PARTNER_LIMIT_HEADERS } : REQUEST_ID_HEADER,
-        ...(json ? { content: { [contentTypeOf(route)]: { schema: json } } } : {}),
+        description:
+          Number(status) === 204
+            ? 'No content'
+            : Number(status) === 202
+              ? polled
+                ? 'Accepted: poll the Location'
+                : 'Accepted'
+              : 'Success',
+        headers: polled ? { ...headers, ...ASYNC_HEADERS } : headers,
+        ...(json
+          ? {
+              content: {
+                [contentTypeOf(route)]: { schema: json, ...(example != null ? { example } : {}) },
+              },
+            }
+          : {}),
       };
     }
     const byStatus = new Map<number, Set<ErrorCode>>();
@@ -186,34 +237,30 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
+    // The operation's text from examples.ts, then the contract's own (e.g. how to verify a webhook).
+    const description = [docs?.description, route.description].filter(Boolean).join('\n\n');
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
+      ...(description ? { description } : {}),
       tags: route.tags,
       security: SECURITY[route.auth],
       parameters: [
-        ...parameters(convert, route.params, 'path'),
-        ...parameters(convert, route.querystring, 'query'),
-        ...parameters(convert, route.headers, 'header'),
-        ...(route.auth === 'webhook'
-          ? [
-              {
-                name: 'X-Payment-Signature',
-                in: 'header',
-                required: true,
-                description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + raw body>',
-                schema: { type: 'string' },
-              },
-            ]
-          : []),
+        ...parameters(convert, route.params, 'path', docs?.parameters),
+        ...parameters(convert, route.querystring, 'query', docs?.parameters),
+        ...parameters(convert, route.headers, 'header', docs?.parameters),
       ],
       responses,
     };
     if (route.body) {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: convert(route.body, 'input') } },
+        content: {
+          'application/json': {
+            schema: convert(route.body, 'input'),
+            ...(docs?.request !== undefined ? { example: docs.request } : {}),
+          },
+        },
       };
     }
     const path = openApiPath(route.path);
@@ -221,11 +268,17 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
     paths[path][route.method.toLowerCase()] = operation;
   }
 
+  describeFields(schemas);
   return {
     openapi: '3.1.0',
-    info: { title: 'Cruise ticketing API', version: '1.0.0', description: DESCRIPTION },
+    info: {
+      title: 'Cruise ticketing API',
+      version: '1.0.0',
+      description: DESCRIPTION,
+      license: { name: 'Proprietary', url: 'https://docs.cruise-tickets.dev/license' },
+    },
     servers: [{ url: '/' }],
-    tags: [...tags].sort().map((name) => ({ name })),
+    tags: [...tags].sort().map((name) => (TAG_DOCS[name] ? { name, description: TAG_DOCS[name] } : { name })),
     paths,
     components: {
       schemas,
@@ -239,6 +292,15 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
         },
         adminToken: { type: 'http', scheme: 'bearer', description: 'Operator token (ADMIN_TOKEN)' },
         deviceKey: { type: 'http', scheme: 'bearer', description: 'Scanner device key' },
+        paymentSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Payment-Signature',
+          description:
+            '`t=<unix seconds>,v1=<hex>` where v1 = HMAC-SHA256(PAYMENT_WEBHOOK_SECRET, "<t>." + raw body). ' +
+            'Missing, wrong, or older than 300 s: 401 INVALID_SIGNATURE. With openssl: ' +
+            '`printf "%s.%s" "$T" "$BODY" | openssl dgst -sha256 -hmac "$SECRET"`.',
+        },
       },
       headers: {
         RateLimitLimit: { description: 'Requests allowed per rolling minute', schema: { type: 'integer' } },
@@ -251,6 +313,7 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
           schema: { type: 'integer' },
         },
         RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+        Location: { description: 'Where to poll the accepted work', schema: { type: 'string' } },
         XRequestId: {
           description: 'The request id: the one sent in X-Request-Id when given, otherwise generated',
           schema: { type: 'string' },
@@ -259,6 +322,28 @@ export function buildOpenApiDocument(routes: RouteDef[]): OpenApiDocument {
       responses: {},
     },
   };
+}
+
+/** Adds FIELD_DOCS descriptions to component properties that have none, and the Problem example. */
+function describeFields(schemas: Record<string, JsonSchema>): void {
+  for (const [name, fields] of Object.entries(FIELD_DOCS)) {
+    const properties = schemas[name]?.properties as Record<string, JsonSchema> | undefined;
+    if (!properties) continue;
+    for (const [field, text] of Object.entries(fields)) {
+      const property = properties[field];
+      if (property && property.description === undefined) property.description = text;
+    }
+  }
+  if (schemas.Problem) {
+    schemas.Problem.example = {
+      type: 'https://docs.cruise-tickets.dev/errors/insufficient-inventory',
+      title: 'Insufficient inventory',
+      status: 409,
+      code: 'INSUFFICIENT_INVENTORY',
+      detail: 'Only 3 units of product 106 are available in channel ota',
+      request_id: '4c1f9e0a-6b2d-4e8f-9a1c-3d5e7f9b1c2d',
+    };
+  }
 }
 
 function contentTypeOf(route: RouteDef): string {

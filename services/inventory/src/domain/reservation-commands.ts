@@ -57,6 +57,8 @@ export function holdReservation(
     hold_seconds: number;
   },
   strategy?: HoldStrategy,
+  /** Called once when the hold is made (not when a duplicate `ref` replays it). */
+  onHeld?: () => void,
 ): Promise<Outcome<{ reservation: ReservationSnapshot }>> {
   return runOnce(pool, 'holdReservation', input.ref, input, async (client) => {
     if (!isValidDate(input.visit_date)) {
@@ -82,6 +84,7 @@ export function holdReservation(
       `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
       [held.reservation.reservation_id],
     );
+    onHeld?.();
     return { ok: true, reservation: toReservationSnapshot(rows[0]!, now) };
   });
 }

@@ -13,6 +13,7 @@ import {
   reservationSnapshots,
 } from '../domain/reservation-commands.ts';
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
+import type { InventoryMetrics } from '../metrics.ts';
 
 export const INVENTORY_QUEUE_GROUP = 'inventory';
 
@@ -25,8 +26,9 @@ export function startResponders(
   prefix: string,
   pool: Pool,
   log: Logger,
-  opts: { holdStrategy?: HoldStrategy } = {},
+  opts: { holdStrategy?: HoldStrategy; metrics?: InventoryMetrics } = {},
 ): Responders {
+  const { metrics } = opts;
   const inFlight = new Set<Promise<unknown>>();
   const subscriptions: Subscription[] = [];
   const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
@@ -45,21 +47,35 @@ export function startResponders(
       ? { ok: true, reservation }
       : { ok: false, code: 'NOT_FOUND', detail: 'No such reservation' };
   });
-  answer('confirmHold', (request) =>
-    confirmHold(pool, {
+  answer('confirmHold', async (request) => {
+    const reply = await confirmHold(pool, {
       reservationId: request.reservation_id,
       paymentId: request.payment_id,
       amount: request.amount,
-    }),
-  );
+    });
+    if (reply.ok) metrics?.reservations.inc({ outcome: 'confirmed' });
+    return reply;
+  });
   answer('holdBatch', (request) => holdBatch(pool, request));
   answer('sellHeld', (request) => sellHeld(pool, request));
   answer('release', (request) => releaseUnits(pool, request));
   answer('directSale', (request) => directSale(pool, request));
   answer('listPools', async (request) => ({ ok: true, pools: await listPools(pool, request) }));
-  answer('holdReservation', (request) => holdReservation(pool, request, opts.holdStrategy));
+  // Holds and cancels asked over NATS (the OCTO adapter) count like the REST ones; a replayed hold
+  // (same ref) does not run again, so it is not counted again.
+  answer('holdReservation', async (request) => {
+    const outcome = await holdReservation(pool, request, opts.holdStrategy, () =>
+      metrics?.reservations.inc({ outcome: 'held' }),
+    );
+    if (!outcome.ok) metrics?.reservations.inc({ outcome: outcome.code.toLowerCase() });
+    return outcome;
+  });
   answer('extendHold', (request) => extendHold(pool, request));
-  answer('cancelHold', (request) => cancelHold(pool, request));
+  answer('cancelHold', async (request) => {
+    const outcome = await cancelHold(pool, request);
+    if (outcome.ok) metrics?.reservations.inc({ outcome: 'cancelled' });
+    return outcome;
+  });
   answer('closeReservation', (request) => closeReservation(pool, request));
   answer('readReservations', async (request) => ({
     ok: true,

@@ -1,5 +1,6 @@
 import type { CommandClient, Config, Pool } from '@cruise/shared';
 import type { HoldStrategy } from '../domain/pools.ts';
+import type { InventoryMetrics } from '../metrics.ts';
 
 /** What the route plugins need from the app. */
 export interface InventoryRouteOptions {
@@ -9,4 +10,5 @@ export interface InventoryRouteOptions {
   holdStrategy: HoldStrategy;
   /** Commands to issuance (the tickets of a confirmed reservation). */
   issuance: CommandClient;
+  metrics?: InventoryMetrics;
 }

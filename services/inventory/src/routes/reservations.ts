@@ -32,7 +32,7 @@ function filterInstant(value: string | undefined): Date | undefined {
 
 export function registerReservationRoutes(
   app: App,
-  { pool, config, holdStrategy, issuance }: InventoryRouteOptions,
+  { pool, config, holdStrategy, issuance, metrics }: InventoryRouteOptions,
 ) {
   const create = contractRoute('createReservation');
   app.post(create.path, { schema: routeSchema(create) }, async (request, reply) => {
@@ -76,10 +76,14 @@ export function registerReservationRoutes(
           strategy: holdStrategy,
         });
         // Thrown so the transaction (and the idempotency record) rolls back; the key stays reusable.
-        if (!outcome.ok) throw refusalError(outcome);
+        if (!outcome.ok) {
+          metrics?.reservations.inc({ outcome: outcome.code.toLowerCase() });
+          throw refusalError(outcome);
+        }
         return { status: 201, body: outcome.reservation };
       },
     );
+    if (!result.replayed) metrics?.reservations.inc({ outcome: 'held' });
     if (result.replayed) reply.header('Idempotent-Replayed', 'true');
     return reply.code(result.status).send(result.body);
   });
@@ -119,6 +123,7 @@ export function registerReservationRoutes(
     const { reservation_id } = request.params as z.infer<typeof reservationParams>;
     const outcome = await cancelReservation(pool, { partnerId, reservationId: reservation_id });
     if (!outcome.ok) throw refusalError(outcome);
+    metrics?.reservations.inc({ outcome: 'cancelled' });
     return outcome.reservation;
   });
 }

@@ -1,6 +1,7 @@
 // The expiry sweeper: a BullMQ job scheduler fires every EXPIRY_SWEEP_SECONDS and a worker runs
 // `expireHolds`. Safe with several instances: one scheduler entry (upsert by id), and the domain
 // function claims its rows with SKIP LOCKED. The same pass purges old Idempotency-Key records.
+// A second scheduler on the same queue purges published outbox rows hourly (outbox retention).
 import {
   bullPrefix,
   type Config,
@@ -9,6 +10,7 @@ import {
   type Logger,
   type Pool,
   purgeIdempotencyKeys,
+  purgePublishedOutbox,
   QUEUES,
 } from '@cruise/shared';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -16,12 +18,19 @@ import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
 import { expireHolds } from '../domain/expiry.ts';
 
 export const EXPIRY_SCHEDULER_ID = 'reservation-expiry-sweep';
+export const OUTBOX_RETENTION_SCHEDULER_ID = 'inventory-outbox-retention';
+/** Job name of the outbox retention pass (the sweep's jobs are named `sweep`). */
+export const OUTBOX_RETENTION_JOB = 'purge-outbox';
+const OUTBOX_RETENTION_EVERY_MS = 60 * 60 * 1000;
 
-/** The job processor: validates the (empty) payload and sweeps. */
+/** The job processor: validates the (empty) payload and sweeps, or purges the outbox. */
 export function reservationExpiryProcessor(pool: Pool) {
-  return async (job: Job): Promise<{ expired: number }> => {
+  return async (job: Job): Promise<{ expired: number } | { purged: number }> => {
     const parsed = jobSchemas[QUEUES.reservationExpiry].safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`bad ${QUEUES.reservationExpiry} payload`);
+    if (job.name === OUTBOX_RETENTION_JOB) {
+      return { purged: await purgePublishedOutbox(pool, INVENTORY_SCHEMA, 24) };
+    }
     const expired = await expireHolds(pool, new Date());
     // Stored Idempotency-Key responses are kept 48 h (the contract promises at least 24 h).
     await purgeIdempotencyKeys(pool, INVENTORY_SCHEMA, 48);
@@ -45,6 +54,8 @@ export function startReservationExpiryWorker(
   config: Config,
   pool: Pool,
   log: Logger,
+  /** Called with each sweep's count of expired holds (the service's metrics). */
+  onExpired: (count: number) => void = () => {},
 ): ReservationExpiryWorker {
   const prefix = bullPrefix(config);
   const queueConnection = createRedis(config, 'blocking');
@@ -60,6 +71,11 @@ export function startReservationExpiryWorker(
           { every: config.EXPIRY_SWEEP_SECONDS * 1000 },
           { name: 'sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
         );
+        await queue.upsertJobScheduler(
+          OUTBOX_RETENTION_SCHEDULER_ID,
+          { every: OUTBOX_RETENTION_EVERY_MS },
+          { name: OUTBOX_RETENTION_JOB, data: {}, opts: { removeOnComplete: 10, removeOnFail: 50 } },
+        );
         return;
       } catch (err) {
         if (closing) return;
@@ -73,7 +89,12 @@ export function startReservationExpiryWorker(
     prefix,
     concurrency: 1,
   });
-  worker.on('completed', (_job, result: { expired: number }) => {
+  worker.on('completed', (_job, result: { expired: number } | { purged: number }) => {
+    if ('purged' in result) {
+      if (result.purged > 0) log.info({ purged: result.purged }, 'purged published outbox rows');
+      return;
+    }
+    onExpired(result.expired);
     if (result.expired > 0) log.info({ expired: result.expired }, 'expired reservation holds');
   });
   worker.on('failed', (job, err) => log.warn({ err, job: job?.id }, 'reservation expiry sweep failed'));

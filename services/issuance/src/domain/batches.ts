@@ -121,6 +121,11 @@ export async function createBatch(
   };
 }
 
+/**
+ * One batch. FOR SHARE: a chunk that is committing holds the batch row from its final UPDATE (which
+ * stamps `completed_at`) until COMMIT; a read in that instant waits for the commit and sees the
+ * result, so a read that starts after `completed_at` never answers QUEUED or RUNNING.
+ */
 export async function getBatch(
   client: Queryable,
   partnerId: string,
@@ -128,7 +133,7 @@ export async function getBatch(
 ): Promise<Outcome<{ batch: Batch }>> {
   const { rows } = await client.query<BatchRow>(
     `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
-     WHERE b.batch_id = $1 AND b.partner_id = $2`,
+     WHERE b.batch_id = $1 AND b.partner_id = $2 FOR SHARE OF b`,
     [batchId, partnerId],
   );
   return rows[0] ? { ok: true, batch: toBatch(rows[0]) } : refuse('NOT_FOUND', 'No such batch');
@@ -152,8 +157,11 @@ export async function listBatches(client: Queryable, partnerId: string, page: nu
 export type ChunkResult = 'written' | 'completed' | 'finished-already' | 'missing';
 
 /**
- * Writes the next chunk of a batch, in one transaction with its progress and its event. The batch
- * row is locked for the chunk, so two workers on one batch take turns instead of colliding.
+ * Writes the next chunk of a batch, in one transaction with its progress and its event. Two workers
+ * on one batch take turns on an advisory lock. The batch row itself is locked only by the final
+ * UPDATE, just before COMMIT: a poll (getBatch, FOR SHARE) never waits for a whole chunk, and
+ * `completed_at` is the clock at that UPDATE, not the transaction's start (with now(), a single-chunk
+ * batch was stamped completed while polls still read QUEUED for the chunk's whole duration).
  */
 export async function generateNextChunk(
   pool: Pool,
@@ -161,6 +169,9 @@ export async function generateNextChunk(
   chunkSize: number,
 ): Promise<ChunkResult> {
   return withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `issuance:batch:${batchId}`,
+    ]);
     const { rows } = await client.query<{
       partner_id: string;
       product_id: number;
@@ -174,7 +185,7 @@ export async function generateNextChunk(
       `SELECT b.partner_id, b.product_id, b.reseller_id, b.quantity, b.status, p.name AS product_name,
          p.functions, now() AS tx_now
        FROM ${S}.batches b LEFT JOIN ${S}.product_catalogue p ON p.product_id = b.product_id
-       WHERE b.batch_id = $1 FOR UPDATE OF b`,
+       WHERE b.batch_id = $1`,
       [batchId],
     );
     const b = rows[0];
@@ -245,12 +256,15 @@ export async function generateNextChunk(
       if (c[0]!.n !== b.quantity)
         throw new Error(`batch ${batchId} has ${c[0]!.n} tickets, expected ${b.quantity}`);
     }
-    await client.query(
+    const updated = await client.query(
       `UPDATE ${S}.batches SET generated = $2, status = $3, started_at = COALESCE(started_at, now()),
-         completed_at = CASE WHEN $3 = 'COMPLETED' THEN now() END
-       WHERE batch_id = $1`,
+         completed_at = CASE WHEN $3 = 'COMPLETED' THEN clock_timestamp() END
+       WHERE batch_id = $1 AND status IN ('QUEUED', 'RUNNING')`,
       [batchId, written + n, done ? 'COMPLETED' : 'RUNNING'],
     );
+    // Marked FAILED while this chunk was written (markBatchFailed released the unwritten units):
+    // the chunk must not commit.
+    if (updated.rowCount !== 1) throw new Error(`batch ${batchId} was finished while a chunk was written`);
     if (done) await appendBatchEvent(client, 'batch.completed', b.partner_id, batchId);
     return done ? 'completed' : 'written';
   });

@@ -21,7 +21,9 @@ export async function confirmOnAccount(
   pool: Pool,
   inventory: CommandClient,
   input: { partnerId: string; reservationId: string; now?: Date },
-): Promise<Outcome<{ tickets: Ticket[] }>> {
+): Promise<
+  Outcome<{ tickets: Ticket[] /** tickets were issued by this call (not a repeat) */; issued: boolean }>
+> {
   const found = await inventory.send('readReservations', {
     partner_id: input.partnerId,
     reservation_ids: [input.reservationId],
@@ -34,7 +36,11 @@ export async function confirmOnAccount(
     reservation.payment_id !== onAccountPaymentId(reservation.reservation_id)
   ) {
     // Paid through the payment provider already: its tickets stand, nothing is charged to the account.
-    return { ok: true, tickets: await ticketsOfReservation(pool, input.partnerId, input.reservationId) };
+    return {
+      ok: true,
+      tickets: await ticketsOfReservation(pool, input.partnerId, input.reservationId),
+      issued: false,
+    };
   }
   if (reservation.status === 'EXPIRED' || reservation.status === 'CANCELLED') {
     // Unlike a provider's payment (money already taken, so an expired hold is re-held when it can be),
@@ -53,7 +59,11 @@ export async function confirmOnAccount(
     paid_at: (input.now ?? new Date()).toISOString(),
   });
   if (!paid.ok) return paid;
-  return { ok: true, tickets: paid.result.tickets };
+  return {
+    ok: true,
+    tickets: paid.result.tickets,
+    issued: !paid.replayed && paid.result.reservation_status === 'CONFIRMED',
+  };
 }
 
 /**

@@ -25,9 +25,10 @@ export interface PaymentResult {
 }
 
 /** 200 with the result, or a stored refusal (RESERVATION_EXPIRED / RESERVATION_NOT_ON_HOLD) replayed as such. */
-type StoredOutcome =
+type StoredOutcome = (
   | { status: 200; body: PaymentResult }
-  | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } };
+  | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } }
+) & { replayed?: boolean };
 
 export interface PaymentOptions {
   /**
@@ -45,11 +46,13 @@ export async function handlePaymentNotification(
   inventory: CommandClient,
   n: PaymentNotification,
   opts: PaymentOptions = {},
-): Promise<Outcome<{ result: PaymentResult }>> {
+): Promise<
+  Outcome<{ result: PaymentResult /** the stored answer to an earlier notification */; replayed: boolean }>
+> {
   // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write, so committing it changes nothing.
   const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n, opts));
   if ('ok' in outcome) return outcome;
-  if (outcome.status === 200) return { ok: true, result: outcome.body };
+  if (outcome.status === 200) return { ok: true, result: outcome.body, replayed: outcome.replayed === true };
   return refuse(outcome.body.code, outcome.body.detail);
 }
 
@@ -93,7 +96,7 @@ async function processPayment(
   }
   // A stored outcome is final, except that a FAILED attempt may later succeed under the same payment_id.
   if (existing && !(existing.outcome === 'FAILED' && n.status === 'SUCCEEDED')) {
-    return { status: existing.response_status, body: existing.response_body };
+    return { status: existing.response_status, body: existing.response_body, replayed: true };
   }
 
   if (n.status === 'FAILED') {

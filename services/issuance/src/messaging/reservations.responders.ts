@@ -4,6 +4,7 @@
 import { type CommandClient, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
 import { cancelReservationTickets, confirmOnAccount } from '../domain/on-account-sales.ts';
 import { ownActiveReseller, ticketsOfReservation } from '../domain/tickets.ts';
+import type { IssuanceMetrics } from '../metrics.ts';
 
 export function respondReservationTickets(nc: NatsConnection, prefix: string, pool: Pool, log: Logger) {
   return respond(
@@ -41,6 +42,8 @@ export function respondOnAccountSales(
   inventory: CommandClient,
   log: Logger,
   eventsWritten: () => void,
+  /** On-account confirms count as payments (`on_account`) and their tickets as issued (channel ota). */
+  metrics?: IssuanceMetrics,
 ) {
   return [
     respond(
@@ -54,7 +57,16 @@ export function respondOnAccountSales(
           reservationId: reservation_id,
         });
         eventsWritten();
-        return outcome;
+        if (!outcome.ok) {
+          metrics?.payments.inc({ outcome: outcome.code.toLowerCase() });
+          return outcome;
+        }
+        const { issued, ...reply } = outcome;
+        if (issued) {
+          metrics?.payments.inc({ outcome: 'on_account' });
+          metrics?.ticketsIssued.inc({ channel: 'ota' }, reply.tickets.length);
+        } else metrics?.payments.inc({ outcome: 'replayed' });
+        return reply;
       },
       log,
     ),

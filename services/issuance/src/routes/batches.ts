@@ -40,6 +40,12 @@ export async function batchRoutes(app: App, ctx: RouteContext) {
     );
     // Also on a replay: enqueueing is idempotent and repairs a crash between commit and enqueue.
     await ctx.enqueueBatch(result.body.batch_id);
+    // Where to poll, and when: a generous first estimate (the worker writes some 10,000 tickets a second).
+    if (result.status === 202) {
+      reply
+        .header('Location', result.body.poll_url)
+        .header('Retry-After', String(Math.min(30, Math.max(1, Math.ceil(body.quantity / 10_000)))));
+    }
     return reply.code(result.status).send(result.body);
   });
 

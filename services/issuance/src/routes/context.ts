@@ -10,6 +10,7 @@ import {
   requirePartner,
 } from '@cruise/shared';
 import type { FastifyRequest } from 'fastify';
+import type { IssuanceMetrics } from '../metrics.ts';
 
 export interface RouteContext {
   pool: Pool;
@@ -20,6 +21,7 @@ export interface RouteContext {
   eventsWritten(): void;
   /** Releases were committed: try to send them now (the sweep retries whatever fails). */
   sendReleases(refs: string[]): Promise<void>;
+  metrics?: IssuanceMetrics;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

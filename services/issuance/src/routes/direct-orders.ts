@@ -37,7 +37,10 @@ export async function directOrderRoutes(app: App, ctx: RouteContext) {
           body: orRefuse(await createDirectOrder(client, ctx.inventory, orderId, body)).order,
         }),
       );
-      if (!result.replayed) ctx.eventsWritten();
+      if (!result.replayed) {
+        ctx.eventsWritten();
+        ctx.metrics?.ticketsIssued.inc({ channel: 'direct' }, result.body.tickets.length);
+      }
       return reply.code(result.status).send(result.body);
     },
   );

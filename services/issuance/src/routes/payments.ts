@@ -40,11 +40,13 @@ export async function paymentRoutes(app: App, ctx: RouteContext) {
         typeof header === 'string' ? header : undefined,
         request.rawBody ?? Buffer.alloc(0),
       );
-      if (!ok)
+      if (!ok) {
+        ctx.metrics?.payments.inc({ outcome: 'invalid_signature' });
         throw new AppError(
           'INVALID_SIGNATURE',
           'The X-Payment-Signature header is missing, wrong or too old',
         );
+      }
       if ((request.body as unknown) === NOT_JSON)
         throw new AppError('VALIDATION_FAILED', 'The body is not valid JSON');
     });
@@ -55,6 +57,15 @@ export async function paymentRoutes(app: App, ctx: RouteContext) {
         request.body as PaymentNotification,
       );
       ctx.eventsWritten();
+      const metrics = ctx.metrics;
+      if (metrics) {
+        if (!outcome.ok) metrics.payments.inc({ outcome: outcome.code.toLowerCase() });
+        else if (outcome.replayed) metrics.payments.inc({ outcome: 'replayed' });
+        else if (outcome.result.reservation_status === 'CONFIRMED') {
+          metrics.payments.inc({ outcome: 'confirmed' });
+          metrics.ticketsIssued.inc({ channel: 'ota' }, outcome.result.tickets.length);
+        } else metrics.payments.inc({ outcome: 'failed' });
+      }
       return orRefuse(outcome).result;
     });
   });

@@ -4,8 +4,12 @@
 import { type Config, jobSchemas, type Logger, type Pool, QUEUES } from '@cruise/shared';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { generateBatch, markBatchFailed } from '../domain/batches.ts';
+import { S } from '../domain/ticket-records.ts';
+import type { IssuanceMetrics } from '../metrics.ts';
 
 export const BATCH_JOB_ATTEMPTS = 5;
+/** A progress line at most this often (a million-ticket batch writes 500 chunks). */
+const PROGRESS_LOG_MS = 5_000;
 
 export function batchGenerationProcessor(
   pool: Pool,
@@ -13,15 +17,48 @@ export function batchGenerationProcessor(
   log: Logger,
   /** True once the worker is shutting down: the job is handed back between two chunks. */
   stopping: () => boolean = () => false,
+  metrics?: IssuanceMetrics,
 ) {
   return async (job: Job, token?: string) => {
     const parsed = jobSchemas[QUEUES.batchGeneration].safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`bad batch-generation payload: ${parsed.error.message}`);
     const { batch_id } = parsed.data;
+    const progress = await batchProgress(pool, batch_id);
+    if (progress) {
+      log.info(
+        {
+          batch_id,
+          quantity: progress.quantity,
+          generated: progress.generated,
+          attempt: job.attemptsMade + 1,
+        },
+        progress.generated > 0 ? 'batch generation resumed' : 'batch generation started',
+      );
+    }
+    const startedAt = Date.now();
+    let lastLog = startedAt;
+    let generated = progress?.generated ?? 0;
+    const advance = (to: number) => {
+      const written = Math.max(0, to - generated);
+      metrics?.batchTicketsGenerated.inc(written);
+      metrics?.ticketsIssued.inc({ channel: 'reseller' }, written);
+      generated = to;
+    };
     const result = await generateBatch(pool, batch_id, {
       chunkSize: config.BATCH_CHUNK_SIZE,
       onChunk: async (chunk) => {
+        // Every chunk but the last is full, so the count is known without reading the batch again.
+        if (progress)
+          advance(Math.min(progress.quantity, progress.generated + chunk * config.BATCH_CHUNK_SIZE));
+        if (progress && Date.now() - lastLog >= PROGRESS_LOG_MS) {
+          lastLog = Date.now();
+          const rate = (generated - progress.generated) / ((lastLog - startedAt) / 1000);
+          log.info(
+            { batch_id, generated, quantity: progress.quantity, per_second: Math.round(rate) },
+            `batch progress ${generated}/${progress.quantity}`,
+          );
+        }
         await job.updateProgress(chunk).catch(() => {});
         if (stopping()) {
           // Graceful shutdown: back to the queue at once (no attempt used); the next worker resumes
@@ -32,9 +69,41 @@ export function batchGenerationProcessor(
       },
     });
     if (result === 'missing') throw new UnrecoverableError(`batch ${batch_id} does not exist`);
-    log.info({ batch_id, result }, 'batch generation finished');
+    const finished = await batchProgress(pool, batch_id);
+    if (result === 'completed' && finished) {
+      advance(finished.generated);
+      if (finished.completed_at) {
+        metrics?.batchDuration.observe(
+          (finished.completed_at.getTime() - finished.created_at.getTime()) / 1000,
+        );
+      }
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    log.info(
+      {
+        batch_id,
+        result,
+        generated: finished?.generated,
+        quantity: finished?.quantity,
+        seconds: Math.round(seconds * 10) / 10,
+        per_second: finished
+          ? Math.round((finished.generated - (progress?.generated ?? 0)) / seconds)
+          : undefined,
+      },
+      'batch generation finished',
+    );
     return result;
   };
+}
+
+async function batchProgress(pool: Pool, batchId: string) {
+  const { rows } = await pool.query<{
+    quantity: number;
+    generated: number;
+    created_at: Date;
+    completed_at: Date | null;
+  }>(`SELECT quantity, generated, created_at, completed_at FROM ${S}.batches WHERE batch_id = $1`, [batchId]);
+  return rows[0];
 }
 
 /** After the last attempt (or an unrecoverable error) the batch is marked FAILED with the reason. */

@@ -34,6 +34,7 @@ import {
 import { badRequest, OctoError, type OctoErrorCode } from '../domain/octo-errors.ts';
 import { checkOption, findProduct, octoProduct, wantsPricing } from '../domain/products.ts';
 import { supplierOf } from '../domain/supplier.ts';
+import type { OctoBookingOperation, OctoMetrics } from '../metrics.ts';
 
 const PRICING = 'octo/pricing';
 
@@ -89,6 +90,7 @@ function partnerOf(request: FastifyRequest): string {
 export interface OctoRouteOptions {
   config: Config;
   deps: Omit<BookingDeps, 'timeZone' | 'defaultHoldSeconds'>;
+  metrics?: OctoMetrics;
 }
 
 export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Promise<void> {
@@ -96,6 +98,17 @@ export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Prom
     ...opts.deps,
     timeZone: opts.config.VENUE_TIMEZONE,
     defaultHoldSeconds: opts.config.RESERVATION_HOLD_SECONDS,
+  };
+  /** Runs a booking operation, counting it by outcome (`ok` or the OCTO error code it answers). */
+  const counted = async <T>(operation: OctoBookingOperation, work: Promise<T>): Promise<T> => {
+    try {
+      const result = await work;
+      opts.metrics?.bookingRequests.inc({ operation, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      opts.metrics?.bookingRequests.inc({ operation, outcome: toOctoError(err).code.toLowerCase() });
+      throw err;
+    }
   };
   await app.register(
     async (scope) => {
@@ -198,7 +211,7 @@ export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Prom
       });
 
       scope.post(routeOf('octoCreateBooking').path, async (request, reply) =>
-        sendChecked(reply, zBooking, await createBooking(scopeOf(request), request.body)),
+        sendChecked(reply, zBooking, await counted('create', createBooking(scopeOf(request), request.body))),
       );
 
       scope.get(routeOf('octoListBookings').path, async (request, reply) => {
@@ -224,13 +237,25 @@ export async function registerOctoRoutes(app: App, opts: OctoRouteOptions): Prom
         sendChecked(reply, zBooking, await getBooking(scopeOf(request), uuidOf(request))),
       );
       scope.post(routeOf('octoExtendBooking').path, async (request, reply) =>
-        sendChecked(reply, zBooking, await extendBooking(scopeOf(request), uuidOf(request), request.body)),
+        sendChecked(
+          reply,
+          zBooking,
+          await counted('extend', extendBooking(scopeOf(request), uuidOf(request), request.body)),
+        ),
       );
       scope.post(routeOf('octoConfirmBooking').path, async (request, reply) =>
-        sendChecked(reply, zBooking, await confirmBooking(scopeOf(request), uuidOf(request), request.body)),
+        sendChecked(
+          reply,
+          zBooking,
+          await counted('confirm', confirmBooking(scopeOf(request), uuidOf(request), request.body)),
+        ),
       );
       scope.post(routeOf('octoCancelBooking').path, async (request, reply) =>
-        sendChecked(reply, zBooking, await cancelBooking(scopeOf(request), uuidOf(request), request.body)),
+        sendChecked(
+          reply,
+          zBooking,
+          await counted('cancel', cancelBooking(scopeOf(request), uuidOf(request), request.body)),
+        ),
       );
     },
     { prefix: PREFIX },

@@ -2,6 +2,7 @@
 // and the outbox relay to nudge after a commit that wrote events.
 import type { ClientBudgets, Config, OutboxRelay, Pool } from '@cruise/shared';
 import type { TicketSource } from '../domain/projection.ts';
+import type { RedemptionMetrics } from '../metrics.ts';
 
 export interface RouteContext {
   config: Config;
@@ -10,4 +11,5 @@ export interface RouteContext {
   relay: OutboxRelay;
   /** The same per-client and per-device budgets as the gateway's (scanners may call this port directly). */
   budgets: ClientBudgets;
+  metrics?: RedemptionMetrics;
 }

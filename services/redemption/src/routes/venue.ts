@@ -79,6 +79,7 @@ export function registerVenueRoutes(app: App, ctx: RouteContext): void {
         requestId: request.id,
       };
       let result: Awaited<ReturnType<typeof redeem>>;
+      const started = performance.now();
       try {
         result = await redeem(
           { pool: ctx.pool, source: ctx.source, qrSigningKey: ctx.config.QR_SIGNING_KEY },
@@ -91,6 +92,10 @@ export function registerVenueRoutes(app: App, ctx: RouteContext): void {
         throw err;
       }
       if (result.emitted) ctx.relay.kick();
+      const answer = result.body as { result?: string; code?: string };
+      const outcome = (result.status === 200 ? answer.result : answer.code) ?? String(result.status);
+      ctx.metrics?.redemptions.inc({ result: outcome });
+      ctx.metrics?.duration.observe({ result: outcome }, (performance.now() - started) / 1000);
       if (result.status !== 200) reply.type('application/problem+json');
       return reply.code(result.status).send(result.body);
     },
