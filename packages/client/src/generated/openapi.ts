@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit log entries, newest first */
+        /**
+         * Audit log entries, newest first
+         * @description The audit log of every partner, webhook, operator and scanner request (who, what, outcome, request id, duration), newest first; filter by partner and time range.
+         */
         get: operations["listAudit"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Batches of every partner (or one), newest first; `status=IN_PROGRESS` for QUEUED or RUNNING */
+        /**
+         * Batches of every partner (or one), newest first; `status=IN_PROGRESS` for QUEUED or RUNNING
+         * @description Every partner's batches, newest first; `status=IN_PROGRESS` lists the QUEUED and RUNNING ones (the console's progress view), `partner_id` one partner's.
+         */
         get: operations["listAllBatches"];
         put?: never;
         post?: never;
@@ -45,10 +51,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys. */
+        /**
+         * List scanner devices, newest first (revoked ones too, with `revoked_at`); never their keys.
+         * @description Every scanner device, newest first, revoked ones too (with `revoked_at`); never their keys.
+         */
         get: operations["listDevices"];
         put?: never;
-        /** Register a scanner device; its key is returned once. */
+        /**
+         * Register a scanner device; its key is returned once.
+         * @description Registers a scanner device at a venue; its key is in this response only (it is the scanner's credential).
+         */
         post: operations["createDevice"];
         delete?: never;
         options?: never;
@@ -66,11 +78,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a scanner device: its key is refused from then on. Repeating it is harmless. */
+        /**
+         * Revoke a scanner device: its key is refused from then on. Repeating it is harmless.
+         * @description Revokes a scanner device; its key stops working at once.
+         */
         delete: operations["revokeDevice"];
         options?: never;
         head?: never;
-        /** Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan. */
+        /**
+         * Allow or forbid manual entry (typed ticket codes) on a scanner device; effective on its next scan.
+         * @description Allows or forbids manual entry (typed ticket codes) on a device; a device without it gets 403 MANUAL_ENTRY_NOT_ALLOWED for a scan by ticket code, from its next scan on.
+         */
         patch: operations["updateDevice"];
         trace?: never;
     };
@@ -82,7 +100,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set the operator's direct allocation of a product */
+        /**
+         * Set the operator's direct allocation of a product
+         * @description Sets the operator's own (direct) pool of a product, with the same rules as a partner's allocation.
+         */
         put: operations["setDirectAllocation"];
         post?: never;
         delete?: never;
@@ -98,10 +119,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List partners, newest first */
+        /**
+         * List partners, newest first
+         * @description Every partner with its keys (prefixes only, never the keys), newest first.
+         */
         get: operations["listPartners"];
         put?: never;
-        /** Create a partner and its first API key (shown once) */
+        /**
+         * Create a partner and its first API key (shown once)
+         * @description Creates an OTA partner with its first API key. The key is in this response only: store it now (an Idempotency-Key replay returns the same key). The partner starts ACTIVE with no allocation.
+         */
         post: operations["createPartner"];
         delete?: never;
         options?: never;
@@ -116,14 +143,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A partner with its API keys (prefixes only) */
+        /**
+         * A partner with its API keys (prefixes only)
+         * @description One partner and its keys' ids and prefixes (to find the `key_id` to revoke).
+         */
         get: operations["getPartner"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Suspend or reactivate a partner, or change its rate limit (effective within a second) */
+        /**
+         * Suspend or reactivate a partner, or change its rate limit (effective within a second)
+         * @description Suspends or resumes a partner, or changes its rate limit (null: back to the default). A suspended partner's keys get 403 PARTNER_SUSPENDED at once.
+         */
         patch: operations["updatePartner"];
         trace?: never;
     };
@@ -135,7 +168,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set a partner's ota or reseller allocation of a product */
+        /**
+         * Set a partner's ota or reseller allocation of a product
+         * @description Sets a partner's allocation of a product in its ota or reseller pool. Below held + sold, or beyond the product's capacity across all pools: 409 ALLOCATION_CONFLICT.
+         */
         put: operations["setPartnerAllocation"];
         post?: never;
         delete?: never;
@@ -153,7 +189,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue another API key for a partner (shown once) */
+        /**
+         * Issue another API key for a partner (shown once)
+         * @description Issues another API key for the partner (for rotation); shown once. Old keys keep working until revoked.
+         */
         post: operations["createApiKey"];
         delete?: never;
         options?: never;
@@ -171,7 +210,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (stops working within 1 second; repeating is harmless) */
+        /**
+         * Revoke an API key (stops working within 1 second; repeating is harmless)
+         * @description Revokes one key; every gateway refuses it within a second.
+         */
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
@@ -185,7 +227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A partner's billing summary, as the partner sees it at /api/ota/billing/summary */
+        /**
+         * A partner's billing summary, as the partner sees it at /api/ota/billing/summary
+         * @description A partner's billing summary as the partner reads it (GET /api/ota/billing/summary), read by the operator.
+         */
         get: operations["getPartnerBillingSummary"];
         put?: never;
         post?: never;
@@ -202,8 +247,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A partner's reconciliation report, as the partner sees it at /api/ota/reports/reconciliation */
+        /**
+         * A partner's reconciliation report, as the partner sees it at /api/ota/reports/reconciliation
+         * @description A partner's reconciliation report as the partner reads it (GET /api/ota/reports/reconciliation), read by the operator.
+         */
         get: operations["getPartnerReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/pending-releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pool releases waiting for inventory (oldest first)
+         * @description Units issuance has handed back (a cancelled or expired ticket, a failed batch) that inventory has not acknowledged yet, oldest first. Transport failures are retried by the sweep; a release inventory refused stays here with its last error until an operator resolves it.
+         */
+        get: operations["listPendingReleases"];
         put?: never;
         post?: never;
         delete?: never;
@@ -219,7 +287,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every pool (direct and every partner’s ota and reseller) with allocated, held, sold and available */
+        /**
+         * Every pool (direct and every partner’s ota and reseller) with allocated, held, sold and available
+         * @description Every pool (the operator's direct pools and each partner's ota and reseller pools) with its counters now; `partner_id` narrows it to one partner.
+         */
         get: operations["listAllPools"];
         put?: never;
         post?: never;
@@ -236,7 +307,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Products and their functions (entitlement codes), public: the scanner app offers these function codes */
+        /**
+         * Products and their functions (entitlement codes), public: the scanner app offers these function codes
+         * @description Public: the products and the functions (entitlements) each gives access to, e.g. for a scanner's entitlement picker. No pools or prices (those are per partner: GET /api/ota/inventory).
+         */
         get: operations["getCatalogue"];
         put?: never;
         post?: never;
@@ -255,7 +329,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The operator's own sale from the direct pool: tickets ACTIVE at once, channel direct */
+        /**
+         * The operator's own sale from the direct pool: tickets ACTIVE at once, channel direct
+         * @description The operator's own sale from the direct pool: tickets are ACTIVE at once, channel direct. Send an Idempotency-Key so a retried order sells once.
+         */
         post: operations["createDirectOrder"];
         delete?: never;
         options?: never;
@@ -270,7 +347,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's batches, newest first */
+        /**
+         * The caller's batches, newest first
+         * @description The caller's batches, newest first, with their progress.
+         */
         get: operations["listBatches"];
         put?: never;
         post?: never;
@@ -287,7 +367,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A batch and its progress (`generated` grows while it runs) */
+        /**
+         * A batch and its progress (`generated` grows while it runs)
+         * @description One batch: `generated` grows while it runs; a COMPLETED batch has exactly `quantity` tickets, all PRE_GENERATED, even across a crash or restart. A read after `completed_at` always sees COMPLETED.
+         */
         get: operations["getBatch"];
         put?: never;
         post?: never;
@@ -304,7 +387,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The batch's tickets as CSV (batch_seq,ticket_code,status,created_at), streamed in sequence order */
+        /**
+         * The batch's tickets as CSV (batch_seq,ticket_code,status,created_at), streamed in sequence order
+         * @description Every ticket code of the batch as CSV, streamed (a million rows never sit in the server's memory).
+         */
         get: operations["getBatchTicketsCsv"];
         put?: never;
         post?: never;
@@ -321,7 +407,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tickets issued, activated, used, cancelled and gross amount in the UTC days from..to (inclusive), in total, per reseller and per product (counting rules in the response description) */
+        /**
+         * Tickets issued, activated, used, cancelled and gross amount in the UTC days from..to (inclusive), in total, per reseller and per product (counting rules in the response description)
+         * @description Totals for the caller and each of its resellers and products over a date range: tickets issued, activated, used, cancelled, and the gross amount.
+         */
         get: operations["getBillingSummary"];
         put?: never;
         post?: never;
@@ -338,7 +427,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The same events as the webhooks, in commit order, for partners who pull (kept ≥ 30 days) */
+        /**
+         * The same events as the webhooks, in commit order, for partners who pull (kept ≥ 30 days)
+         * @description The caller's events in commit order, for partners who pull instead of receiving webhooks. Start without `after`, then pass the `next_cursor` of each page (it is never null; an empty page means nothing new yet). `types` is a comma-separated filter. Cursors are signed: an altered or another partner's cursor is 400.
+         */
         get: operations["listEvents"];
         put?: never;
         post?: never;
@@ -355,7 +447,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's ota and reseller pools and the full price matrix for a visit date */
+        /**
+         * The caller's ota and reseller pools and the full price matrix for a visit date
+         * @description The caller's pools (ota and reseller) for every product, with the full price matrix for the visit date (default: today in the venue's time zone; Saturday and Sunday are weekend prices).
+         */
         get: operations["getInventory"];
         put?: never;
         post?: never;
@@ -372,7 +467,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per product and channel: pool counters (allocated, held, sold) next to ticket counts (activated, used, expired, cancelled in the period; sold and pre-generated now) */
+        /**
+         * Per product and channel: pool counters (allocated, held, sold) next to ticket counts (activated, used, expired, cancelled in the period; sold and pre-generated now)
+         * @description Per product and channel: the pool counters next to the ticket counts of the range, which agree with the ticket list and the pools.
+         */
         get: operations["getReconciliation"];
         put?: never;
         post?: never;
@@ -389,10 +487,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's resellers, newest first */
+        /**
+         * The caller's resellers, newest first
+         * @description The caller's resellers, newest first.
+         */
         get: operations["listResellers"];
         put?: never;
-        /** Register one of the caller’s sub-resellers */
+        /**
+         * Register one of the caller’s sub-resellers
+         * @description Adds a sub-reseller of the caller (a batch's tickets are generated for one).
+         */
         post: operations["createReseller"];
         delete?: never;
         options?: never;
@@ -407,15 +511,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's resellers (another partner's → 404) */
+        /**
+         * One of the caller's resellers (another partner's → 404)
+         * @description One of the caller's resellers; another partner's is 404.
+         */
         get: operations["getReseller"];
         put?: never;
         post?: never;
-        /** Delete a reseller. One referenced by tickets or batches is kept as INACTIVE (200 with the reseller) so history stays intact; one never used is removed (204) */
+        /**
+         * Delete a reseller. One referenced by tickets or batches is kept as INACTIVE (200 with the reseller) so history stays intact; one never used is removed (204)
+         * @description Deletes a reseller without tickets (204); one with tickets keeps its history and becomes INACTIVE (200).
+         */
         delete: operations["deleteReseller"];
         options?: never;
         head?: never;
-        /** Change a reseller (null clears an optional field) */
+        /**
+         * Change a reseller (null clears an optional field)
+         * @description Changes a reseller; null clears an optional field.
+         */
         patch: operations["updateReseller"];
         trace?: never;
     };
@@ -426,10 +539,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's reservations, newest first */
+        /**
+         * The caller's reservations, newest first
+         * @description The caller's reservations, newest first, filtered by status, product, reference and creation time.
+         */
         get: operations["listReservations"];
         put?: never;
-        /** Hold units in the caller's ota pool (24 h by default) */
+        /**
+         * Hold units in the caller's ota pool (24 h by default)
+         * @description Holds units in the caller's ota pool for 24 hours at the visit date's prices (1..100 units). Not enough available: 409 INSUFFICIENT_INVENTORY and nothing is held; concurrent requests never hold more than is available. Send an Idempotency-Key so a retry never holds twice. The hold becomes CONFIRMED when the payment webhook reports the payment.
+         */
         post: operations["createReservation"];
         delete?: never;
         options?: never;
@@ -444,7 +563,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller’s reservations */
+        /**
+         * One of the caller’s reservations
+         * @description One reservation of the caller; once CONFIRMED it carries its tickets.
+         */
         get: operations["getReservation"];
         put?: never;
         post?: never;
@@ -463,7 +585,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an ON_HOLD reservation and release its units */
+        /**
+         * Cancel an ON_HOLD reservation and release its units
+         * @description Cancels a hold and releases its units at once. Only ON_HOLD; otherwise 409 RESERVATION_NOT_ON_HOLD.
+         */
         post: operations["cancelReservation"];
         delete?: never;
         options?: never;
@@ -478,7 +603,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's tickets, filtered, newest first */
+        /**
+         * The caller's tickets, filtered, newest first
+         * @description The caller's tickets, newest first, with any combination of filters; fast at any depth. Beyond 10,000 matches `total` is a lower bound (`total_is_lower_bound: true`).
+         */
         get: operations["listTickets"];
         put?: never;
         post?: never;
@@ -495,7 +623,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's tickets (another partner's → 404) */
+        /**
+         * One of the caller's tickets (another partner's → 404)
+         * @description One of the caller's tickets; another partner's ticket is 404.
+         */
         get: operations["getTicket"];
         put?: never;
         post?: never;
@@ -514,7 +645,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sell a pre-generated ticket to a customer: PRE_GENERATED → ACTIVE, priced for the customer type on today's venue date, unit moved from held to sold in the reseller pool */
+        /**
+         * Sell a pre-generated ticket to a customer: PRE_GENERATED → ACTIVE, priced for the customer type on today's venue date, unit moved from held to sold in the reseller pool
+         * @description Sells a PRE_GENERATED batch ticket to a customer: it becomes ACTIVE at the price of the customer type, records the reseller → customer chain, and its unit moves from held to sold in the reseller pool. Not PRE_GENERATED: 409 TICKET_NOT_ACTIVE.
+         */
         post: operations["activateTicket"];
         delete?: never;
         options?: never;
@@ -531,7 +665,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool */
+        /**
+         * Cancel a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool
+         * @description Cancels a PRE_GENERATED ticket, or an ACTIVE one with nothing redeemed; its unit returns to its pool. Otherwise 409 TICKET_NOT_CANCELLABLE.
+         */
         post: operations["cancelTicket"];
         delete?: never;
         options?: never;
@@ -548,7 +685,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hold units in the caller's reseller pool and generate PRE_GENERATED tickets asynchronously; poll the batch */
+        /**
+         * Hold units in the caller's reseller pool and generate PRE_GENERATED tickets asynchronously; poll the batch
+         * @description Holds `quantity` units in the caller's reseller pool and queues the generation of PRE_GENERATED tickets for one of its resellers (1..100,000). Answers 202 at once with the batch to poll (`Location`, and `Retry-After` seconds before the first poll); not enough reseller availability is 409 before anything is queued. Tickets expire if not activated within the tentative period (30 days).
+         */
         post: operations["bulkGenerateTickets"];
         delete?: never;
         options?: never;
@@ -565,7 +705,9 @@ export interface paths {
         };
         /**
          * The caller's webhooks (never their secrets)
-         * @description Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
+         * @description The caller's webhooks (never their secrets).
+         *
+         *     Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
          *     `webhook-id` (the event id; dedupe on it), `webhook-timestamp` (unix seconds) and
          *     `webhook-signature: v1,<base64 HMAC-SHA256>` (space-separated when a rotated secret is still valid).
          *     Verify with any Standard Webhooks library, e.g. in Node `new Webhook(secret).verify(rawBody, headers)`
@@ -579,7 +721,9 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to event types (the signing secret is shown once)
-         * @description Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
+         * @description Subscribes a receiver URL to the caller's events (`["*"]` for all). The answer's `secret` is shown once: keep it to verify the signatures.
+         *
+         *     Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
          *     `webhook-id` (the event id; dedupe on it), `webhook-timestamp` (unix seconds) and
          *     `webhook-signature: v1,<base64 HMAC-SHA256>` (space-separated when a rotated secret is still valid).
          *     Verify with any Standard Webhooks library, e.g. in Node `new Webhook(secret).verify(rawBody, headers)`
@@ -603,15 +747,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller’s webhooks */
+        /**
+         * One of the caller’s webhooks
+         * @description One of the caller's webhooks; another partner's is 404.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook; its pending deliveries are dropped */
+        /**
+         * Delete a webhook; its pending deliveries are dropped
+         * @description Deletes the webhook with its deliveries; pending ones are never sent.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Change the URL, events, description or status (ENABLED/DISABLED) */
+        /**
+         * Change the URL, events, description or status (ENABLED/DISABLED)
+         * @description Changes the URL, the events, the description, or the status: DISABLED stops deliveries (events meanwhile are not delivered later); ENABLED resumes them. A webhook disabled by a 410 is re-enabled here.
+         */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -622,7 +775,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A webhook's deliveries, newest first */
+        /**
+         * A webhook's deliveries, newest first
+         * @description A webhook's deliveries, newest first: status, attempts, the receiver's last answer and the next attempt. PENDING ones are still being retried; FAILED ones exhausted their retries (redeliver them).
+         */
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
@@ -641,7 +797,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deliver the same event (same webhook-id) again, whatever the delivery’s status */
+        /**
+         * Deliver the same event (same webhook-id) again, whatever the delivery’s status
+         * @description Sends the event of a delivery again, as a new delivery with the same event id (`webhook-id`), so a receiver that deduplicates still sees it once.
+         */
         post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -660,7 +819,9 @@ export interface paths {
         put?: never;
         /**
          * A new signing secret; for 24 h deliveries carry signatures with the new and the old one
-         * @description Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
+         * @description A new signing secret, shown once. For 24 h deliveries carry two signatures (new and old secret), so receivers can switch without losing one.
+         *
+         *     Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
          *     `webhook-id` (the event id; dedupe on it), `webhook-timestamp` (unix seconds) and
          *     `webhook-signature: v1,<base64 HMAC-SHA256>` (space-separated when a rotated secret is still valid).
          *     Verify with any Standard Webhooks library, e.g. in Node `new Webhook(secret).verify(rawBody, headers)`
@@ -686,7 +847,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deliver a `ping` event to this webhook, whatever its events */
+        /**
+         * Deliver a `ping` event to this webhook, whatever its events
+         * @description Queues a `ping` event to the webhook, whatever its events, to check the receiver and its signature check; follow it in the webhook's deliveries.
+         */
         post: operations["testWebhook"];
         delete?: never;
         options?: never;
@@ -703,7 +867,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OCTO: availability by dates or by availability ids */
+        /**
+         * OCTO: availability by dates or by availability ids
+         * @description OCTO: the bookable availabilities (one all-day slot per day in the venue time zone) by dates or by `availabilityIds`; the id is what a booking names.
+         */
         post: operations["octoAvailabilityCheck"];
         delete?: never;
         options?: never;
@@ -720,7 +887,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OCTO: availability per day (OPENING_HOURS) with the caller's ota pool as vacancies */
+        /**
+         * OCTO: availability per day (OPENING_HOURS) with the caller's ota pool as vacancies
+         * @description OCTO: day by day, whether the partner's ota pool has room (AVAILABLE, LIMITED at 10% or less, SOLD_OUT, CLOSED for past days), for up to a year.
+         */
         post: operations["octoAvailabilityCalendar"];
         delete?: never;
         options?: never;
@@ -735,10 +905,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least) */
+        /**
+         * OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least)
+         * @description OCTO: bookings made over OCTO, newest first (at most 500), by reseller or supplier reference, dates or product.
+         */
         get: operations["octoListBookings"];
         put?: never;
-        /** OCTO: an ON_HOLD booking (a reservation in the caller's ota pool), idempotent by uuid */
+        /**
+         * OCTO: an ON_HOLD booking (a reservation in the caller's ota pool), idempotent by uuid
+         * @description OCTO: holds units (ON_HOLD) like POST /api/ota/reservations, for `expirationMinutes` (1..1440, default 24 h). The `uuid` makes it idempotent: the same uuid and request returns the same booking.
+         */
         post: operations["octoCreateBooking"];
         delete?: never;
         options?: never;
@@ -753,7 +929,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OCTO: one booking */
+        /**
+         * OCTO: one booking
+         * @description OCTO: one booking, composed now from the reservation and its tickets (REDEEMED once every live ticket is used).
+         */
         get: operations["octoGetBooking"];
         put?: never;
         post?: never;
@@ -772,7 +951,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OCTO: cancel a held booking, or a confirmed one whose tickets are all unredeemed */
+        /**
+         * OCTO: cancel a held booking, or a confirmed one whose tickets are all unredeemed
+         * @description OCTO: cancels a hold, or a confirmed booking none of whose tickets has been redeemed (its tickets are cancelled and the units return to the pool).
+         */
         post: operations["octoCancelBooking"];
         delete?: never;
         options?: never;
@@ -789,7 +971,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OCTO: confirm as a sale on the partner's account; tickets issued as for a paid reservation */
+        /**
+         * OCTO: confirm as a sale on the partner's account; tickets issued as for a paid reservation
+         * @description OCTO: confirms the hold as a sale on the partner's account (no payment webhook) and issues its tickets: each unit item carries its ticket code as a QRCODE delivery value. Idempotent.
+         */
         post: operations["octoConfirmBooking"];
         delete?: never;
         options?: never;
@@ -806,7 +991,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OCTO: add expirationMinutes to an ON_HOLD booking's expiry (at most 48 h from its creation) */
+        /**
+         * OCTO: add expirationMinutes to an ON_HOLD booking's expiry (at most 48 h from its creation)
+         * @description OCTO: extends an ON_HOLD booking by `expirationMinutes` (default 30), at most 48 h from its creation.
+         */
         post: operations["octoExtendBooking"];
         delete?: never;
         options?: never;
@@ -821,7 +1009,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OCTO: products 106-108, each with the option DEFAULT and its units */
+        /**
+         * OCTO: products 106-108, each with the option DEFAULT and its units
+         * @description OCTO: products 106-108, each with the single option `DEFAULT` whose units are the customer types. With `Octo-Capabilities: octo/pricing` units carry their "from" prices.
+         */
         get: operations["octoGetProducts"];
         put?: never;
         post?: never;
@@ -838,7 +1029,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OCTO: one product */
+        /**
+         * OCTO: one product
+         * @description OCTO: one product; an unknown id is 400 INVALID_PRODUCT_ID.
+         */
         get: operations["octoGetProduct"];
         put?: never;
         post?: never;
@@ -855,7 +1049,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OCTO: the supplier (the cruise operator) */
+        /**
+         * OCTO: the supplier (the cruise operator)
+         * @description OCTO: the supplier (the cruise operator) and the endpoint to call.
+         */
         get: operations["octoGetSupplier"];
         put?: never;
         post?: never;
@@ -874,7 +1071,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. */
+        /**
+         * Payment provider webhook: a signed SUCCEEDED confirms the reservation and issues its tickets; FAILED leaves the hold as it is. Idempotent by payment_id (same body on every repeat); the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED.
+         * @description Sent by the payment provider, signed (see the paymentSignature security scheme). SUCCEEDED with the reservation's exact total confirms it and issues one ACTIVE ticket per unit; FAILED changes nothing. The same payment_id again returns the same answer and never issues twice; the same payment_id for another reservation or amount is 422 IDEMPOTENCY_KEY_REUSED. An expired hold is re-held when the pool still has room, else 409 RESERVATION_EXPIRED (the payment is kept for a refund).
+         */
         post: operations["notifyPayment"];
         delete?: never;
         options?: never;
@@ -891,7 +1091,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a QR token for an ACTIVE ticket (the partner its own tickets, the operator any). Each new token supersedes every earlier one for the ticket. */
+        /**
+         * Issue a QR token for an ACTIVE ticket (the partner its own tickets, the operator any). Each new token supersedes every earlier one for the ticket.
+         * @description A signed QR token for one of the caller's ACTIVE tickets (else 409 TICKET_NOT_ACTIVE), valid 30 minutes, with a PNG of the code. A newer token supersedes every earlier one of the ticket.
+         */
         post: operations["createQrToken"];
         delete?: never;
         options?: never;
@@ -906,7 +1109,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public ticket info: status and entitlements. The ticket code is the secret; calls are limited per client IP. */
+        /**
+         * Public ticket info: status and entitlements. The ticket code is the secret; calls are limited per client IP.
+         * @description Public: what a ticket's holder sees (status, entitlements, what remains). The code is the secret; the route is limited per client IP.
+         */
         get: operations["getTicketInfo"];
         put?: never;
         post?: never;
@@ -923,7 +1129,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The device the presented key belongs to (the scanner app checks its key with it at sign-in) */
+        /**
+         * The device the presented key belongs to (the scanner app checks its key with it at sign-in)
+         * @description The device a key belongs to, and whether it may redeem typed ticket codes: the scanner app checks its key with it at sign-in. Charged to the same budgets as a scan, so it is no cheaper way to guess keys.
+         */
         get: operations["getCurrentDevice"];
         put?: never;
         post?: never;
@@ -942,7 +1151,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeem one entitlement of a ticket from a scanner (device key). Rejections are problem documents carrying `ticket_status` and `remaining` when the ticket is known, and `redeemed_at` for ALREADY_REDEEMED. An unknown manually entered ticket code is INVALID_QR. */
+        /**
+         * Redeem one entitlement of a ticket from a scanner (device key). Rejections are problem documents carrying `ticket_status` and `remaining` when the ticket is known, and `redeemed_at` for ALREADY_REDEEMED. An unknown manually entered ticket code is INVALID_QR.
+         * @description A scanner redeems one entitlement of a ticket from its QR token (or, on devices that allow manual entry, the ticket code). Two scanners on the same entitlement at once: exactly one is accepted. A retry with the same nonce returns the same answer, never ALREADY_REDEEMED. When the last entitlement is redeemed the ticket becomes USED. Rejections are problem responses that also carry `ticket_status` and `remaining` where the ticket is known.
+         */
         post: operations["redeem"];
         delete?: never;
         options?: never;
@@ -981,7 +1193,10 @@ export interface components {
             status: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED";
         };
         AuditEntry: {
-            /** @enum {string} */
+            /**
+             * @description Who made the request, as the gateway authenticated it.
+             * @enum {string}
+             */
             actor_kind: "partner" | "admin" | "device" | "webhook" | "anonymous";
             at: string;
             client_ip: string | null;
@@ -991,6 +1206,7 @@ export interface components {
             partner_id: string | null;
             path: string;
             request_id: string;
+            /** @description The route template (ticket codes are not written to the audit log). */
             route: string | null;
             status: number;
         };
@@ -1000,11 +1216,14 @@ export interface components {
             batch_reference: string | null;
             completed_at: string | null;
             created_at: string;
+            /** @description Free-form notes of the partner about where the batch goes (at most 4 KB). */
             distribution: {
                 [key: string]: unknown;
             } | null;
             error: string | null;
+            /** @description Pre-generated tickets of the batch not activated by then become EXPIRED. */
             expires_at: string;
+            /** @description Tickets written so far; equals quantity when COMPLETED. */
             generated: number;
             product_id: number;
             quantity: number;
@@ -1021,6 +1240,7 @@ export interface components {
         BatchAccepted: {
             /** Format: uuid */
             batch_id: string;
+            /** @description Where to poll the batch (also in the Location header). */
             poll_url: string;
             quantity: number;
             /** @enum {string} */
@@ -1097,6 +1317,7 @@ export interface components {
             venue: string;
         };
         CreatedPartner: {
+            /** @description Shown once: store it now. */
             api_key: string;
             name: string;
             /** Format: uuid */
@@ -1245,20 +1466,58 @@ export interface components {
             reservation_status: "ON_HOLD" | "CONFIRMED" | "EXPIRED" | "CANCELLED";
             tickets: components["schemas"]["Ticket"][];
         };
+        PendingRelease: {
+            /** @description Sends that failed or were refused so far */
+            attempts: number;
+            /** @enum {string} */
+            channel: "direct" | "ota" | "reseller";
+            created_at: string;
+            /**
+             * @description Which pool counter the units leave
+             * @enum {string}
+             */
+            from: "held" | "sold";
+            /** @description The last refusal (`CODE: detail`) or transport error; a refusal waits for an operator */
+            last_error: string | null;
+            /** @description The pool owner; null for the direct pool */
+            partner_id: string | null;
+            product_id: number;
+            quantity: number;
+            /** @enum {string} */
+            reason: "cancel" | "expire";
+            /** @description Idempotency reference inventory applies the release under (e.g. `cancel:<ticket_code>`) */
+            ref: string;
+        };
         Pool: {
             allocated: number;
+            /** @description allocated - held - sold. */
             available: number;
             /** @enum {string} */
             channel: "direct" | "ota" | "reseller";
+            /** @description Units on hold: unpaid reservations and pre-generated tickets not yet activated. */
             held: number;
             partner_id: string | null;
             product_id: number;
             sold: number;
         };
+        /**
+         * @example {
+         *       "type": "https://docs.cruise-tickets.dev/errors/insufficient-inventory",
+         *       "title": "Insufficient inventory",
+         *       "status": 409,
+         *       "code": "INSUFFICIENT_INVENTORY",
+         *       "detail": "Only 3 units of product 106 are available in channel ota",
+         *       "request_id": "4c1f9e0a-6b2d-4e8f-9a1c-3d5e7f9b1c2d"
+         *     }
+         */
         Problem: {
-            /** @enum {string} */
+            /**
+             * @description Stable, machine-readable error code.
+             * @enum {string}
+             */
             code: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_SIGNATURE" | "FORBIDDEN" | "PARTNER_SUSPENDED" | "MANUAL_ENTRY_NOT_ALLOWED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "INSUFFICIENT_INVENTORY" | "RESERVATION_NOT_ON_HOLD" | "RESERVATION_EXPIRED" | "TICKET_NOT_ACTIVE" | "TICKET_NOT_CANCELLABLE" | "ALREADY_REDEEMED" | "QR_SUPERSEDED" | "ALLOCATION_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "REQUEST_TIMEOUT" | "QR_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "AMOUNT_MISMATCH" | "INVALID_QR" | "ENTITLEMENT_NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER_TYPE" | "RATE_LIMITED" | "REQUEST_HEADERS_TOO_LARGE" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             detail?: string;
+            /** @description Field errors of a 400 VALIDATION_FAILED. */
             errors?: {
                 message: string;
                 path: string;
@@ -1304,6 +1563,7 @@ export interface components {
             function_code: string;
             /** Format: date-time */
             redeemed_at: string;
+            /** @description Function codes of the ticket not yet redeemed after this scan. */
             remaining: string[];
             /** @constant */
             result: "ACCEPTED";
@@ -1318,6 +1578,7 @@ export interface components {
             nonce?: string;
             /** @description The scanned QR code. Required unless `ticket_code` is given. */
             qr_token?: string;
+            /** @description The sailing or session the scan belongs to (recorded with the scan). */
             session_code?: string;
             /** @description Manual entry instead of `qr_token`, on devices whose `manual_entry` is true (others get 403 MANUAL_ENTRY_NOT_ALLOWED). With both, they must name the same ticket. */
             ticket_code?: string;
@@ -1335,8 +1596,10 @@ export interface components {
             updated_at: string;
         };
         Reservation: {
+            /** @description When the payment confirmed the reservation; null until then. */
             confirmed_at: string | null;
             created_at: string;
+            /** @description When the hold lapses (24 h after creation by default); its units are free again at that instant. */
             expires_at: string;
             items: {
                 customer_type: string;
@@ -1347,8 +1610,10 @@ export interface components {
                 };
             }[];
             product_id: number;
+            /** @description Units held, the sum of the items. */
             quantity: number;
             reseller_id: string | null;
+            /** @description The partner's own order reference. */
             reseller_reference: string | null;
             /** Format: uuid */
             reservation_id: string;
@@ -1366,7 +1631,10 @@ export interface components {
             activated_at: string | null;
             batch_id: string | null;
             cancelled_at: string | null;
-            /** @enum {string} */
+            /**
+             * @description ota (paid reservation), reseller (batch), direct (operator sale).
+             * @enum {string}
+             */
             channel: "direct" | "ota" | "reseller";
             created_at: string;
             customer: {
@@ -1374,6 +1642,7 @@ export interface components {
                 name: string | null;
             } | null;
             customer_type: string | null;
+            /** @description The functions the ticket gives access to, each redeemed once. */
             entitlements: {
                 function_code: string;
                 redeemed_at: string | null;
@@ -1381,6 +1650,7 @@ export interface components {
             expired_at: string | null;
             order_id: string | null;
             order_reference: string | null;
+            /** @description The price paid for this unit; null for a pre-generated ticket until activation. */
             price: {
                 amount: number;
                 currency: string;
@@ -1394,6 +1664,7 @@ export interface components {
             reservation_id: string | null;
             /** @enum {string} */
             status: "PRE_GENERATED" | "ACTIVE" | "USED" | "CANCELLED" | "EXPIRED";
+            /** @description Opaque and unguessable (at least 80 random bits): it is the secret of the ticket info page. */
             ticket_code: string;
             used_at: string | null;
         };
@@ -1417,6 +1688,7 @@ export interface components {
             page: number;
             page_size: number;
             total: number;
+            /** @description True when more than 10,000 tickets match: `total` then counts only the first 10,000. */
             total_is_lower_bound: boolean;
         };
         UpdateDeviceRequest: {
@@ -1462,6 +1734,8 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
+        /** @description Where to poll the accepted work */
+        Location: string;
         /** @description Requests allowed per rolling minute */
         RateLimitLimit: number;
         /** @description Requests left in the current window */
@@ -1480,12 +1754,27 @@ export interface operations {
     listAudit: {
         parameters: {
             query?: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-24
+                 */
                 from?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id?: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-25
+                 */
                 to?: string;
             };
             header?: never;
@@ -1501,6 +1790,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 18231,
+                     *           "at": "2026-11-24T09:30:00.012Z",
+                     *           "request_id": "4c1f9e0a-6b2d-4e8f-9a1c-3d5e7f9b1c2d",
+                     *           "actor_kind": "partner",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "method": "POST",
+                     *           "route": "/api/ota/reservations",
+                     *           "path": "/api/ota/reservations",
+                     *           "status": 201,
+                     *           "duration_ms": 14.2,
+                     *           "client_ip": "203.0.113.7"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["AuditEntry"][];
                         has_more: boolean;
@@ -1566,12 +1878,22 @@ export interface operations {
     listAllBatches: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id?: string;
-                /** @description `IN_PROGRESS` = QUEUED or RUNNING */
+                /**
+                 * @description `IN_PROGRESS` = QUEUED or RUNNING
+                 * @example IN_PROGRESS
+                 */
                 status?: ("QUEUED" | "RUNNING" | "COMPLETED" | "FAILED") | "IN_PROGRESS";
             };
             header?: never;
@@ -1587,6 +1909,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "status": "RUNNING",
+                     *           "product_id": 106,
+                     *           "quantity": 5000,
+                     *           "generated": 2000,
+                     *           "reseller": {
+                     *             "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *             "name": "Shanghai Harbour Tours",
+                     *             "status": "ACTIVE"
+                     *           },
+                     *           "batch_reference": "Q4-SHANGHAI",
+                     *           "distribution": {
+                     *             "region": "Shanghai",
+                     *             "notes": "Hotel concierge desks"
+                     *           },
+                     *           "created_at": "2026-11-24T10:00:00.000Z",
+                     *           "completed_at": null,
+                     *           "expires_at": "2026-12-24T10:00:00.000Z",
+                     *           "error": null,
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["AdminBatch"][];
                         has_more: boolean;
@@ -1652,9 +2006,15 @@ export interface operations {
     listDevices: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -1670,6 +2030,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *           "venue": "Pier 3",
+                     *           "name": "Gate A",
+                     *           "manual_entry": true,
+                     *           "created_at": "2026-11-24T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Device"][];
                         has_more: boolean;
@@ -1736,7 +2114,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example pier-3-gate-a
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -1744,6 +2125,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "venue": "Pier 3",
+                 *       "name": "Gate A",
+                 *       "manual_entry": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDeviceRequest"];
             };
         };
@@ -1755,6 +2143,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *       "device_key": "dev_6JB2_oTto0g4jF-xwGjobaRKBxbjSqMSRHgfmf5crR8",
+                     *       "venue": "Pier 3",
+                     *       "name": "Gate A",
+                     *       "manual_entry": true,
+                     *       "created_at": "2026-11-24T08:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedDevice"];
                 };
             };
@@ -1826,6 +2224,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918 */
                 device_id: string;
             };
             cookie?: never;
@@ -1898,12 +2297,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918 */
                 device_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "manual_entry": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateDeviceRequest"];
             };
         };
@@ -1915,6 +2320,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *       "venue": "Pier 3",
+                     *       "name": "Gate A",
+                     *       "manual_entry": false,
+                     *       "created_at": "2026-11-24T08:00:00.000Z",
+                     *       "revoked_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Device"];
                 };
             };
@@ -1990,6 +2405,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "allocated": 5000
+                 *     }
+                 */
                 "application/json": {
                     allocated: number;
                     /** @constant */
@@ -2006,6 +2427,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "product_id": 106,
+                     *       "channel": "direct",
+                     *       "partner_id": null,
+                     *       "allocated": 5000,
+                     *       "held": 0,
+                     *       "sold": 120,
+                     *       "available": 4880
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pool"];
                 };
             };
@@ -2085,9 +2517,15 @@ export interface operations {
     listPartners: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -2103,6 +2541,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "name": "Acme Travel",
+                     *           "status": "ACTIVE",
+                     *           "rate_limit_per_minute": 100,
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "updated_at": "2026-11-20T08:00:00.000Z",
+                     *           "api_keys": [
+                     *             {
+                     *               "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *               "prefix": "ck_live_A3gO",
+                     *               "created_at": "2026-11-20T08:00:00.000Z",
+                     *               "revoked_at": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Partner"][];
                         has_more: boolean;
@@ -2177,6 +2641,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Travel",
+                 *       "rate_limit_per_minute": 100
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     rate_limit_per_minute?: number;
@@ -2191,6 +2661,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "api_key": "ck_live_A3gOfvFG1j7wCilELzmT3B_7kCi9_hKC7pH0Pnjg8pc",
+                     *       "rate_limit_per_minute": 100,
+                     *       "status": "ACTIVE"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedPartner"];
                 };
             };
@@ -2262,6 +2741,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -2275,6 +2755,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "status": "ACTIVE",
+                     *       "rate_limit_per_minute": 100,
+                     *       "created_at": "2026-11-20T08:00:00.000Z",
+                     *       "updated_at": "2026-11-20T08:00:00.000Z",
+                     *       "api_keys": [
+                     *         {
+                     *           "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *           "prefix": "ck_live_A3gO",
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -2346,12 +2844,18 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "SUSPENDED"
+                 *     }
+                 */
                 "application/json": {
                     rate_limit_per_minute?: number | null;
                     /** @enum {string} */
@@ -2367,6 +2871,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "name": "Acme Travel",
+                     *       "status": "SUSPENDED",
+                     *       "rate_limit_per_minute": 100,
+                     *       "created_at": "2026-11-20T08:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z",
+                     *       "api_keys": [
+                     *         {
+                     *           "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *           "prefix": "ck_live_A3gO",
+                     *           "created_at": "2026-11-20T08:00:00.000Z",
+                     *           "revoked_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Partner"];
                 };
             };
@@ -2438,12 +2960,20 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "channel": "ota",
+                 *       "allocated": 2000
+                 *     }
+                 */
                 "application/json": {
                     allocated: number;
                     /** @enum {string} */
@@ -2460,6 +2990,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "product_id": 106,
+                     *       "channel": "ota",
+                     *       "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *       "allocated": 2000,
+                     *       "held": 3,
+                     *       "sold": 10,
+                     *       "available": 1987
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pool"];
                 };
             };
@@ -2544,6 +3085,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -2557,6 +3099,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key_id": "0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6",
+                     *       "api_key": "ck_live_Q9wErTy3uIoP5aSdF7gHjK1lZxC2vBn4mM6qW8eR0tY",
+                     *       "prefix": "ck_live_Q9wE",
+                     *       "created_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         api_key: string;
                         created_at: string;
@@ -2644,7 +3194,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 0b7e6a52-3c1d-4e8f-a9b0-c1d2e3f4a5b6 */
                 key_id: string;
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -2725,11 +3277,20 @@ export interface operations {
     getPartnerBillingSummary: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -2743,6 +3304,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "currency": "USD",
+                     *       "totals": {
+                     *         "issued": 120,
+                     *         "activated": 40,
+                     *         "used": 35,
+                     *         "cancelled": 2,
+                     *         "gross": {
+                     *           "amount": 3816000,
+                     *           "currency": "USD"
+                     *         }
+                     *       },
+                     *       "by_reseller": [
+                     *         {
+                     *           "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *           "name": "Shanghai Harbour Tours",
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "by_product": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["BillingSummary"];
                 };
             };
@@ -2802,11 +3407,20 @@ export interface operations {
     getPartnerReconciliation: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
             path: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id: string;
             };
             cookie?: never;
@@ -2820,7 +3434,141 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "as_of": "2026-11-24T12:00:00.000Z",
+                     *       "rows": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "allocated": 2000,
+                     *           "held": 3,
+                     *           "sold": 10,
+                     *           "available": 1987,
+                     *           "activated": 10,
+                     *           "used": 4,
+                     *           "expired": 0,
+                     *           "cancelled": 1,
+                     *           "tickets_pre_generated": 0,
+                     *           "tickets_sold": 10
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReconciliationReport"];
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: UNAUTHORIZED */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: RATE_LIMITED */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPendingReleases: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "ref": "cancel:K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "from": "sold",
+                     *           "quantity": 1,
+                     *           "reason": "cancel",
+                     *           "attempts": 3,
+                     *           "last_error": "VALIDATION_FAILED: the pool has fewer sold units than the release",
+                     *           "created_at": "2026-11-24T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["PendingRelease"][];
+                        has_more: boolean;
+                        page: number;
+                        page_size: number;
+                        total: number;
+                    };
                 };
             };
             /** @description Problem: VALIDATION_FAILED */
@@ -2879,6 +3627,7 @@ export interface operations {
     listAllPools: {
         parameters: {
             query?: {
+                /** @example 6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f */
                 partner_id?: string;
             };
             header?: never;
@@ -2894,6 +3643,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "allocated": 2000,
+                     *           "held": 3,
+                     *           "sold": 10,
+                     *           "available": 1987,
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f"
+                     *         },
+                     *         {
+                     *           "allocated": 1000,
+                     *           "held": 600,
+                     *           "sold": 0,
+                     *           "available": 400,
+                     *           "product_id": 106,
+                     *           "channel": "reseller",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Pool"][];
                     };
@@ -2968,6 +3741,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "products": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "name": "Premium Cruise Package",
+                     *           "functions": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "name": "Ferry boarding"
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "name": "Premium lounge"
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "name": "Buffet dinner"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Catalogue"];
                 };
             };
@@ -3008,7 +3805,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example box-office-20261124-0042
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3016,6 +3816,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "visit_date": "2026-12-05",
+                 *       "items": [
+                 *         {
+                 *           "customer_type": "adult",
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     items: {
                         customer_type: string;
@@ -3034,6 +3846,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "order_id": "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "total": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "direct",
+                     *           "reservation_id": null,
+                     *           "batch_id": null,
+                     *           "order_id": "7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908",
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DirectOrder"];
                 };
             };
@@ -3113,9 +3974,15 @@ export interface operations {
     listBatches: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
             };
             header?: never;
@@ -3134,6 +4001,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "status": "RUNNING",
+                     *           "product_id": 106,
+                     *           "quantity": 5000,
+                     *           "generated": 2000,
+                     *           "reseller": {
+                     *             "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *             "name": "Shanghai Harbour Tours",
+                     *             "status": "ACTIVE"
+                     *           },
+                     *           "batch_reference": "Q4-SHANGHAI",
+                     *           "distribution": {
+                     *             "region": "Shanghai",
+                     *             "notes": "Hotel concierge desks"
+                     *           },
+                     *           "created_at": "2026-11-24T10:00:00.000Z",
+                     *           "completed_at": null,
+                     *           "expires_at": "2026-12-24T10:00:00.000Z",
+                     *           "error": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Batch"][];
                         has_more: boolean;
@@ -3211,6 +4109,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d */
                 batch_id: string;
             };
             cookie?: never;
@@ -3227,6 +4126,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "status": "RUNNING",
+                     *       "product_id": 106,
+                     *       "quantity": 5000,
+                     *       "generated": 2000,
+                     *       "reseller": {
+                     *         "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *         "name": "Shanghai Harbour Tours",
+                     *         "status": "ACTIVE"
+                     *       },
+                     *       "batch_reference": "Q4-SHANGHAI",
+                     *       "distribution": {
+                     *         "region": "Shanghai",
+                     *         "notes": "Hotel concierge desks"
+                     *       },
+                     *       "created_at": "2026-11-24T10:00:00.000Z",
+                     *       "completed_at": null,
+                     *       "expires_at": "2026-12-24T10:00:00.000Z",
+                     *       "error": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Batch"];
                 };
             };
@@ -3308,6 +4230,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d */
                 batch_id: string;
             };
             cookie?: never;
@@ -3324,6 +4247,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example batch_seq,ticket_code,status,created_at
+                     *     1,H3J8L2N7P1R6T0V5X9Z4B8D2,PRE_GENERATED,2026-11-24T10:00:01.120Z
+                     *     2,M4P9S3V8Y2B7E1H6K0N5Q9T3,PRE_GENERATED,2026-11-24T10:00:01.120Z
+                     */
                     "text/csv": string;
                 };
             };
@@ -3403,7 +4331,15 @@ export interface operations {
     getBillingSummary: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
@@ -3422,6 +4358,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "currency": "USD",
+                     *       "totals": {
+                     *         "issued": 120,
+                     *         "activated": 40,
+                     *         "used": 35,
+                     *         "cancelled": 2,
+                     *         "gross": {
+                     *           "amount": 3816000,
+                     *           "currency": "USD"
+                     *         }
+                     *       },
+                     *       "by_reseller": [
+                     *         {
+                     *           "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *           "name": "Shanghai Harbour Tours",
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "by_product": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "issued": 120,
+                     *           "activated": 40,
+                     *           "used": 35,
+                     *           "cancelled": 2,
+                     *           "gross": {
+                     *             "amount": 3816000,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["BillingSummary"];
                 };
             };
@@ -3491,10 +4471,17 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description next_cursor of the previous page */
+                /**
+                 * @description next_cursor of the previous page
+                 * @example 1842.Qm5vT2xkQ3Vyc29yRm9yVGhlRXhhbXBsZU9ubHk
+                 */
                 after?: string;
+                /** @example 100 */
                 limit?: number;
-                /** @description Comma-separated event types, e.g. ticket.used,batch.completed */
+                /**
+                 * @description Comma-separated event types, e.g. ticket.used,batch.completed
+                 * @example ticket.used,ticket.redeemed
+                 */
                 types?: string;
             };
             header?: never;
@@ -3513,6 +4500,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "event_id": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+                     *           "type": "ticket.used",
+                     *           "created_at": "2026-11-24T09:52:00.000Z",
+                     *           "partner_id": "6f1c2a4e-8b3d-4f5a-9c7e-1d2b3a4c5e6f",
+                     *           "revision": 4,
+                     *           "data": {
+                     *             "ticket": {
+                     *               "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *               "product_id": 106,
+                     *               "status": "USED",
+                     *               "channel": "ota",
+                     *               "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *               "batch_id": null,
+                     *               "order_id": null,
+                     *               "reseller": null,
+                     *               "customer_type": "adult",
+                     *               "price": {
+                     *                 "amount": 31800,
+                     *                 "currency": "USD"
+                     *               },
+                     *               "customer": null,
+                     *               "order_reference": null,
+                     *               "entitlements": [
+                     *                 {
+                     *                   "function_code": "FERRY",
+                     *                   "redeemed_at": null
+                     *                 },
+                     *                 {
+                     *                   "function_code": "PREMIUM_LOUNGE",
+                     *                   "redeemed_at": null
+                     *                 },
+                     *                 {
+                     *                   "function_code": "BUFFET_DINNER",
+                     *                   "redeemed_at": null
+                     *                 }
+                     *               ],
+                     *               "created_at": "2026-11-24T09:41:12.000Z",
+                     *               "activated_at": "2026-11-24T09:41:12.000Z",
+                     *               "used_at": "2026-11-24T09:52:00.000Z",
+                     *               "cancelled_at": null,
+                     *               "expired_at": null
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "1843.kX2c9sV0pQ7mL4tR8wY1zB6nA3dF5gH0jK9eU2iO"
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventFeedPage"];
                 };
             };
@@ -3582,7 +4621,10 @@ export interface operations {
     getInventory: {
         parameters: {
             query?: {
-                /** @description Prices for this date (default: today in the venue's time zone); Saturday and Sunday are weekend */
+                /**
+                 * @description Prices for this date (default: today in the venue's time zone); Saturday and Sunday are weekend
+                 * @example 2026-11-28
+                 */
                 visit_date?: string;
             };
             header?: never;
@@ -3601,6 +4643,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2026-11-24T09:30:00.000Z",
+                     *       "visit_date": "2026-11-28",
+                     *       "day_type": "weekend",
+                     *       "products": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "name": "Premium Cruise Package",
+                     *           "functions": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "name": "Ferry boarding"
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "name": "Premium lounge"
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "name": "Buffet dinner"
+                     *             }
+                     *           ],
+                     *           "channels": {
+                     *             "ota": {
+                     *               "allocated": 2000,
+                     *               "held": 3,
+                     *               "sold": 10,
+                     *               "available": 1987
+                     *             },
+                     *             "reseller": {
+                     *               "allocated": 1000,
+                     *               "held": 0,
+                     *               "sold": 0,
+                     *               "available": 1000
+                     *             }
+                     *           },
+                     *           "pricing": {
+                     *             "currency": "USD",
+                     *             "customer_types": [
+                     *               {
+                     *                 "customer_type": "adult",
+                     *                 "weekday": 28800,
+                     *                 "weekend": 31800,
+                     *                 "price": 31800,
+                     *                 "discount_vs_adult": 0
+                     *               },
+                     *               {
+                     *                 "customer_type": "child",
+                     *                 "weekday": 18800,
+                     *                 "weekend": 21800,
+                     *                 "price": 21800,
+                     *                 "discount_vs_adult": 10000
+                     *               }
+                     *             ]
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["InventoryView"];
                 };
             };
@@ -3670,7 +4772,15 @@ export interface operations {
     getReconciliation: {
         parameters: {
             query: {
+                /**
+                 * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-01
+                 */
                 from: string;
+                /**
+                 * @description End of the range: a date YYYY-MM-DD or a date-time.
+                 * @example 2026-11-30
+                 */
                 to: string;
             };
             header?: never;
@@ -3689,6 +4799,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-01",
+                     *       "to": "2026-11-30",
+                     *       "as_of": "2026-11-24T12:00:00.000Z",
+                     *       "rows": [
+                     *         {
+                     *           "product_id": 106,
+                     *           "channel": "ota",
+                     *           "allocated": 2000,
+                     *           "held": 3,
+                     *           "sold": 10,
+                     *           "available": 1987,
+                     *           "activated": 10,
+                     *           "used": 4,
+                     *           "expired": 0,
+                     *           "cancelled": 1,
+                     *           "tickets_pre_generated": 0,
+                     *           "tickets_sold": 10
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReconciliationReport"];
                 };
             };
@@ -3758,10 +4891,20 @@ export interface operations {
     listResellers: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /**
+                 * @description Only items in this status.
+                 * @example ACTIVE
+                 */
                 status?: "ACTIVE" | "INACTIVE";
             };
             header?: never;
@@ -3780,6 +4923,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *           "name": "Shanghai Harbour Tours",
+                     *           "contact_email": "desk@harbour-tours.example",
+                     *           "region": "Shanghai",
+                     *           "commission_rate": 0.1,
+                     *           "status": "ACTIVE",
+                     *           "created_at": "2026-11-21T07:00:00.000Z",
+                     *           "updated_at": "2026-11-21T07:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Reseller"][];
                         has_more: boolean;
@@ -3856,7 +5019,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example reseller-harbour-tours
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3864,6 +5030,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Shanghai Harbour Tours",
+                 *       "contact_email": "desk@harbour-tours.example",
+                 *       "region": "Shanghai",
+                 *       "commission_rate": 0.1
+                 *     }
+                 */
                 "application/json": {
                     commission_rate?: number;
                     /** Format: email */
@@ -3884,6 +5058,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-21T07:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -3965,6 +5151,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
@@ -3981,6 +5168,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-21T07:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -4062,6 +5261,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
@@ -4078,6 +5278,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai",
+                     *       "commission_rate": 0.1,
+                     *       "status": "INACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -4170,12 +5382,19 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5c4b3a29-1807-4f6e-9d5c-4b3a29180706 */
                 reseller_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "commission_rate": 0.12,
+                 *       "region": "Shanghai & Suzhou"
+                 *     }
+                 */
                 "application/json": {
                     commission_rate?: number | null;
                     contact_email?: string | null;
@@ -4197,6 +5416,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *       "name": "Shanghai Harbour Tours",
+                     *       "contact_email": "desk@harbour-tours.example",
+                     *       "region": "Shanghai & Suzhou",
+                     *       "commission_rate": 0.12,
+                     *       "status": "ACTIVE",
+                     *       "created_at": "2026-11-21T07:00:00.000Z",
+                     *       "updated_at": "2026-11-24T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reseller"];
                 };
             };
@@ -4280,12 +5511,22 @@ export interface operations {
                 created_from?: string;
                 /** @description Exclusive; a date means 00:00 UTC of that day */
                 created_to?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
                 product_id?: number;
                 reseller_reference?: string;
+                /**
+                 * @description Only items in this status.
+                 * @example ON_HOLD
+                 */
                 status?: "ON_HOLD" | "CONFIRMED" | "EXPIRED" | "CANCELLED";
             };
             header?: never;
@@ -4304,6 +5545,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "status": "ON_HOLD",
+                     *           "product_id": 106,
+                     *           "visit_date": "2026-12-05",
+                     *           "reseller_id": null,
+                     *           "reseller_reference": "OTA-ORDER-991",
+                     *           "items": [
+                     *             {
+                     *               "customer_type": "adult",
+                     *               "quantity": 2,
+                     *               "unit_price": {
+                     *                 "amount": 31800,
+                     *                 "currency": "USD"
+                     *               }
+                     *             },
+                     *             {
+                     *               "customer_type": "child",
+                     *               "quantity": 1,
+                     *               "unit_price": {
+                     *                 "amount": 21800,
+                     *                 "currency": "USD"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "quantity": 3,
+                     *           "total": {
+                     *             "amount": 85400,
+                     *             "currency": "USD"
+                     *           },
+                     *           "expires_at": "2026-11-25T09:30:00.000Z",
+                     *           "created_at": "2026-11-24T09:30:00.000Z",
+                     *           "confirmed_at": null,
+                     *           "tickets": []
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Reservation"][];
                         has_more: boolean;
@@ -4380,7 +5666,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example order-991
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4388,6 +5677,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "visit_date": "2026-12-05",
+                 *       "reseller_reference": "OTA-ORDER-991",
+                 *       "reseller_id": null,
+                 *       "items": [
+                 *         {
+                 *           "customer_type": "adult",
+                 *           "quantity": 2
+                 *         },
+                 *         {
+                 *           "customer_type": "child",
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     items: {
                         customer_type: string;
@@ -4411,6 +5718,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "ON_HOLD",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": null,
+                     *       "tickets": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -4502,6 +5846,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id: string;
             };
             cookie?: never;
@@ -4518,6 +5863,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CONFIRMED",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": "2026-11-24T09:41:12.000Z",
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -4599,6 +6018,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id: string;
             };
             cookie?: never;
@@ -4615,6 +6035,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CANCELLED",
+                     *       "product_id": 106,
+                     *       "visit_date": "2026-12-05",
+                     *       "reseller_id": null,
+                     *       "reseller_reference": "OTA-ORDER-991",
+                     *       "items": [
+                     *         {
+                     *           "customer_type": "adult",
+                     *           "quantity": 2,
+                     *           "unit_price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           }
+                     *         },
+                     *         {
+                     *           "customer_type": "child",
+                     *           "quantity": 1,
+                     *           "unit_price": {
+                     *             "amount": 21800,
+                     *             "currency": "USD"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "quantity": 3,
+                     *       "total": {
+                     *         "amount": 85400,
+                     *         "currency": "USD"
+                     *       },
+                     *       "expires_at": "2026-11-25T09:30:00.000Z",
+                     *       "created_at": "2026-11-24T09:30:00.000Z",
+                     *       "confirmed_at": null,
+                     *       "tickets": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["Reservation"];
                 };
             };
@@ -4705,15 +6162,31 @@ export interface operations {
         parameters: {
             query?: {
                 batch_id?: string;
+                /**
+                 * @description Created at or after this date or date-time (inclusive).
+                 * @example 2026-11-01
+                 */
                 created_from?: string;
+                /** @description Created before this date or date-time (exclusive). */
                 created_to?: string;
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
                 product_id?: number;
                 reseller_id?: string;
+                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id?: string;
+                /**
+                 * @description Only items in this status.
+                 * @example ACTIVE
+                 */
                 status?: "PRE_GENERATED" | "ACTIVE" | "USED" | "CANCELLED" | "EXPIRED";
             };
             header?: never;
@@ -4732,6 +6205,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false,
+                     *       "total_is_lower_bound": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["TicketPage"];
                 };
             };
@@ -4803,6 +6323,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -4819,6 +6343,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "product_id": 106,
+                     *       "status": "ACTIVE",
+                     *       "channel": "ota",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "batch_id": null,
+                     *       "order_id": null,
+                     *       "reseller": null,
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": null,
+                     *       "order_reference": null,
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T09:41:12.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": null,
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -4903,12 +6465,27 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example H3J8L2N7P1R6T0V5X9Z4B8D2
+                 */
                 ticket_code: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "customer_type": "adult",
+                 *       "customer": {
+                 *         "name": "Li Wei",
+                 *         "email": "li.wei@example.com"
+                 *       },
+                 *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                 *       "order_reference": "HT-20261124-17"
+                 *     }
+                 */
                 "application/json": {
                     customer: {
                         /** Format: email */
@@ -4933,6 +6510,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "H3J8L2N7P1R6T0V5X9Z4B8D2",
+                     *       "product_id": 106,
+                     *       "status": "ACTIVE",
+                     *       "channel": "reseller",
+                     *       "reservation_id": null,
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "order_id": null,
+                     *       "reseller": {
+                     *         "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                     *         "name": "Shanghai Harbour Tours"
+                     *       },
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 28800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": {
+                     *         "name": "Li Wei",
+                     *         "email": "li.wei@example.com"
+                     *       },
+                     *       "order_reference": "HT-20261124-17",
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T11:00:00.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": null,
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -5034,6 +6655,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -5050,6 +6675,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "product_id": 106,
+                     *       "status": "CANCELLED",
+                     *       "channel": "ota",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "batch_id": null,
+                     *       "order_id": null,
+                     *       "reseller": null,
+                     *       "customer_type": "adult",
+                     *       "price": {
+                     *         "amount": 31800,
+                     *         "currency": "USD"
+                     *       },
+                     *       "customer": null,
+                     *       "order_reference": null,
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "created_at": "2026-11-24T09:41:12.000Z",
+                     *       "activated_at": "2026-11-24T09:41:12.000Z",
+                     *       "used_at": null,
+                     *       "cancelled_at": "2026-11-24T12:00:00.000Z",
+                     *       "expired_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Ticket"];
                 };
             };
@@ -5140,7 +6803,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example batch-q4-shanghai
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5148,6 +6814,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "product_id": 106,
+                 *       "quantity": 5000,
+                 *       "reseller_id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706",
+                 *       "batch_reference": "Q4-SHANGHAI",
+                 *       "distribution": {
+                 *         "region": "Shanghai",
+                 *         "notes": "Hotel concierge desks"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     batch_reference?: string;
                     /** @description Free-form labels (e.g. region, notes), returned with the batch: at most 32 keys and 4096 bytes as JSON. */
@@ -5162,16 +6840,26 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Accepted: poll the Location */
             202: {
                 headers: {
+                    Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     "X-Request-Id": components["headers"]["XRequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "batch_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "status": "QUEUED",
+                     *       "quantity": 5000,
+                     *       "poll_url": "/api/ota/batches/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BatchAccepted"];
                 };
             };
@@ -5287,6 +6975,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "webhook_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                     *           "url": "https://ota.example/hooks/cruise",
+                     *           "events": [
+                     *             "ticket.used",
+                     *             "batch.completed"
+                     *           ],
+                     *           "description": "Production receiver",
+                     *           "status": "ENABLED",
+                     *           "created_at": "2026-11-24T08:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["Webhook"][];
                     };
@@ -5349,7 +7054,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED. */
+                /**
+                 * @description Any string up to 255 characters. A repeat with the same body returns the original response (status and body) for at least 24 h without repeating the work; with a different body → 422 IDEMPOTENCY_KEY_REUSED.
+                 * @example webhook-production
+                 */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5357,6 +7065,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://ota.example/hooks/cruise",
+                 *       "events": [
+                 *         "ticket.used",
+                 *         "batch.completed"
+                 *       ],
+                 *       "description": "Production receiver"
+                 *     }
+                 */
                 "application/json": {
                     description?: string | null;
                     /** @description Event types to receive; ["*"] for all */
@@ -5380,6 +7098,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "webhook_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                     *       "url": "https://ota.example/hooks/cruise",
+                     *       "events": [
+                     *         "ticket.used",
+                     *         "batch.completed"
+                     *       ],
+                     *       "description": "Production receiver",
+                     *       "status": "ENABLED",
+                     *       "created_at": "2026-11-24T08:30:00.000Z",
+                     *       "secret": "whsec_c2VjcmV0IGZvciB0aGUgZXhhbXBsZSBvbmx5LCBub3QgcmVhbCE="
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
@@ -5461,6 +7193,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
@@ -5477,6 +7210,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "webhook_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                     *       "url": "https://ota.example/hooks/cruise",
+                     *       "events": [
+                     *         "ticket.used",
+                     *         "batch.completed"
+                     *       ],
+                     *       "description": "Production receiver",
+                     *       "status": "ENABLED",
+                     *       "created_at": "2026-11-24T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
@@ -5558,6 +7304,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
@@ -5653,12 +7400,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         "*"
+                 *       ],
+                 *       "status": "ENABLED"
+                 *     }
+                 */
                 "application/json": {
                     description?: string | null;
                     /** @description Event types to receive; ["*"] for all */
@@ -5684,6 +7440,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "webhook_id": "8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a",
+                     *       "url": "https://ota.example/hooks/cruise",
+                     *       "events": [
+                     *         "*"
+                     *       ],
+                     *       "description": "Production receiver",
+                     *       "status": "ENABLED",
+                     *       "created_at": "2026-11-24T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
@@ -5763,14 +7531,25 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
                 page?: number;
-                /** @description Items per page, 1..500. */
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
                 page_size?: number;
+                /**
+                 * @description Only items in this status.
+                 * @example FAILED
+                 */
                 status?: "PENDING" | "SUCCEEDED" | "FAILED";
             };
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
@@ -5787,6 +7566,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "delivery_id": "c3b2a190-8f7e-4d6c-a5b4-3c2b1a0f9e8d",
+                     *           "event_id": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+                     *           "event_type": "ticket.used",
+                     *           "status": "FAILED",
+                     *           "attempts": 14,
+                     *           "last_status_code": 503,
+                     *           "last_error": null,
+                     *           "next_attempt_at": null,
+                     *           "created_at": "2026-11-24T09:52:00.210Z",
+                     *           "delivered_at": null
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false
+                     *     }
+                     */
                     "application/json": {
                         data: components["schemas"]["WebhookDelivery"][];
                         has_more: boolean;
@@ -5874,14 +7675,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example c3b2a190-8f7e-4d6c-a5b4-3c2b1a0f9e8d */
                 delivery_id: string;
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Accepted */
             202: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -5891,6 +7694,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "delivery_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                     *       "event_id": "e1d2c3b4-a5f6-4789-8abc-def012345678"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryQueued"];
                 };
             };
@@ -5972,6 +7781,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
@@ -5988,6 +7798,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_Zm9yIHRoZSBleGFtcGxlIG9ubHksIG5vdCBhIHJlYWwga2V5IQ=="
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookSecret"];
                 };
             };
@@ -6069,13 +7884,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a */
                 webhook_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Accepted */
             202: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
@@ -6085,6 +7901,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "delivery_id": "c3b2a190-8f7e-4d6c-a5b4-3c2b1a0f9e8d",
+                     *       "event_id": "e1d2c3b4-a5f6-4789-8abc-def012345678"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryQueued"];
                 };
             };
@@ -6165,7 +7987,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path?: never;
@@ -6173,6 +7998,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "productId": "106",
+                 *       "optionId": "DEFAULT",
+                 *       "localDateStart": "2026-12-05",
+                 *       "localDateEnd": "2026-12-05",
+                 *       "units": [
+                 *         {
+                 *           "id": "adult",
+                 *           "quantity": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6189,6 +8028,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -6270,7 +8151,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path?: never;
@@ -6278,6 +8162,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "productId": "106",
+                 *       "optionId": "DEFAULT",
+                 *       "localDateStart": "2026-12-05",
+                 *       "localDateEnd": "2026-12-06",
+                 *       "units": [
+                 *         {
+                 *           "id": "adult",
+                 *           "quantity": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6294,6 +8192,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "localDate": "2026-12-05",
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricingFrom": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           }
+                     *         ]
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -6377,11 +8303,15 @@ export interface operations {
                 localDateEnd?: string;
                 localDateStart?: string;
                 productId?: string;
+                /** @example OTA-ORDER-991 */
                 resellerReference?: string;
                 supplierReference?: string;
             };
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path?: never;
@@ -6399,6 +8329,169 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *         "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *         "testMode": false,
+                     *         "resellerReference": "OTA-ORDER-991",
+                     *         "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *         "status": "CONFIRMED",
+                     *         "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *         "utcUpdatedAt": "2026-11-24T09:41:12.000Z",
+                     *         "utcExpiresAt": null,
+                     *         "utcRedeemedAt": null,
+                     *         "utcConfirmedAt": "2026-11-24T09:41:12.000Z",
+                     *         "productId": "106",
+                     *         "optionId": "DEFAULT",
+                     *         "cancellable": true,
+                     *         "cancellation": null,
+                     *         "freesale": false,
+                     *         "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *         "availability": {
+                     *           "id": "2026-12-05T00:00:00+08:00",
+                     *           "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *           "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *           "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *           "allDay": true,
+                     *           "available": true,
+                     *           "status": "AVAILABLE",
+                     *           "vacancies": 1987,
+                     *           "capacity": 2000,
+                     *           "maxUnits": 100,
+                     *           "openingHours": [
+                     *             {
+                     *               "from": "00:00",
+                     *               "to": "23:59"
+                     *             }
+                     *           ],
+                     *           "unitPricing": [
+                     *             {
+                     *               "original": 31800,
+                     *               "retail": 31800,
+                     *               "net": null,
+                     *               "currency": "USD",
+                     *               "currencyPrecision": 2,
+                     *               "includedTaxes": [],
+                     *               "unitId": "adult"
+                     *             },
+                     *             {
+                     *               "original": 21800,
+                     *               "retail": 21800,
+                     *               "net": null,
+                     *               "currency": "USD",
+                     *               "currencyPrecision": 2,
+                     *               "includedTaxes": [],
+                     *               "unitId": "child"
+                     *             }
+                     *           ]
+                     *         },
+                     *         "contact": {
+                     *           "fullName": "Li Wei",
+                     *           "firstName": null,
+                     *           "lastName": null,
+                     *           "emailAddress": "li.wei@example.com",
+                     *           "phoneNumber": null,
+                     *           "locales": [
+                     *             "en"
+                     *           ],
+                     *           "postalCode": null,
+                     *           "country": null,
+                     *           "notes": null
+                     *         },
+                     *         "notes": null,
+                     *         "deliveryMethods": [
+                     *           "TICKET"
+                     *         ],
+                     *         "voucher": null,
+                     *         "unitItems": [
+                     *           {
+                     *             "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *             "resellerReference": null,
+                     *             "supplierReference": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *             "unitId": "adult",
+                     *             "status": "CONFIRMED",
+                     *             "utcRedeemedAt": null,
+                     *             "contact": {
+                     *               "fullName": null,
+                     *               "firstName": null,
+                     *               "lastName": null,
+                     *               "emailAddress": null,
+                     *               "phoneNumber": null,
+                     *               "locales": [],
+                     *               "postalCode": null,
+                     *               "country": null,
+                     *               "notes": null
+                     *             },
+                     *             "ticket": {
+                     *               "redemptionMethod": "DIGITAL",
+                     *               "utcRedeemedAt": null,
+                     *               "deliveryOptions": [
+                     *                 {
+                     *                   "deliveryFormat": "QRCODE",
+                     *                   "deliveryValue": "K7M2Q9T4X8B3N6R1Z5W0P2C4"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "pricing": {
+                     *               "original": 31800,
+                     *               "retail": 31800,
+                     *               "net": null,
+                     *               "currency": "USD",
+                     *               "currencyPrecision": 2,
+                     *               "includedTaxes": []
+                     *             }
+                     *           },
+                     *           {
+                     *             "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *             "resellerReference": null,
+                     *             "supplierReference": "Q2W7E1R6T0Y5U9I4O8P3A2S7",
+                     *             "unitId": "adult",
+                     *             "status": "CONFIRMED",
+                     *             "utcRedeemedAt": null,
+                     *             "contact": {
+                     *               "fullName": null,
+                     *               "firstName": null,
+                     *               "lastName": null,
+                     *               "emailAddress": null,
+                     *               "phoneNumber": null,
+                     *               "locales": [],
+                     *               "postalCode": null,
+                     *               "country": null,
+                     *               "notes": null
+                     *             },
+                     *             "ticket": {
+                     *               "redemptionMethod": "DIGITAL",
+                     *               "utcRedeemedAt": null,
+                     *               "deliveryOptions": [
+                     *                 {
+                     *                   "deliveryFormat": "QRCODE",
+                     *                   "deliveryValue": "Q2W7E1R6T0Y5U9I4O8P3A2S7"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "pricing": {
+                     *               "original": 31800,
+                     *               "retail": 31800,
+                     *               "net": null,
+                     *               "currency": "USD",
+                     *               "currencyPrecision": 2,
+                     *               "includedTaxes": []
+                     *             }
+                     *           }
+                     *         ],
+                     *         "pricing": {
+                     *           "original": 63600,
+                     *           "retail": 63600,
+                     *           "net": null,
+                     *           "currency": "USD",
+                     *           "currencyPrecision": 2,
+                     *           "includedTaxes": []
+                     *         }
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -6480,7 +8573,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path?: never;
@@ -6488,6 +8584,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                 *       "productId": "106",
+                 *       "optionId": "DEFAULT",
+                 *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                 *       "resellerReference": "OTA-ORDER-991",
+                 *       "expirationMinutes": 60,
+                 *       "unitItems": [
+                 *         {
+                 *           "unitId": "adult"
+                 *         },
+                 *         {
+                 *           "unitId": "adult"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6504,6 +8618,155 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *       "testMode": false,
+                     *       "resellerReference": "OTA-ORDER-991",
+                     *       "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "ON_HOLD",
+                     *       "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcUpdatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcExpiresAt": "2026-11-24T10:30:00.000Z",
+                     *       "utcRedeemedAt": null,
+                     *       "utcConfirmedAt": null,
+                     *       "productId": "106",
+                     *       "optionId": "DEFAULT",
+                     *       "cancellable": true,
+                     *       "cancellation": null,
+                     *       "freesale": false,
+                     *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *       "availability": {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "contact": {
+                     *         "fullName": null,
+                     *         "firstName": null,
+                     *         "lastName": null,
+                     *         "emailAddress": null,
+                     *         "phoneNumber": null,
+                     *         "locales": [],
+                     *         "postalCode": null,
+                     *         "country": null,
+                     *         "notes": null
+                     *       },
+                     *       "notes": null,
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "voucher": null,
+                     *       "unitItems": [
+                     *         {
+                     *           "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *           "resellerReference": null,
+                     *           "supplierReference": null,
+                     *           "unitId": "adult",
+                     *           "status": "ON_HOLD",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         },
+                     *         {
+                     *           "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *           "resellerReference": null,
+                     *           "supplierReference": null,
+                     *           "unitId": "adult",
+                     *           "status": "ON_HOLD",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "pricing": {
+                     *         "original": 63600,
+                     *         "retail": 63600,
+                     *         "net": null,
+                     *         "currency": "USD",
+                     *         "currencyPrecision": 2,
+                     *         "includedTaxes": []
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -6585,10 +8848,14 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path: {
+                /** @example 0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a */
                 uuid: string;
             };
             cookie?: never;
@@ -6605,6 +8872,167 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *       "testMode": false,
+                     *       "resellerReference": "OTA-ORDER-991",
+                     *       "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CONFIRMED",
+                     *       "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcUpdatedAt": "2026-11-24T09:41:12.000Z",
+                     *       "utcExpiresAt": null,
+                     *       "utcRedeemedAt": null,
+                     *       "utcConfirmedAt": "2026-11-24T09:41:12.000Z",
+                     *       "productId": "106",
+                     *       "optionId": "DEFAULT",
+                     *       "cancellable": true,
+                     *       "cancellation": null,
+                     *       "freesale": false,
+                     *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *       "availability": {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "contact": {
+                     *         "fullName": "Li Wei",
+                     *         "firstName": null,
+                     *         "lastName": null,
+                     *         "emailAddress": "li.wei@example.com",
+                     *         "phoneNumber": null,
+                     *         "locales": [
+                     *           "en"
+                     *         ],
+                     *         "postalCode": null,
+                     *         "country": null,
+                     *         "notes": null
+                     *       },
+                     *       "notes": null,
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "voucher": null,
+                     *       "unitItems": [
+                     *         {
+                     *           "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "unitId": "adult",
+                     *           "status": "CONFIRMED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": [
+                     *               {
+                     *                 "deliveryFormat": "QRCODE",
+                     *                 "deliveryValue": "K7M2Q9T4X8B3N6R1Z5W0P2C4"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         },
+                     *         {
+                     *           "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "Q2W7E1R6T0Y5U9I4O8P3A2S7",
+                     *           "unitId": "adult",
+                     *           "status": "CONFIRMED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": [
+                     *               {
+                     *                 "deliveryFormat": "QRCODE",
+                     *                 "deliveryValue": "Q2W7E1R6T0Y5U9I4O8P3A2S7"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "pricing": {
+                     *         "original": 63600,
+                     *         "retail": 63600,
+                     *         "net": null,
+                     *         "currency": "USD",
+                     *         "currencyPrecision": 2,
+                     *         "includedTaxes": []
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -6686,16 +9114,25 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path: {
+                /** @example 0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a */
                 uuid: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Customer changed plans"
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6712,6 +9149,161 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *       "testMode": false,
+                     *       "resellerReference": "OTA-ORDER-991",
+                     *       "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CANCELLED",
+                     *       "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcUpdatedAt": "2026-11-24T12:00:00.000Z",
+                     *       "utcExpiresAt": null,
+                     *       "utcRedeemedAt": null,
+                     *       "utcConfirmedAt": "2026-11-24T09:41:12.000Z",
+                     *       "productId": "106",
+                     *       "optionId": "DEFAULT",
+                     *       "cancellable": false,
+                     *       "cancellation": {
+                     *         "refund": "FULL",
+                     *         "reason": "Customer changed plans",
+                     *         "utcCancelledAt": "2026-11-24T12:00:00.000Z"
+                     *       },
+                     *       "freesale": false,
+                     *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *       "availability": {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "contact": {
+                     *         "fullName": "Li Wei",
+                     *         "firstName": null,
+                     *         "lastName": null,
+                     *         "emailAddress": "li.wei@example.com",
+                     *         "phoneNumber": null,
+                     *         "locales": [
+                     *           "en"
+                     *         ],
+                     *         "postalCode": null,
+                     *         "country": null,
+                     *         "notes": null
+                     *       },
+                     *       "notes": null,
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "voucher": null,
+                     *       "unitItems": [
+                     *         {
+                     *           "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "unitId": "adult",
+                     *           "status": "CANCELLED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         },
+                     *         {
+                     *           "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "Q2W7E1R6T0Y5U9I4O8P3A2S7",
+                     *           "unitId": "adult",
+                     *           "status": "CANCELLED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "pricing": {
+                     *         "original": 63600,
+                     *         "retail": 63600,
+                     *         "net": null,
+                     *         "currency": "USD",
+                     *         "currencyPrecision": 2,
+                     *         "includedTaxes": []
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -6793,16 +9385,32 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path: {
+                /** @example 0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a */
                 uuid: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resellerReference": "OTA-ORDER-991",
+                 *       "contact": {
+                 *         "fullName": "Li Wei",
+                 *         "emailAddress": "li.wei@example.com",
+                 *         "locales": [
+                 *           "en"
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6819,6 +9427,167 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *       "testMode": false,
+                     *       "resellerReference": "OTA-ORDER-991",
+                     *       "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "CONFIRMED",
+                     *       "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcUpdatedAt": "2026-11-24T09:41:12.000Z",
+                     *       "utcExpiresAt": null,
+                     *       "utcRedeemedAt": null,
+                     *       "utcConfirmedAt": "2026-11-24T09:41:12.000Z",
+                     *       "productId": "106",
+                     *       "optionId": "DEFAULT",
+                     *       "cancellable": true,
+                     *       "cancellation": null,
+                     *       "freesale": false,
+                     *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *       "availability": {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "contact": {
+                     *         "fullName": "Li Wei",
+                     *         "firstName": null,
+                     *         "lastName": null,
+                     *         "emailAddress": "li.wei@example.com",
+                     *         "phoneNumber": null,
+                     *         "locales": [
+                     *           "en"
+                     *         ],
+                     *         "postalCode": null,
+                     *         "country": null,
+                     *         "notes": null
+                     *       },
+                     *       "notes": null,
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "voucher": null,
+                     *       "unitItems": [
+                     *         {
+                     *           "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "unitId": "adult",
+                     *           "status": "CONFIRMED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": [
+                     *               {
+                     *                 "deliveryFormat": "QRCODE",
+                     *                 "deliveryValue": "K7M2Q9T4X8B3N6R1Z5W0P2C4"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         },
+                     *         {
+                     *           "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *           "resellerReference": null,
+                     *           "supplierReference": "Q2W7E1R6T0Y5U9I4O8P3A2S7",
+                     *           "unitId": "adult",
+                     *           "status": "CONFIRMED",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": [
+                     *               {
+                     *                 "deliveryFormat": "QRCODE",
+                     *                 "deliveryValue": "Q2W7E1R6T0Y5U9I4O8P3A2S7"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "pricing": {
+                     *         "original": 63600,
+                     *         "retail": 63600,
+                     *         "net": null,
+                     *         "currency": "USD",
+                     *         "currencyPrecision": 2,
+                     *         "includedTaxes": []
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -6900,16 +9669,25 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path: {
+                /** @example 0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a */
                 uuid: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "expirationMinutes": 30
+                 *     }
+                 */
                 "application/json": {
                     [key: string]: unknown;
                 };
@@ -6926,6 +9704,155 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "uuid": "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+                     *       "testMode": false,
+                     *       "resellerReference": "OTA-ORDER-991",
+                     *       "supplierReference": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "status": "ON_HOLD",
+                     *       "utcCreatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcUpdatedAt": "2026-11-24T09:30:00.000Z",
+                     *       "utcExpiresAt": "2026-11-24T11:00:00.000Z",
+                     *       "utcRedeemedAt": null,
+                     *       "utcConfirmedAt": null,
+                     *       "productId": "106",
+                     *       "optionId": "DEFAULT",
+                     *       "cancellable": true,
+                     *       "cancellation": null,
+                     *       "freesale": false,
+                     *       "availabilityId": "2026-12-05T00:00:00+08:00",
+                     *       "availability": {
+                     *         "id": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeStart": "2026-12-05T00:00:00+08:00",
+                     *         "localDateTimeEnd": "2026-12-06T00:00:00+08:00",
+                     *         "utcCutoffAt": "2026-12-05T16:00:00.000Z",
+                     *         "allDay": true,
+                     *         "available": true,
+                     *         "status": "AVAILABLE",
+                     *         "vacancies": 1987,
+                     *         "capacity": 2000,
+                     *         "maxUnits": 100,
+                     *         "openingHours": [
+                     *           {
+                     *             "from": "00:00",
+                     *             "to": "23:59"
+                     *           }
+                     *         ],
+                     *         "unitPricing": [
+                     *           {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "adult"
+                     *           },
+                     *           {
+                     *             "original": 21800,
+                     *             "retail": 21800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": [],
+                     *             "unitId": "child"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "contact": {
+                     *         "fullName": null,
+                     *         "firstName": null,
+                     *         "lastName": null,
+                     *         "emailAddress": null,
+                     *         "phoneNumber": null,
+                     *         "locales": [],
+                     *         "postalCode": null,
+                     *         "country": null,
+                     *         "notes": null
+                     *       },
+                     *       "notes": null,
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "voucher": null,
+                     *       "unitItems": [
+                     *         {
+                     *           "uuid": "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+                     *           "resellerReference": null,
+                     *           "supplierReference": null,
+                     *           "unitId": "adult",
+                     *           "status": "ON_HOLD",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         },
+                     *         {
+                     *           "uuid": "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d",
+                     *           "resellerReference": null,
+                     *           "supplierReference": null,
+                     *           "unitId": "adult",
+                     *           "status": "ON_HOLD",
+                     *           "utcRedeemedAt": null,
+                     *           "contact": {
+                     *             "fullName": null,
+                     *             "firstName": null,
+                     *             "lastName": null,
+                     *             "emailAddress": null,
+                     *             "phoneNumber": null,
+                     *             "locales": [],
+                     *             "postalCode": null,
+                     *             "country": null,
+                     *             "notes": null
+                     *           },
+                     *           "ticket": {
+                     *             "redemptionMethod": "DIGITAL",
+                     *             "utcRedeemedAt": null,
+                     *             "deliveryOptions": []
+                     *           },
+                     *           "pricing": {
+                     *             "original": 31800,
+                     *             "retail": 31800,
+                     *             "net": null,
+                     *             "currency": "USD",
+                     *             "currencyPrecision": 2,
+                     *             "includedTaxes": []
+                     *           }
+                     *         }
+                     *       ],
+                     *       "pricing": {
+                     *         "original": 63600,
+                     *         "retail": 63600,
+                     *         "net": null,
+                     *         "currency": "USD",
+                     *         "currencyPrecision": 2,
+                     *         "includedTaxes": []
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -7007,7 +9934,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path?: never;
@@ -7025,6 +9955,117 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "106",
+                     *         "internalName": "Premium Cruise Package",
+                     *         "reference": "106",
+                     *         "locale": "en",
+                     *         "timeZone": "Asia/Shanghai",
+                     *         "allowFreesale": false,
+                     *         "instantConfirmation": true,
+                     *         "instantDelivery": true,
+                     *         "availabilityRequired": true,
+                     *         "availabilityType": "OPENING_HOURS",
+                     *         "deliveryFormats": [
+                     *           "QRCODE"
+                     *         ],
+                     *         "deliveryMethods": [
+                     *           "TICKET"
+                     *         ],
+                     *         "redemptionMethod": "DIGITAL",
+                     *         "options": [
+                     *           {
+                     *             "id": "DEFAULT",
+                     *             "default": true,
+                     *             "internalName": "Premium Cruise Package",
+                     *             "reference": null,
+                     *             "availabilityLocalStartTimes": [
+                     *               "00:00"
+                     *             ],
+                     *             "cancellationCutoff": "0 hour",
+                     *             "cancellationCutoffAmount": 0,
+                     *             "cancellationCutoffUnit": "hour",
+                     *             "requiredContactFields": [],
+                     *             "restrictions": {
+                     *               "minUnits": 1,
+                     *               "maxUnits": 100
+                     *             },
+                     *             "units": [
+                     *               {
+                     *                 "id": "adult",
+                     *                 "internalName": "adult",
+                     *                 "reference": "adult",
+                     *                 "type": "ADULT",
+                     *                 "restrictions": {
+                     *                   "minAge": 0,
+                     *                   "maxAge": 100,
+                     *                   "idRequired": false,
+                     *                   "minQuantity": null,
+                     *                   "maxQuantity": null,
+                     *                   "paxCount": 1,
+                     *                   "accompaniedBy": []
+                     *                 },
+                     *                 "requiredContactFields": [],
+                     *                 "pricingFrom": [
+                     *                   {
+                     *                     "original": 28800,
+                     *                     "retail": 28800,
+                     *                     "net": null,
+                     *                     "currency": "USD",
+                     *                     "currencyPrecision": 2,
+                     *                     "includedTaxes": []
+                     *                   }
+                     *                 ]
+                     *               },
+                     *               {
+                     *                 "id": "child",
+                     *                 "internalName": "child",
+                     *                 "reference": "child",
+                     *                 "type": "CHILD",
+                     *                 "restrictions": {
+                     *                   "minAge": 0,
+                     *                   "maxAge": 100,
+                     *                   "idRequired": false,
+                     *                   "minQuantity": null,
+                     *                   "maxQuantity": null,
+                     *                   "paxCount": 1,
+                     *                   "accompaniedBy": []
+                     *                 },
+                     *                 "requiredContactFields": [],
+                     *                 "pricingFrom": [
+                     *                   {
+                     *                     "original": 18800,
+                     *                     "retail": 18800,
+                     *                     "net": null,
+                     *                     "currency": "USD",
+                     *                     "currencyPrecision": 2,
+                     *                     "includedTaxes": []
+                     *                   }
+                     *                 ]
+                     *               }
+                     *             ],
+                     *             "pricingFrom": [
+                     *               {
+                     *                 "original": 18800,
+                     *                 "retail": 18800,
+                     *                 "net": null,
+                     *                 "currency": "USD",
+                     *                 "currencyPrecision": 2,
+                     *                 "includedTaxes": []
+                     *               }
+                     *             ]
+                     *           }
+                     *         ],
+                     *         "defaultCurrency": "USD",
+                     *         "availableCurrencies": [
+                     *           "USD"
+                     *         ],
+                     *         "pricingPer": "UNIT"
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -7106,10 +10147,14 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix. */
+                /**
+                 * @description Comma-separated capabilities; `octo/pricing` adds retail prices from the price matrix.
+                 * @example octo/pricing
+                 */
                 "octo-capabilities"?: string;
             };
             path: {
+                /** @example 106 */
                 productId: string;
             };
             cookie?: never;
@@ -7126,6 +10171,115 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "106",
+                     *       "internalName": "Premium Cruise Package",
+                     *       "reference": "106",
+                     *       "locale": "en",
+                     *       "timeZone": "Asia/Shanghai",
+                     *       "allowFreesale": false,
+                     *       "instantConfirmation": true,
+                     *       "instantDelivery": true,
+                     *       "availabilityRequired": true,
+                     *       "availabilityType": "OPENING_HOURS",
+                     *       "deliveryFormats": [
+                     *         "QRCODE"
+                     *       ],
+                     *       "deliveryMethods": [
+                     *         "TICKET"
+                     *       ],
+                     *       "redemptionMethod": "DIGITAL",
+                     *       "options": [
+                     *         {
+                     *           "id": "DEFAULT",
+                     *           "default": true,
+                     *           "internalName": "Premium Cruise Package",
+                     *           "reference": null,
+                     *           "availabilityLocalStartTimes": [
+                     *             "00:00"
+                     *           ],
+                     *           "cancellationCutoff": "0 hour",
+                     *           "cancellationCutoffAmount": 0,
+                     *           "cancellationCutoffUnit": "hour",
+                     *           "requiredContactFields": [],
+                     *           "restrictions": {
+                     *             "minUnits": 1,
+                     *             "maxUnits": 100
+                     *           },
+                     *           "units": [
+                     *             {
+                     *               "id": "adult",
+                     *               "internalName": "adult",
+                     *               "reference": "adult",
+                     *               "type": "ADULT",
+                     *               "restrictions": {
+                     *                 "minAge": 0,
+                     *                 "maxAge": 100,
+                     *                 "idRequired": false,
+                     *                 "minQuantity": null,
+                     *                 "maxQuantity": null,
+                     *                 "paxCount": 1,
+                     *                 "accompaniedBy": []
+                     *               },
+                     *               "requiredContactFields": [],
+                     *               "pricingFrom": [
+                     *                 {
+                     *                   "original": 28800,
+                     *                   "retail": 28800,
+                     *                   "net": null,
+                     *                   "currency": "USD",
+                     *                   "currencyPrecision": 2,
+                     *                   "includedTaxes": []
+                     *                 }
+                     *               ]
+                     *             },
+                     *             {
+                     *               "id": "child",
+                     *               "internalName": "child",
+                     *               "reference": "child",
+                     *               "type": "CHILD",
+                     *               "restrictions": {
+                     *                 "minAge": 0,
+                     *                 "maxAge": 100,
+                     *                 "idRequired": false,
+                     *                 "minQuantity": null,
+                     *                 "maxQuantity": null,
+                     *                 "paxCount": 1,
+                     *                 "accompaniedBy": []
+                     *               },
+                     *               "requiredContactFields": [],
+                     *               "pricingFrom": [
+                     *                 {
+                     *                   "original": 18800,
+                     *                   "retail": 18800,
+                     *                   "net": null,
+                     *                   "currency": "USD",
+                     *                   "currencyPrecision": 2,
+                     *                   "includedTaxes": []
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "pricingFrom": [
+                     *             {
+                     *               "original": 18800,
+                     *               "retail": 18800,
+                     *               "net": null,
+                     *               "currency": "USD",
+                     *               "currencyPrecision": 2,
+                     *               "includedTaxes": []
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "defaultCurrency": "USD",
+                     *       "availableCurrencies": [
+                     *         "USD"
+                     *       ],
+                     *       "pricingPer": "UNIT"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -7225,6 +10379,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cruise",
+                     *       "name": "Cruise ticketing",
+                     *       "endpoint": "https://api.cruise-tickets.dev/octo",
+                     *       "contact": {
+                     *         "website": null,
+                     *         "email": null,
+                     *         "telephone": null,
+                     *         "address": null
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -7305,16 +10472,24 @@ export interface operations {
     notifyPayment: {
         parameters: {
             query?: never;
-            header: {
-                "x-payment-signature"?: string;
-                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>." + raw body> */
-                "X-Payment-Signature": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "payment_id": "pay_123",
+                 *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                 *       "status": "SUCCEEDED",
+                 *       "amount": {
+                 *         "amount": 85400,
+                 *         "currency": "USD"
+                 *       },
+                 *       "paid_at": "2026-11-24T09:41:10.000Z"
+                 *     }
+                 */
                 "application/json": {
                     amount: {
                         amount: number;
@@ -7338,6 +10513,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "payment_id": "pay_123",
+                     *       "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *       "reservation_status": "CONFIRMED",
+                     *       "tickets": [
+                     *         {
+                     *           "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *           "product_id": 106,
+                     *           "status": "ACTIVE",
+                     *           "channel": "ota",
+                     *           "reservation_id": "3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a",
+                     *           "batch_id": null,
+                     *           "order_id": null,
+                     *           "reseller": null,
+                     *           "customer_type": "adult",
+                     *           "price": {
+                     *             "amount": 31800,
+                     *             "currency": "USD"
+                     *           },
+                     *           "customer": null,
+                     *           "order_reference": null,
+                     *           "entitlements": [
+                     *             {
+                     *               "function_code": "FERRY",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "PREMIUM_LOUNGE",
+                     *               "redeemed_at": null
+                     *             },
+                     *             {
+                     *               "function_code": "BUFFET_DINNER",
+                     *               "redeemed_at": null
+                     *             }
+                     *           ],
+                     *           "created_at": "2026-11-24T09:41:12.000Z",
+                     *           "activated_at": "2026-11-24T09:41:12.000Z",
+                     *           "used_at": null,
+                     *           "cancelled_at": null,
+                     *           "expired_at": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PaymentResult"];
                 };
             };
@@ -7429,6 +10649,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -7445,6 +10669,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "qr_token": "eyJ0IjoiSzdNMlE5VDRYOEIzTjZSMVo1VzBQMkM0IiwidiI6MSwiZSI6MTc5NjEwNDIwMH0.5b8f0c1e9a7d4c2b6e3f1a0d9c8b7a6f",
+                     *       "expires_at": "2026-11-24T10:11:12.000Z",
+                     *       "image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+                     *     }
+                     */
                     "application/json": components["schemas"]["QrToken"];
                 };
             };
@@ -7526,6 +10758,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /**
+                 * @description The ticket code (opaque; it is also the secret of the ticket info page).
+                 * @example K7M2Q9T4X8B3N6R1Z5W0P2C4
+                 */
                 ticket_code: string;
             };
             cookie?: never;
@@ -7539,6 +10775,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "status": "ACTIVE",
+                     *       "product_id": 106,
+                     *       "product_name": "Premium Cruise Package",
+                     *       "entitlements": [
+                     *         {
+                     *           "function_code": "FERRY",
+                     *           "redeemed_at": "2026-11-24T09:52:00.000Z"
+                     *         },
+                     *         {
+                     *           "function_code": "PREMIUM_LOUNGE",
+                     *           "redeemed_at": null
+                     *         },
+                     *         {
+                     *           "function_code": "BUFFET_DINNER",
+                     *           "redeemed_at": null
+                     *         }
+                     *       ],
+                     *       "remaining": [
+                     *         "PREMIUM_LOUNGE",
+                     *         "BUFFET_DINNER"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["TicketInfo"];
                 };
             };
@@ -7601,6 +10863,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "device_id": "2f3e4d5c-6b7a-4980-8f7e-6d5c4b3a2918",
+                     *       "venue": "Pier 3",
+                     *       "name": "Gate A",
+                     *       "manual_entry": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["CurrentDevice"];
                 };
             };
@@ -7656,6 +10926,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "qr_token": "eyJ0IjoiSzdNMlE5VDRYOEIzTjZSMVo1VzBQMkM0IiwidiI6MSwiZSI6MTc5NjEwNDIwMH0.5b8f0c1e9a7d4c2b6e3f1a0d9c8b7a6f",
+                 *       "function_code": "FERRY",
+                 *       "session_code": "SAILING-0930",
+                 *       "nonce": "scan-7f3a"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RedeemRequest"];
             };
         };
@@ -7667,6 +10945,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "result": "ACCEPTED",
+                     *       "ticket_code": "K7M2Q9T4X8B3N6R1Z5W0P2C4",
+                     *       "function_code": "FERRY",
+                     *       "ticket_status": "ACTIVE",
+                     *       "remaining": [
+                     *         "PREMIUM_LOUNGE",
+                     *         "BUFFET_DINNER"
+                     *       ],
+                     *       "redeemed_at": "2026-11-24T09:52:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RedeemAccepted"];
                 };
             };
