@@ -322,7 +322,9 @@ describe('a journey moves every business metric', () => {
   it('payments by outcome and tickets issued by channel', () => {
     moved('issuance_payments_total', { outcome: 'confirmed' }, 1);
     moved('issuance_payments_total', { outcome: 'on_account' }, 1);
-    moved('issuance_payments_total', { outcome: 'invalid_signature' }, 1);
+    // The gateway checks the signature first: a forged notification never reaches issuance.
+    moved('gateway_credentials_refused_total', { code: 'invalid_signature' }, 1);
+    moved('issuance_payments_total', { outcome: 'invalid_signature' }, 0);
     moved('issuance_tickets_issued_total', { channel: 'ota' }, 3);
     moved('issuance_tickets_issued_total', { channel: 'reseller' }, 60);
     moved('issuance_tickets_issued_total', { channel: 'direct' }, 1);

@@ -73,7 +73,12 @@ export async function buildApp(
 
   await app.register(auditTrail, { writer: auditWriter });
   const budgets = createClientBudgets(limiter, config, (scope) => metrics.rateLimited.inc({ scope }));
-  await app.register(accessControl, { config, keys: createKeyResolver(deps.pool), budgets });
+  await app.register(accessControl, {
+    config,
+    keys: createKeyResolver(deps.pool),
+    budgets,
+    onRefused: (code) => metrics.credentialsRefused.inc({ code: code.toLowerCase() }),
+  });
   await app.register(adminRoutes, { config, pool: deps.pool });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 

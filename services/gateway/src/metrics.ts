@@ -7,6 +7,7 @@ import type { AuditWriter } from './audit/audit-log.ts';
 
 export interface GatewayMetrics {
   rateLimited: Counter<'scope'>;
+  credentialsRefused: Counter<'code'>;
   upstreamFailures: Counter<'service'>;
 }
 
@@ -38,7 +39,17 @@ export function createGatewayMetrics(
       this.set(sources.audit.stats().dropped);
     },
   });
+  const credentialsRefused = new Counter({
+    name: 'gateway_credentials_refused_total',
+    help: 'Requests refused at the edge for their credentials, by code: unauthorized (unknown or revoked key), partner_suspended, invalid_signature (payment webhook)',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  for (const code of ['unauthorized', 'partner_suspended', 'invalid_signature']) {
+    credentialsRefused.inc({ code }, 0);
+  }
   return {
+    credentialsRefused,
     rateLimited: new Counter({
       name: 'gateway_rate_limited_total',
       help: 'Requests refused with 429, by budget (partner or client ip)',

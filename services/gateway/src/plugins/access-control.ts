@@ -12,6 +12,7 @@ import {
   AppError,
   type ClientBudgets,
   type Config,
+  type ErrorCode,
   type RouteAuth,
   verifyPaymentSignature,
 } from '@cruise/shared';
@@ -38,6 +39,8 @@ export interface AccessControlOptions {
   config: Pick<Config, 'ADMIN_TOKEN' | 'PAYMENT_WEBHOOK_SECRET' | 'RATE_LIMIT_PER_MINUTE'>;
   keys: KeyResolver;
   budgets: ClientBudgets;
+  /** Told of every credential refused here (the refusal's code), e.g. to count it. */
+  onRefused?: (code: ErrorCode) => void;
 }
 
 async function accessControl(app: FastifyInstance, opts: AccessControlOptions): Promise<void> {
@@ -52,6 +55,7 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
   /** A credential was presented and refused: charged to the client before the refusal is sent. */
   async function refuse(request: FastifyRequest, reply: FastifyReply, error: AppError): Promise<never> {
     await budgets.charge(reply, 'failed', request.ip);
+    opts.onRefused?.(error.code);
     throw error;
   }
 
