@@ -89,12 +89,13 @@ describe('ticket codes in logs and audit rows', () => {
     expect(byId.get(ids[2]!)).toMatchObject({ route: '/qr/:ticket_code', path: `/qr/${hash}` });
     expect(byId.get(ids[4]!)).toMatchObject({ route: null, path: `/qr/${hash}/infox` });
 
-    // The log lines of a request carry the template and the hash, so support can still find them.
-    const incoming = lines
+    // The log line of a request (one per request, at debug for a success) carries the template and the
+    // hash, so support can still find it.
+    const completed = lines
       .map((l) => JSON.parse(l))
-      .filter((l) => l.reqId === ids[0] && l.msg === 'incoming request');
-    expect(incoming).toHaveLength(1);
-    expect(incoming[0].req).toMatchObject({
+      .filter((l) => l.reqId === ids[0] && l.msg === 'request completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0].req).toMatchObject({
       method: 'GET',
       route: '/qr/:ticket_code/info',
       url: `/qr/${hash}/info`,
