@@ -168,6 +168,9 @@ describe('operator console in Chromium', () => {
     await open('Audit log');
     await page.getByLabel('Partner').selectOption(partner.partner_id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
+    // The rows read below are the filtered query's: the table drops the previous query's rows at once
+    // and is busy until the new page arrives.
+    await page.locator('table[aria-busy="false"]').waitFor();
     const rows = page.getByTestId('audit-row');
     await rows.first().waitFor();
     const texts = await rows.allTextContents();

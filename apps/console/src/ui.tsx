@@ -96,9 +96,14 @@ export function PoolBar(props: { allocated: number; held: number; sold: number; 
   );
 }
 
-/** Loads now, then every `everyMs` while the page is open; `reload` forces one. */
+/**
+ * Loads now, then every `everyMs` while the page is open; `reload` forces one. The data belongs to the
+ * query (`deps`) it was loaded for: when the query changes, `data` is null (and `loading` true) in that
+ * very render, so a page never shows the previous filter's rows as if they were the new one's.
+ */
 export function usePolling<T>(load: () => Promise<T>, everyMs: number, deps: unknown[] = []) {
-  const [data, setData] = useState<T | null>(null);
+  const key = JSON.stringify(deps);
+  const [loaded, setLoaded] = useState<{ key: string; data: T } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
@@ -108,9 +113,9 @@ export function usePolling<T>(load: () => Promise<T>, everyMs: number, deps: unk
     const run = () =>
       loadRef
         .current()
-        .then((d) => {
+        .then((data) => {
           if (!alive) return;
-          setData(d);
+          setLoaded({ key, data });
           setError(null);
         })
         .catch((e) => alive && setError(e));
@@ -120,8 +125,15 @@ export function usePolling<T>(load: () => Promise<T>, everyMs: number, deps: unk
       alive = false;
       if (t) clearInterval(t);
     };
-  }, [everyMs, tick, ...deps]);
-  return { data, error, reload: () => setTick((n) => n + 1), setData };
+  }, [everyMs, tick, key]);
+  const current = loaded?.key === key ? loaded.data : null;
+  return {
+    data: current,
+    loading: current === null && error === null,
+    error,
+    reload: () => setTick((n) => n + 1),
+    setData: (data: T) => setLoaded({ key, data }),
+  };
 }
 
 export function Section(props: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {

@@ -144,19 +144,24 @@ describe('reservation expiry sweeper', () => {
     expect(ledger.rows.map((r) => r.held_delta)).toEqual([-3, -2]);
     expect((await checkLedger(a.deps.pool)).ok).toBe(true);
 
-    // The event leaves through the outbox and lands in the stream.
-    const jsm = await a.deps.nc.jetstreamManager();
+    // The events leave through the outbox and land in the stream. The two holds may expire in one sweep
+    // or in two (they were placed moments apart), so every reservationsExpired event is read.
+    const js = a.deps.nc.jetstream();
+    const expiredSubject = subject(ctx.config.NATS_PREFIX, 'events.inventory.reservations.expired');
     const event = await waitFor(async () => {
-      try {
-        const msg = await jsm.streams.getMessage(streamName(ctx.config.NATS_PREFIX), {
-          last_by_subj: subject(ctx.config.NATS_PREFIX, 'events.inventory.reservations.expired'),
-        });
-        const envelope = msg.json<{ type: string; data: { reservations: { reservation_id: string }[] } }>();
-        const seen = new Set(envelope.data.reservations.map((r) => r.reservation_id));
-        return ids.every((id) => seen.has(id)) ? envelope : undefined;
-      } catch {
-        return undefined;
+      const consumer = await js.consumers.get(streamName(ctx.config.NATS_PREFIX), {
+        filterSubjects: expiredSubject,
+      });
+      const seen = new Set<string>();
+      let last: { type: string } | undefined;
+      const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+      for await (const m of batch) {
+        const envelope = m.json<{ type: string; data: { reservations: { reservation_id: string }[] } }>();
+        for (const r of envelope.data.reservations) seen.add(r.reservation_id);
+        last = envelope;
+        if (m.info.pending === 0) break;
       }
+      return ids.every((id) => seen.has(id)) ? last : undefined;
     }, 'the event');
     expect(event.type).toBe('reservations.expired');
   });
@@ -187,12 +192,17 @@ describe('reservation expiry sweeper', () => {
       expireHolds(b.deps.pool, now, { batchSize: 7 }),
       expireHolds(a.deps.pool, now, { batchSize: 7 }),
     ]);
-    // Every stale hold in the database was expired once (the scheduler may have taken some too).
-    const { rows } = await a.deps.pool.query(
-      `SELECT count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired, count(*)::int AS total
-       FROM inventory.reservations WHERE pool_id = $1`,
-      [poolId],
-    );
+    // Every stale hold in the database was expired once. The scheduler's own sweep may have claimed some
+    // of them (SKIP LOCKED lets each sweeper pass over rows another one holds) and still be committing
+    // when ours return, so wait for the last of them, then check nothing was expired twice.
+    const { rows } = await waitFor(async () => {
+      const r = await a.deps.pool.query(
+        `SELECT count(*) FILTER (WHERE status = 'EXPIRED')::int AS expired, count(*)::int AS total
+         FROM inventory.reservations WHERE pool_id = $1`,
+        [poolId],
+      );
+      return r.rows[0].expired === 60 ? r : undefined;
+    }, 'every hold expired');
     expect(rows[0]).toEqual({ expired: 60, total: 60 });
     expect(counts.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(60);
     const expiries = await a.deps.pool.query(

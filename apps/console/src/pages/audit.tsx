@@ -80,7 +80,7 @@ export function AuditPage(props: {
       </form>
       <ErrorBox error={entries.error} />
       <div class="table-wrap">
-        <table>
+        <table aria-busy={entries.loading}>
           <caption class="sr-only">Audit entries, newest first</caption>
           <thead>
             <tr>
