@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The project's two front doors, each working on a fresh clone with nothing set up:
-#   ./cruise.sh start   runs the whole system (pnpm start)
+#   ./cruise.sh start   runs the whole system (pnpm start: the six services, the apps at /scanner/ and /console/)
 #   ./cruise.sh test    runs the tests (pnpm test); extra arguments go to vitest
 # Each first installs what is missing (Node 24 and pnpm into .tools/, dependencies, the apps' build) and
 # makes sure PostgreSQL, Redis and NATS answer (starting, installing or running them in Docker as it can).
+# The tests also need Chromium for the browser apps' tests: installed with apt when run as root on Debian,
+# otherwise the command to install it is printed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,10 +26,18 @@ fi
 
 bash scripts/ensure-services.sh
 
-# The browser apps (and anything else with a build step) are built when the workspace has a build script.
-if node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)'; then
-  echo "cruise: building (pnpm build)" >&2
-  pnpm build
+# The browser apps: built when their build is missing or older than their sources.
+pnpm -s build --if-stale
+
+# The browser apps' tests (test/apps) drive Debian's Chromium (no browser download by npm).
+if [ "$command" = test ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "cruise: installing chromium with apt-get (the browser tests drive it)" >&2
+    (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+  else
+    echo "cruise: the browser tests need Chromium: sudo apt-get install -y chromium (or set CHROMIUM_PATH)" >&2
+    [ $# -gt 0 ] || exit 1 # a subset of the tests may not need it
+  fi
 fi
 
 case "$command" in

@@ -1,7 +1,8 @@
 // Builds the browser apps (apps/scanner, apps/console) with Vite into apps/<name>/dist, where the
 // gateway serves them. A build records a hash of its sources (dist/.source-hash); `ensureAppsBuilt`
 // rebuilds only an app whose build is missing or older than its sources, so `pnpm start` and the
-// browser tests stay quick when nothing changed. `pnpm build` (this file run directly) always builds.
+// browser tests stay quick when nothing changed. `pnpm build` (this file run directly) always builds;
+// `pnpm build --if-stale` only what is stale.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -86,9 +87,15 @@ export async function ensureAppsBuilt(names: readonly AppName[] = APP_NAMES): Pr
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const name of APP_NAMES) {
-    console.log(`[build] apps/${name}`);
-    await buildApp(name);
+  // `--if-stale` (./cruise.sh): only the apps whose build is missing or older than their sources.
+  if (process.argv.includes('--if-stale')) {
+    const built = await ensureAppsBuilt();
+    console.log(`[build] ${built.length ? `built apps/${built.join(', apps/')}` : 'apps are up to date'}`);
+  } else {
+    for (const name of APP_NAMES) {
+      console.log(`[build] apps/${name}`);
+      await buildApp(name);
+    }
+    console.log('[build] done: served by the gateway at /scanner/ and /console/');
   }
-  console.log('[build] done: served by the gateway at /scanner/ and /console/');
 }
