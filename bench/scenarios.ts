@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { connectNats, createCommandClient, rateLimitPerMinute, signInternalRequest } from '@cruise/shared';
 import type { ServiceName } from '@cruise/testkit';
+import { Redis } from 'ioredis';
+import { announceKeyChange } from '../services/gateway/src/auth/credentials.ts';
 import {
   call,
   expectStatus,
@@ -56,8 +58,14 @@ export async function createBenchPartner(
       partner.partner_id,
       BENCH_RATE_LIMIT,
     ]);
-    // Key lookups (which carry the limit) are cached for at most half a second.
-    await new Promise((r) => setTimeout(r, 600));
+    // Key lookups (which carry the limit) are cached by every gateway instance until a change is
+    // announced on Redis, as the operator API does after a change; this one was made behind its back.
+    const redis = new Redis(env.redisUrl);
+    try {
+      await announceKeyChange(redis, env.prefix, partner.partner_id);
+    } finally {
+      redis.disconnect();
+    }
     notes?.push(
       `"${name}": created with rate_limit_per_minute ${apiMax} (the API's maximum), raised to ${BENCH_RATE_LIMIT} directly in gateway.partners`,
     );
