@@ -1,6 +1,8 @@
-// `tsx bench/profile-summary.ts <file.cpuprofile> [top]`: the top frames of a V8 CPU profile (as
-// written by `node --cpu-prof`, e.g. with `BENCH_CPU_PROFILE=redemption pnpm bench`) by self time, and
-// the same time grouped by package (node_modules/<pkg>, node: internals, the repository's own code).
+// `tsx bench/profile-summary.ts <file.cpuprofile> [top] [--busiest=S]`: the top frames of a V8 CPU
+// profile (as written by `node --cpu-prof`, e.g. with `BENCH_CPU_PROFILE=redemption pnpm bench`) by self
+// time, and the same time grouped by package (node_modules/<pkg>, node: internals, the repository's own
+// code). `--busiest=S` keeps only the S seconds with the least idle time, `--skip=S` leaves out the first S
+// seconds (start-up: module loading), so the figures describe the load phase.
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -20,9 +22,50 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as {
   timeDeltas: number[];
 };
 const top = Number(topArg ?? 25);
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+// The window of `busiest` seconds with the most non-idle samples (default: the whole profile).
+const busiest = Number(
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith('--busiest='))
+    ?.split('=')[1] ?? Number.NaN,
+);
+let from = 0;
+let to = profile.samples.length;
+if (Number.isFinite(busiest)) {
+  const at: number[] = [];
+  let t = 0;
+  for (const d of profile.timeDeltas) at.push((t += d));
+  let best = -1;
+  let busy = 0;
+  let lo = 0;
+  const skipUs =
+    Number(
+      process.argv
+        .slice(2)
+        .find((a) => a.startsWith('--skip='))
+        ?.split('=')[1] ?? 0,
+    ) * 1e6;
+  while (lo < at.length && at[lo]! < skipUs) lo++;
+  for (let hi = lo; hi < at.length; hi++) {
+    if (!idleIds.has(profile.samples[hi]!)) busy += profile.timeDeltas[hi] ?? 0;
+    while (at[hi]! - at[lo]! > busiest * 1e6) {
+      if (!idleIds.has(profile.samples[lo]!)) busy -= profile.timeDeltas[lo] ?? 0;
+      lo++;
+    }
+    if (busy > best) {
+      best = busy;
+      from = lo;
+      to = hi + 1;
+    }
+  }
+  console.log(
+    `busiest ${busiest} s: ${(at[from]! / 1e6).toFixed(1)}-${(at[to - 1]! / 1e6).toFixed(1)} s into the profile`,
+  );
+}
 // Self time per node from the sample deltas (µs).
 const selfUs = new Map<number, number>();
-for (let i = 0; i < profile.samples.length; i++) {
+for (let i = from; i < to; i++) {
   const id = profile.samples[i]!;
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
