@@ -66,17 +66,7 @@ export async function reservationBaseline(
   durationS: number,
 ): Promise<ReservationBaseline> {
   const pool = env.pool;
-  await copyTable(pool, 'inventory', 'pools', []);
-  await copyTable(pool, 'inventory', 'reservations', ['pools']);
-  await copyTable(pool, 'inventory', 'inventory_ledger', ['pools']);
-  const partnerId = randomUUID();
-  const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO ${SCRATCH}.pools (product_id, channel, partner_id, allocated) VALUES (106, 'ota', $1, 1000000000)
-     RETURNING id`,
-    [partnerId],
-  );
-  const poolId = rows[0]!.id;
-  const visitDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const { poolId, partnerId, visitDate } = await holdTarget(env);
   const connections = await connectionBudget(pool, concurrency);
   const result = await nodeHolds(env, { poolId, partnerId, visitDate }, connections, concurrency, durationS);
   // Why Node's figure sits far below pgbench's: the same transaction at fewer clients, and from pgbench
@@ -99,22 +89,45 @@ export async function reservationBaseline(
   };
 }
 
-interface HoldTarget {
+export interface HoldTarget {
   poolId: string;
   partnerId: string;
   visitDate: string;
 }
 
+/** Scratch copies of inventory's pools, reservations and ledger, with one pool row to hold on. */
+export async function holdTarget(env: BenchEnvironment): Promise<HoldTarget> {
+  const pool = env.pool;
+  await copyTable(pool, 'inventory', 'pools', []);
+  await copyTable(pool, 'inventory', 'reservations', ['pools']);
+  await copyTable(pool, 'inventory', 'inventory_ledger', ['pools']);
+  const partnerId = randomUUID();
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO ${SCRATCH}.pools (product_id, channel, partner_id, allocated) VALUES (106, 'ota', $1, 1000000000)
+     RETURNING id`,
+    [partnerId],
+  );
+  const visitDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  return { poolId: rows[0]!.id, partnerId, visitDate };
+}
+
+/** `synchronous_commit=off`: a commit does not wait for its WAL flush (shows what fsync costs). */
+export interface HoldOptions {
+  asyncCommit?: boolean;
+}
+
 /** The three statements of a hold in one transaction, from Node `pg`, one unit each on one pool row. */
-async function nodeHolds(
+export async function nodeHolds(
   env: BenchEnvironment,
   target: HoldTarget,
   connections: number,
   concurrency: number,
   durationS: number,
+  opts: HoldOptions = {},
 ): Promise<LoadResult> {
   const { poolId, partnerId, visitDate } = target;
   const clients = env.newPool(connections, 'bench-baseline');
+  if (opts.asyncCommit) clients.on('connect', (c) => void c.query('SET synchronous_commit = off'));
   const items = JSON.stringify([
     { customer_type: 'adult', quantity: 1, unit_price: { amount: 28800, currency: 'USD' } },
   ]);
@@ -169,11 +182,12 @@ const run = promisify(execFile);
  * `\gset`) driven by pgbench over the extended protocol, as Node `pg` sends it. Undefined when pgbench is
  * not installed (Debian: `postgresql-client`'s sibling `postgresql-contrib` / `pgbench`).
  */
-async function pgbenchHolds(
+export async function pgbenchHolds(
   env: BenchEnvironment,
   target: HoldTarget,
   clients: number,
   durationS: number,
+  opts: HoldOptions = {},
 ): Promise<{ clients: number; tps: number; latencyMs: number; transactions: number } | undefined> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-pgbench-'));
   const items = JSON.stringify([
@@ -205,7 +219,10 @@ COMMIT;
         file,
         env.databaseUrl,
       ],
-      { maxBuffer: 1 << 20 },
+      {
+        maxBuffer: 1 << 20,
+        env: { ...process.env, PGOPTIONS: opts.asyncCommit ? '-c synchronous_commit=off' : '' },
+      },
     );
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);

@@ -35,7 +35,10 @@ let to = profile.samples.length;
 if (Number.isFinite(busiest)) {
   const at: number[] = [];
   let t = 0;
-  for (const d of profile.timeDeltas) at.push((t += d));
+  for (const d of profile.timeDeltas) {
+    t += d;
+    at.push(t);
+  }
   let best = -1;
   let busy = 0;
   let lo = 0;
