@@ -3,7 +3,12 @@
 // the services' tables (same columns, indexes, constraints and foreign keys, `LIKE … INCLUDING ALL`), so
 // the services' own rows and counters stay untouched. They run before the services start, so the
 // database has every connection it can give.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Pool } from 'pg';
 import type { BenchEnvironment } from './environment.ts';
 import { type LoadResult, workerLoad } from './load.ts';
@@ -39,8 +44,15 @@ async function copyTable(pool: Pool, schema: string, table: string, copied: stri
 }
 
 export interface ReservationBaseline {
+  /** Node `pg` from the bench process, `connections` clients. */
   result: LoadResult;
   connections: number;
+  /** The same transaction from Node at 16 clients (one hot row: fewer clients queue less on its lock). */
+  node16?: LoadResult;
+  /** The same transaction from pgbench (C, libpq, extended protocol), at 64 and 16 clients. */
+  pgbench?: { clients: number; tps: number; latencyMs: number; transactions: number }[];
+  /** The server's durability settings the figures were taken with. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -54,6 +66,38 @@ export async function reservationBaseline(
   durationS: number,
 ): Promise<ReservationBaseline> {
   const pool = env.pool;
+  const { poolId, partnerId, visitDate } = await holdTarget(env);
+  const connections = await connectionBudget(pool, concurrency);
+  const result = await nodeHolds(env, { poolId, partnerId, visitDate }, connections, concurrency, durationS);
+  // Why Node's figure sits far below pgbench's: the same transaction at fewer clients, and from pgbench
+  // (C, libpq), at both client counts, in this run, on the same row.
+  const node16 = await nodeHolds(env, { poolId, partnerId, visitDate }, 16, 16, durationS);
+  const pgbench: NonNullable<ReservationBaseline['pgbench']> = [];
+  for (const clients of [connections, 16]) {
+    const r = await pgbenchHolds(env, { poolId, partnerId, visitDate }, clients, durationS);
+    if (r) pgbench.push(r);
+  }
+  const { rows: settings } = await pool.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'commit_delay')`,
+  );
+  return {
+    result,
+    connections,
+    node16,
+    pgbench,
+    settings: Object.fromEntries(settings.map((r) => [r.name, r.setting])),
+  };
+}
+
+export interface HoldTarget {
+  poolId: string;
+  partnerId: string;
+  visitDate: string;
+}
+
+/** Scratch copies of inventory's pools, reservations and ledger, with one pool row to hold on. */
+export async function holdTarget(env: BenchEnvironment): Promise<HoldTarget> {
+  const pool = env.pool;
   await copyTable(pool, 'inventory', 'pools', []);
   await copyTable(pool, 'inventory', 'reservations', ['pools']);
   await copyTable(pool, 'inventory', 'inventory_ledger', ['pools']);
@@ -63,13 +107,30 @@ export async function reservationBaseline(
      RETURNING id`,
     [partnerId],
   );
-  const poolId = rows[0]!.id;
-  const connections = await connectionBudget(pool, concurrency);
+  const visitDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  return { poolId: rows[0]!.id, partnerId, visitDate };
+}
+
+/** `synchronous_commit=off`: a commit does not wait for its WAL flush (shows what fsync costs). */
+export interface HoldOptions {
+  asyncCommit?: boolean;
+}
+
+/** The three statements of a hold in one transaction, from Node `pg`, one unit each on one pool row. */
+export async function nodeHolds(
+  env: BenchEnvironment,
+  target: HoldTarget,
+  connections: number,
+  concurrency: number,
+  durationS: number,
+  opts: HoldOptions = {},
+): Promise<LoadResult> {
+  const { poolId, partnerId, visitDate } = target;
   const clients = env.newPool(connections, 'bench-baseline');
+  if (opts.asyncCommit) clients.on('connect', (c) => void c.query('SET synchronous_commit = off'));
   const items = JSON.stringify([
     { customer_type: 'adult', quantity: 1, unit_price: { amount: 28800, currency: 'USD' } },
   ]);
-  const visitDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   let n = 0;
   const result = await workerLoad({
     concurrency,
@@ -111,7 +172,68 @@ export async function reservationBaseline(
   });
   // Give the connections back now: the services start next and the server's max_connections is shared.
   await clients.end();
-  return { result, connections };
+  return result;
+}
+
+const run = promisify(execFile);
+
+/**
+ * The same transaction (the same three statements, the reservation id carried to the ledger row with
+ * `\gset`) driven by pgbench over the extended protocol, as Node `pg` sends it. Undefined when pgbench is
+ * not installed (Debian: `postgresql-client`'s sibling `postgresql-contrib` / `pgbench`).
+ */
+export async function pgbenchHolds(
+  env: BenchEnvironment,
+  target: HoldTarget,
+  clients: number,
+  durationS: number,
+  opts: HoldOptions = {},
+): Promise<{ clients: number; tps: number; latencyMs: number; transactions: number } | undefined> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-pgbench-'));
+  const items = JSON.stringify([
+    { customer_type: 'adult', quantity: 1, unit_price: { amount: 28800, currency: 'USD' } },
+  ]);
+  const script = `\\set r random(1, 1000000000)
+BEGIN;
+UPDATE ${SCRATCH}.pools SET held = held + 1, sold = sold + 0, updated_at = now() WHERE id = '${target.poolId}' AND held + 1 >= 0 AND sold + 0 >= 0 AND allocated - (held + 1) - (sold + 0) >= 0 RETURNING id, product_id, channel, partner_id, allocated, held, sold;
+INSERT INTO ${SCRATCH}.reservations (partner_id, pool_id, product_id, visit_date, day_type, status, items, quantity, total_amount, currency, expires_at, reseller_reference) VALUES ('${target.partnerId}', '${target.poolId}', 106, '${target.visitDate}', 'weekday', 'ON_HOLD', '${items}', 1, 28800, 'USD', now() + interval '1 day', 'PGB-' || :client_id || '-' || :r) RETURNING id AS reservation_id \\gset
+INSERT INTO ${SCRATCH}.inventory_ledger (pool_id, kind, held_delta, reference) VALUES ('${target.poolId}', 'hold', 1, 'reservation:' || :reservation_id);
+COMMIT;
+`;
+  const file = path.join(dir, 'hold.sql');
+  await writeFile(file, script);
+  try {
+    const { stdout } = await run(
+      'pgbench',
+      [
+        '-n',
+        '-M',
+        'extended',
+        '-c',
+        String(clients),
+        '-j',
+        '2',
+        '-T',
+        String(durationS),
+        '-f',
+        file,
+        env.databaseUrl,
+      ],
+      {
+        maxBuffer: 1 << 20,
+        env: { ...process.env, PGOPTIONS: opts.asyncCommit ? '-c synchronous_commit=off' : '' },
+      },
+    );
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
+    const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+    const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1]);
+    return { clients, tps, latencyMs, transactions };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The INSERT … SELECT generate_series of `quantity` pre-generated tickets, shaped like a batch's. */

@@ -102,6 +102,16 @@ try {
   }
 
   log('starting inventory, issuance, redemption and the gateway as processes');
+  // BENCH_CPU_PROFILE=redemption,gateway: those processes run with --cpu-prof; the .cpuprofile files are
+  // written when they stop, under BENCH_CPU_PROFILE_DIR (default bench/profiles/<service>).
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR ?? path.join(root, 'bench', 'profiles');
+  const profiled = Object.fromEntries(
+    (process.env.BENCH_CPU_PROFILE?.split(',').filter(Boolean) ?? []).map((name) => {
+      const dir = path.join(profileDir, name);
+      notes.push(`${name} ran with --cpu-prof (profile in ${path.relative(root, dir)})`);
+      return [name, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }];
+    }),
+  );
   const servicePoolSize = process.env.BENCH_DATABASE_POOL_SIZE ?? '16';
   system = await startSystem({
     databaseUrl: env.databaseUrl,
@@ -110,7 +120,7 @@ try {
     prefix: env.prefix,
     withNotifications: only.has('webhooks'),
     // The bench's receivers listen on loopback (the services run with NODE_ENV=production).
-    serviceEnv: { notifications: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } },
+    serviceEnv: { notifications: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, ...profiled },
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_POOL_SIZE: servicePoolSize,

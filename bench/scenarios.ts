@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { connectNats, createCommandClient, rateLimitPerMinute, signInternalRequest } from '@cruise/shared';
 import type { ServiceName } from '@cruise/testkit';
+import { Redis } from 'ioredis';
+import { announceKeyChange } from '../services/gateway/src/auth/credentials.ts';
 import {
   call,
   expectStatus,
@@ -56,8 +58,14 @@ export async function createBenchPartner(
       partner.partner_id,
       BENCH_RATE_LIMIT,
     ]);
-    // Key lookups (which carry the limit) are cached for at most half a second.
-    await new Promise((r) => setTimeout(r, 600));
+    // Key lookups (which carry the limit) are cached by every gateway instance until a change is
+    // announced on Redis, as the operator API does after a change; this one was made behind its back.
+    const redis = new Redis(env.redisUrl);
+    try {
+      await announceKeyChange(redis, env.prefix, partner.partner_id);
+    } finally {
+      redis.disconnect();
+    }
     notes?.push(
       `"${name}": created with rate_limit_per_minute ${apiMax} (the API's maximum), raised to ${BENCH_RATE_LIMIT} directly in gateway.partners`,
     );
@@ -85,6 +93,24 @@ function partnerHeaders(ctx: BenchContext): Record<string, string> {
 
 // ------------------------------------------------------------------ gateway overhead
 
+/** CPU time (user + system) a process has used so far, in microseconds, from /proc/<pid>/stat. */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  const hz = Number(process.env.CLK_TCK ?? 100);
+  return (ticks * 1e6) / hz;
+}
+
+/** Runs `load` and returns its result with the CPU `pid` spent meanwhile, per completed request. */
+async function withCpu<T extends LoadResult>(pid: number | undefined, load: () => Promise<T>) {
+  const before = pid ? processCpuMicros(pid) : Number.NaN;
+  const result = await load();
+  const used = pid ? processCpuMicros(pid) - before : Number.NaN;
+  return { result, cpuMicros: used, perRequest: used / Math.max(1, result.total) };
+}
+
 export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcome> {
   const scenario = 'Gateway overhead (GET /api/ota/inventory)';
   const connections = 64;
@@ -103,20 +129,32 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     requestId: 'bench-direct',
     caller: { kind: 'partner', partnerId: ctx.partner.partner_id },
   });
+  const gatewayPid = ctx.system.services.get('gateway')?.process.pid;
+  const inventoryPid = ctx.system.services.get('inventory')?.process.pid;
   ctx.log(`${scenario}: inventory directly, ${connections} connections`);
-  const direct = await httpLoad({
-    url: `${ctx.system.url('inventory')}${path}`,
-    connections,
-    durationS: ctx.sizes.durationS,
-    headers: internal,
-  });
+  const directCpu = await withCpu(inventoryPid, () =>
+    httpLoad({
+      url: `${ctx.system.url('inventory')}${path}`,
+      connections,
+      durationS: ctx.sizes.durationS,
+      headers: internal,
+    }),
+  );
+  const direct = directCpu.result;
   ctx.log(`${scenario}: through the gateway, ${connections} connections`);
-  const gateway = await httpLoad({
-    url: `${ctx.system.gateway}${path}`,
-    connections,
-    durationS: ctx.sizes.durationS,
-    headers: partnerHeaders(ctx),
-  });
+  const gatewayInventoryBefore = inventoryPid ? processCpuMicros(inventoryPid) : Number.NaN;
+  const gatewayCpu = await withCpu(gatewayPid, () =>
+    httpLoad({
+      url: `${ctx.system.gateway}${path}`,
+      connections,
+      durationS: ctx.sizes.durationS,
+      headers: partnerHeaders(ctx),
+    }),
+  );
+  const gateway = gatewayCpu.result;
+  const inventoryBehindGateway =
+    ((inventoryPid ? processCpuMicros(inventoryPid) : Number.NaN) - gatewayInventoryBefore) /
+    Math.max(1, gateway.total);
   // At 64 connections both paths are saturated and p50 is mostly queueing; one connection shows what the
   // extra hop itself adds to a request.
   const singleS = Math.max(1, Math.round(ctx.sizes.durationS / 4));
@@ -165,6 +203,15 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     },
     {
       scenario,
+      measure: `gateway CPU per request, ${connections} conns`,
+      value: gatewayCpu.perRequest,
+      unit: 'µs',
+      baseline: { label: 'inventory CPU per request', value: directCpu.perRequest, unit: 'µs' },
+      ratio: ratio(gatewayCpu.perRequest, directCpu.perRequest),
+      note: `process CPU (user+system, /proc/<pid>/stat) during the gateway run / responses; inventory behind the gateway used ${inventoryBehindGateway.toFixed(0)} µs per request`,
+    },
+    {
+      scenario,
       measure: 'p50 latency, 1 connection',
       value: gatewaySingle.p50,
       unit: 'ms',
@@ -188,6 +235,11 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     details: {
       direct: loadSummary(direct),
       gateway: loadSummary(gateway),
+      cpu_us_per_request: {
+        gateway: gatewayCpu.perRequest,
+        inventory_direct: directCpu.perRequest,
+        inventory_behind_gateway: inventoryBehindGateway,
+      },
       direct_one_connection: loadSummary(directSingle),
       gateway_one_connection: loadSummary(gatewaySingle),
     },
@@ -232,6 +284,32 @@ export async function reservations(
       ratio: r,
       target: { text: 'ratio >= 0.5', met: r >= 0.5 },
     },
+    // The same transaction from pgbench (C, libpq, extended protocol) and from Node at 16 clients: the
+    // Node baseline's own client cost and the hot row's lock queue, measured in this run.
+    ...(baseline.pgbench ?? []).map(
+      (pb): Figure => ({
+        scenario,
+        measure: `holds/s vs pgbench, ${pb.clients} clients`,
+        value: run.rate,
+        unit: 'holds/s',
+        baseline: { label: `pgbench, ${pb.clients} conns`, value: pb.tps, unit: 'tps' },
+        ratio: ratio(run.rate, pb.tps),
+        note: `pgbench latency average ${pb.latencyMs} ms, ${pb.transactions} transactions`,
+      }),
+    ),
+    ...(baseline.node16
+      ? [
+          {
+            scenario,
+            measure: 'holds/s vs raw pg at 16 clients',
+            value: run.rate,
+            unit: 'holds/s',
+            baseline: { label: 'raw pg, 16 conns', value: baseline.node16.rate, unit: 'holds/s' },
+            ratio: ratio(run.rate, baseline.node16.rate),
+            note: `raw pg at 16 clients: p50 ${baseline.node16.p50.toFixed(2)} ms, p99 ${baseline.node16.p99.toFixed(2)} ms`,
+          } satisfies Figure,
+        ]
+      : []),
     {
       scenario,
       measure: 'p50 latency',
@@ -287,6 +365,9 @@ export async function reservations(
     details: {
       gateway: loadSummary(run),
       baseline: { ...loadSummary(base), connections: baseline.connections },
+      baseline_node_16_clients: baseline.node16 ? loadSummary(baseline.node16) : undefined,
+      baseline_pgbench: baseline.pgbench,
+      server_settings: baseline.settings,
     },
   };
 }

@@ -18,7 +18,7 @@ import {
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createAuditWriter, purgeAuditLog } from './audit/audit-log.ts';
-import { createKeyResolver } from './auth/credentials.ts';
+import { announceKeyChange, createKeyResolver, type KeyResolver } from './auth/credentials.ts';
 import { createUpstreams } from './forwarding/upstreams.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi/document.ts';
@@ -36,6 +36,13 @@ export interface GatewayAppOptions {
   routes?: RouteDef[];
   /** Where the browser apps' builds are (`<dir>/<app>/dist`); the repository's apps/ by default. */
   appsDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's cache of API-key lookups (tests look at whether its invalidation channel is live). */
+    keyCache: KeyResolver;
+  }
 }
 
 /** Housekeeping (idempotency keys, audit retention) runs hourly. */
@@ -73,13 +80,27 @@ export async function buildApp(
 
   await app.register(auditTrail, { writer: auditWriter });
   const budgets = createClientBudgets(limiter, config, (scope) => metrics.rateLimited.inc({ scope }));
+  const keys = createKeyResolver(deps.pool, {
+    redis: deps.redis,
+    redisPrefix: config.REDIS_PREFIX,
+    log: app.log,
+  });
+  // After a partner's keys or status changed (committed): this instance forgets them now, the others
+  // when the announcement reaches them (their entries are half-second ones while they cannot hear it).
+  const keysChanged = async (partnerId: string) => {
+    keys.invalidate(partnerId);
+    await announceKeyChange(deps.redis, config.REDIS_PREFIX, partnerId).catch((err) =>
+      app.log.error({ err, partnerId }, 'key change not announced: other instances may serve cached keys'),
+    );
+  };
+  app.decorate('keyCache', keys);
   await app.register(accessControl, {
     config,
-    keys: createKeyResolver(deps.pool),
+    keys,
     budgets,
     onRefused: (code) => metrics.credentialsRefused.inc({ code: code.toLowerCase() }),
   });
-  await app.register(adminRoutes, { config, pool: deps.pool });
+  await app.register(adminRoutes, { config, pool: deps.pool, keysChanged });
   await app.register(forwardedRoutes, { routes, upstreams, pool: deps.pool });
 
   const document = buildOpenApiDocument(routes);
@@ -101,6 +122,7 @@ export async function buildApp(
   app.addHook('onClose', async () => {
     clearInterval(purge);
     limiter.close();
+    await keys.close();
     await upstreams.close();
   });
   return app;

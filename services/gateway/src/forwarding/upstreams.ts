@@ -43,7 +43,11 @@ const INTERNAL_PREFIXES = ['x-internal-', 'x-caller-', 'x-partner-', 'x-device-'
 const CREDENTIALS = new Set(['authorization', 'x-api-key']);
 const NOT_RETURNED = new Set([...NOT_FORWARDED, 'date', 'server']);
 
-function connectionListed(value: string | string[] | undefined): Set<string> {
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
+function connectionListed(value: string | string[] | undefined): ReadonlySet<string> {
+  // Most requests and responses name nothing beyond keep-alive: no set to build for them.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NONE_LISTED;
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
   return new Set(
     joined

@@ -37,6 +37,8 @@ import {
 export interface AdminRoutesOptions {
   config: Pick<Config, 'ADMIN_TOKEN' | 'RATE_LIMIT_PER_MINUTE'>;
   pool: Pool;
+  /** Called once a partner's keys, status or limit changed, so cached key lookups are dropped. */
+  keysChanged?: (partnerId: string) => Promise<void>;
 }
 
 /** Operator idempotency keys share one scope: there is a single operator identity. */
@@ -53,6 +55,7 @@ function idempotencyKey(headers: Record<string, unknown>): string | undefined {
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
   const { pool, config } = opts;
+  const keysChanged = opts.keysChanged ?? (async () => {});
   // Stored idempotent responses hold the new key sealed, never in plain text (see sealed-secrets.ts).
   const sealer = secretSealer(config.ADMIN_TOKEN, 'gateway:idempotent-api-keys');
   const effectiveLimit = (p: PartnerRecord) => p.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
@@ -170,6 +173,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         rateLimitPerMinute: body.rate_limit_per_minute,
       });
       if (!partner) throw new AppError('NOT_FOUND', `No partner ${partner_id}`);
+      await keysChanged(partner_id);
       return withKeys(partner);
     },
   });
@@ -218,6 +222,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       if (!(await revokeKey(pool, partner_id, key_id))) {
         throw new AppError('NOT_FOUND', `Partner ${partner_id} has no API key ${key_id}`);
       }
+      await keysChanged(partner_id);
       return reply.code(204).send();
     },
   });

@@ -38,15 +38,17 @@ async function requireDevice(
   ctx: RouteContext,
 ): Promise<ScanningDevice> {
   const key = bearerToken(request);
-  const refusal = new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+  // Made only when refusing: an error captures a stack, which a valid scan should not pay for.
+  const refusal = () =>
+    new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
   if (!key) {
     await ctx.budgets.charge(reply, 'anonymous', ctx.budgets.clientIp(request));
-    throw refusal;
+    throw refusal();
   }
   const device = key.length <= MAX_KEY_LENGTH ? await authenticateDevice(ctx.pool, key) : null;
   if (!device) {
     await ctx.budgets.charge(reply, 'failed', ctx.budgets.clientIp(request));
-    throw refusal;
+    throw refusal();
   }
   await ctx.budgets.charge(reply, 'device', device.deviceId);
   return device;
