@@ -79,6 +79,11 @@ export async function buildService<Ctx, O>(
   const closers: Array<() => Promise<void> | void> = [];
   const schedulers: Promise<void>[] = [];
   let closing = false;
+  // Settles at shutdown: a scheduler upsert waiting on an unreachable Redis stops waiting.
+  let stopWaiting: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stopWaiting = resolve;
+  });
 
   const bullConnection = () => {
     bull ??= createRedis(config, 'blocking');
@@ -98,6 +103,7 @@ export async function buildService<Ctx, O>(
   // finished (HTTP first); this one hook then stops the rest in the service's order.
   app.addHook('onClose', async () => {
     closing = true;
+    stopWaiting();
     log.info({ stage: 'messaging' }, 'shutdown: stopping consumers and responders');
     await Promise.all([
       ...consumers.map((c) => c.stop()),
@@ -105,8 +111,8 @@ export async function buildService<Ctx, O>(
     ]);
     log.info({ stage: 'workers' }, 'shutdown: stopping workers and queues');
     await Promise.all(workers.map((w) => w.close()));
-    await Promise.all(schedulers);
     await Promise.all([...queues.values()].map((q) => q.close()));
+    await Promise.all(schedulers);
     bull?.disconnect();
     log.info({ stage: 'relay' }, 'shutdown: stopping the outbox relay');
     await relay?.stop();
@@ -173,7 +179,7 @@ export async function buildService<Ctx, O>(
     if (j.kind === 'job') {
       const queueName = j.queue ?? `${manifest.name}-${j.name}`;
       const every = everyMs(j.every, config);
-      schedulers.push(upsertScheduler(queueOf(queueName), j, every, log, () => closing));
+      schedulers.push(upsertScheduler(queueOf(queueName), j, every, log, () => closing, stopped));
       workers.push(
         startWorker(queueName, 1, j.name, bullConnection(), config, log, telemetry, (job) =>
           j.run(ctx, { id: String(job.id), scheduledFor: new Date(job.timestamp) }),
@@ -288,7 +294,7 @@ function registerRoute<Ctx, O>(
   app.route({
     method: def.method,
     url: def.path.slice(prefix.length) || '/',
-    schema: routeSchema(def),
+    schema: r.validateBody === false ? routeSchema({ ...def, body: undefined }) : routeSchema(def),
     config: { auth: def.auth },
     onRequest: async (request, reply) => {
       const caller = options.authenticate
@@ -386,19 +392,23 @@ async function upsertScheduler<Ctx>(
   every: number,
   log: App['log'],
   closing: () => boolean,
+  stopped: Promise<void>,
 ): Promise<void> {
   for (let attempt = 0; !closing(); attempt++) {
     try {
-      await queue.upsertJobScheduler(
-        j.name,
-        { every },
-        { name: j.name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
-      );
+      await Promise.race([
+        queue.upsertJobScheduler(
+          j.name,
+          { every },
+          { name: j.name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
+        ),
+        stopped,
+      ]);
       return;
     } catch (err) {
       if (closing()) return;
       if (attempt === 0) log.warn({ err, job: j.name }, 'cannot schedule the job yet; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+      await Promise.race([new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt))), stopped]);
     }
   }
 }

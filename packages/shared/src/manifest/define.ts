@@ -119,6 +119,8 @@ export interface ManifestRoute<Ctx> {
   handler: (input: RouteInput<RouteDef, Ctx, unknown> & { tx?: PoolClient }) => Promise<unknown>;
   options: RouteOptions<Ctx, unknown>;
   idempotency?: IdempotencyOptions;
+  /** False when the handler validates the body itself (the contract's body schema only documents it). */
+  validateBody?: boolean;
 }
 
 /** A contract route and its handler; auth comes from `def.auth` (or `options.authenticate`). */
@@ -128,6 +130,24 @@ export function route<const R extends RouteDef, Ctx, C = CallerOf<R['auth']>>(
   options: RouteOptions<Ctx, C> = {},
 ): ManifestRoute<Ctx> {
   return { kind: 'route', def, handler: handler as never, options: options as never };
+}
+
+/** A handler that validates the body itself: it gets the body as sent. */
+export type OwnBodyHandler<R extends RouteDef, Ctx, C = CallerOf<R['auth']>> = (
+  input: Omit<RouteInput<R, Ctx, C>, 'body'> & { body: unknown },
+) => Promise<RouteResult<R>>;
+
+/**
+ * A route whose body is validated by the handler with schemas of its own (OCTO's, from
+ * @octocloud/types, whose refusals have OCTO's shape): the contract's body schema documents it only.
+ * Params, query and headers are still validated from the contract.
+ */
+export function ownBodyRoute<const R extends RouteDef, Ctx, C = CallerOf<R['auth']>>(
+  def: R,
+  handler: OwnBodyHandler<R, Ctx, C>,
+  options: RouteOptions<Ctx, C> = {},
+): ManifestRoute<Ctx> {
+  return { kind: 'route', def, handler: handler as never, options: options as never, validateBody: false };
 }
 
 /**
@@ -302,7 +322,7 @@ export interface ServiceManifest<Ctx, O = Record<never, never>> {
   outbox?: boolean;
   context: (config: Config, deps: ServiceDeps, kit: ServiceKit<O>) => Promise<Ctx> | Ctx;
   /** fastify plugins registered before the routes, in order (the gateway's access control, docs…). */
-  plugins?: Array<(app: App, ctx: Ctx) => Promise<void> | void>;
+  plugins?: Array<(app: App, ctx: Ctx) => unknown>;
   routes?: Array<ManifestRoute<Ctx> | RouteGroup<Ctx>>;
   responders?: ManifestResponder<Ctx>[];
   consumers?: ManifestConsumer<Ctx>[];

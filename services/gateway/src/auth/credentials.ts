@@ -1,15 +1,8 @@
 // Reading credentials from a request and resolving API keys. Key lookups are cached for at most half
 // a second, so a revoked key or a suspension takes effect within a second on every instance.
-import { type Pool, safeEqual, sha256Hex } from '@cruise/shared';
+import { bearerToken, type Pool, safeEqual, sha256Hex } from '@cruise/shared';
 import type { FastifyRequest } from 'fastify';
 import { findKeyByHash, type KeyIdentity } from '../domain/partners.ts';
-
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedApiKey(request: FastifyRequest): string | undefined {
