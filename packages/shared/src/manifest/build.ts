@@ -56,7 +56,7 @@ export async function buildService<Ctx, O>(
   deps: ServiceDeps,
   opts: BuildOptions<O> = {} as BuildOptions<O>,
 ): Promise<App> {
-  const { logger, logStream, ...options } = opts;
+  const { logger, logStream, workers: runWorkers, ...options } = opts;
   const app = createServiceApp({
     service: manifest.name,
     config,
@@ -175,7 +175,9 @@ export async function buildService<Ctx, O>(
     consumers.push(await startConsumer(c, ctx, deps, prefix, telemetry));
   }
 
-  for (const j of manifest.jobs ?? []) {
+  // RUN_WORKERS=false: an API-only process (it may still enqueue through kit.queue).
+  const jobs = (runWorkers ?? config.RUN_WORKERS) ? (manifest.jobs ?? []) : [];
+  for (const j of jobs) {
     if (j.kind === 'job') {
       const queueName = j.queue ?? `${manifest.name}-${j.name}`;
       const every = everyMs(j.every, config);
@@ -319,6 +321,7 @@ function registerRoute<Ctx, O>(
       if (!r.idempotency) return send(reply, await r.handler(input as never), status);
       const caller = input.caller as Caller;
       const header = request.headers['idempotency-key'];
+      const afterCommit: Array<() => unknown> = [];
       const stored = await idempotent(
         deps.pool,
         manifest.schema,
@@ -327,10 +330,15 @@ function registerRoute<Ctx, O>(
             caller.kind === 'partner' ? caller.partnerId : caller.kind === 'admin' ? 'operator' : 'anonymous',
           key: typeof header === 'string' && header !== '' ? header : undefined,
           operation: def.operationId,
-          request: { ...(request.params as object), ...(request.body as object) },
+          request: { ...(request.params as object), ...(def.body ? (request.body as object) : {}) },
         },
         async (tx) => {
-          const result = await r.handler({ ...input, tx } as never);
+          afterCommit.length = 0; // a deadlock retry runs the work again
+          const result = await r.handler({
+            ...input,
+            tx,
+            afterCommit: (fn: () => unknown) => afterCommit.push(fn),
+          } as never);
           const answered = result instanceof Answer ? result : new Answer(status, result);
           return {
             status: answered.status,
@@ -338,6 +346,13 @@ function registerRoute<Ctx, O>(
           };
         },
       );
+      for (const fn of afterCommit) {
+        // Committed already: a failure here is logged, never turned into a failed answer.
+        await Promise.resolve()
+          .then(fn)
+          .catch((err) => request.log.warn({ err }, 'after-commit work failed'));
+      }
+      if (stored.replayed) reply.header('Idempotent-Replayed', 'true');
       const body = sealer ? mapFields(stored.body, sealer.open) : stored.body;
       return stored.status === 204 ? reply.code(204).send() : reply.code(stored.status).send(body);
     },

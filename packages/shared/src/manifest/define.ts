@@ -90,9 +90,15 @@ export type Handler<R extends RouteDef, Ctx, C = CallerOf<R['auth']>> = (
   input: RouteInput<R, Ctx, C>,
 ) => Promise<RouteResult<R>>;
 
-/** A handler run inside `idempotent()`: `tx` is the transaction its stored answer commits with. */
+/**
+ * A handler run inside `idempotent()`: `tx` is the transaction its stored answer commits with;
+ * `afterCommit` work (nudge the relay, enqueue a job) runs once it committed, not on a replay.
+ */
 export type IdempotentHandler<R extends RouteDef, Ctx, C = CallerOf<R['auth']>> = (
-  input: RouteInput<R, Ctx, C> & { tx: PoolClient },
+  input: RouteInput<R, Ctx, C> & {
+    tx: PoolClient;
+    afterCommit(fn: () => Promise<unknown> | unknown): void;
+  },
 ) => Promise<ResponseBody<R> | Answer>;
 
 export interface RouteOptions<Ctx, C> {
@@ -152,8 +158,9 @@ export function ownBodyRoute<const R extends RouteDef, Ctx, C = CallerOf<R['auth
 
 /**
  * A route that creates something and honours Idempotency-Key: the handler runs in a transaction that
- * also stores its answer under (caller, key); a repeat gets the stored answer, another body with the
- * same key 422. The scope is the partner (or `operator`); the request hashed is params + body.
+ * also stores its answer under (caller, key); a repeat gets the stored answer (with
+ * `Idempotent-Replayed: true`), another body with the same key 422. The scope is the partner (or
+ * `operator`); the request hashed is params + body.
  */
 export function idempotentRoute<const R extends RouteDef, Ctx, C = CallerOf<R['auth']>>(
   def: R,
@@ -335,4 +342,9 @@ export function defineService<Ctx, O = Record<never, never>>(
   return manifest;
 }
 
-export type BuildOptions<O> = { logger?: boolean; logStream?: LogStream } & O;
+export type BuildOptions<O> = {
+  logger?: boolean;
+  logStream?: LogStream;
+  /** Run the manifest's jobs and workers in this process; config.RUN_WORKERS unless given. */
+  workers?: boolean;
+} & O;

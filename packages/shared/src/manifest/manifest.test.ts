@@ -92,7 +92,9 @@ const createThing = defineRoute({
 
 interface TestCtx {
   created: number;
+  committed: number;
 }
+const counts: TestCtx = { created: 0, committed: 0 };
 
 const echo: Handler<typeof partnerEcho, TestCtx> = async ({ params, query, body, caller }) => ({
   partner: caller.partnerId,
@@ -106,7 +108,7 @@ const routesManifest = defineService<TestCtx>({
   schema: 'gateway',
   port: () => 0,
   migrations,
-  context: () => ({ created: 0 }),
+  context: () => counts,
   routes: [
     route(partnerEcho, echo),
     route(adminOnly, async ({ caller }) => ({ kind: caller.kind })),
@@ -114,8 +116,11 @@ const routesManifest = defineService<TestCtx>({
     route(publicTeapot, async () => answer(418, { ok: false })),
     idempotentRoute(
       createThing,
-      async ({ body, tx, ctx }) => {
+      async ({ body, tx, ctx, afterCommit }) => {
         ctx.created += 1;
+        afterCommit(() => {
+          ctx.committed += 1;
+        });
         const { rows } = await tx.query<{ id: string }>('SELECT gen_random_uuid()::text AS id');
         return { thing_id: rows[0]!.id, name: body.name, secret: `s_${randomUUID()}` };
       },
@@ -216,9 +221,14 @@ describe('routes', () => {
           headers: { ...partner(owner), 'idempotency-key': key },
           payload: { name },
         });
+      const before = { ...counts };
       const answers = await Promise.all(Array.from({ length: 8 }, () => send('boat')));
       expect(answers.map((a) => a.statusCode)).toEqual(Array(8).fill(201));
       expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+      // The work ran (and its after-commit step) once; seven answers are marked as replays.
+      expect(counts.created - before.created).toBe(1);
+      expect(counts.committed - before.committed).toBe(1);
+      expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(7);
       const first = answers[0]!.json();
       expect(first.secret).toMatch(/^s_/);
       const { rows } = await deps.pool.query<{ body: { secret: string } }>(
@@ -366,6 +376,53 @@ describe('jobs', () => {
       expect(schedulers.map((s) => s.key)).toEqual(['tick']);
     } finally {
       await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  it('a process without workers (RUN_WORKERS=false) schedules and takes nothing', async () => {
+    const runs: string[] = [];
+    let done: () => void = () => {};
+    const processed = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const queueName = 'manifest-api-only';
+    const manifestFor = (instance: string) =>
+      defineService<{ instance: string }>({
+        name: 'manifest-api-only',
+        schema: 'gateway',
+        port: () => 0,
+        migrations,
+        context: () => ({ instance }),
+        jobs: [
+          job({ name: 'tick', every: '1h', run: async () => {} }),
+          worker({
+            queue: queueName,
+            run: async (_data, _job, ctx) => {
+              runs.push(ctx.instance);
+              done();
+            },
+          }),
+        ],
+      });
+    const apiOnly = await buildService(manifestFor('api'), { ...tc.config, RUN_WORKERS: false }, deps, {
+      logger: false,
+    });
+    const connection = createRedis(tc.config, 'blocking');
+    const queue = new Queue(queueName, { connection, prefix: bullPrefix(tc.config) });
+    const schedulers = new Queue('manifest-api-only-tick', { connection, prefix: bullPrefix(tc.config) });
+    try {
+      await queue.add('work', {});
+      expect(await schedulers.getJobSchedulers()).toEqual([]);
+      // The job waits for a process that runs workers; the API-only one never takes it.
+      const full = await buildService(manifestFor('worker'), tc.config, deps, { logger: false });
+      await processed;
+      await full.close();
+      expect(runs).toEqual(['worker']);
+    } finally {
+      await apiOnly.close();
+      await queue.close();
+      await schedulers.close();
       connection.disconnect();
     }
   });
