@@ -120,89 +120,100 @@ export async function buildService<Ctx, O>(
     for (const close of closers.reverse()) await close();
   });
 
-  if (manifest.outbox || manifest.consumers?.length) await ensureEventStream(deps.nc, prefix);
-  if (manifest.outbox) {
-    relay = startOutboxRelay({
-      pool: deps.pool,
-      nc: deps.nc,
-      prefix,
-      schema: manifest.schema,
-      log: deps.log,
-    });
+  try {
+    await wire();
+  } catch (err) {
+    // Whatever started before the failure (relay, consumers, workers) stops with the app.
+    await app.close().catch(() => {});
+    throw err;
   }
-  const commands: CommandClient = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
-  const kit: ServiceKit<O> = {
-    app,
-    log: deps.log,
-    metrics: app.metrics,
-    commands,
-    get relay(): OutboxRelay {
-      if (!relay) throw new Error(`${manifest.name} declares no outbox: set outbox: true in its manifest`);
-      return relay;
-    },
-    queue: queueOf,
-    bullConnection,
-    addReadinessCheck: (name, check) => app.addReadinessCheck(name, check),
-    onClose: (fn) => {
-      closers.push(fn);
-    },
-    options: options as O,
-  };
-  const ctx = await manifest.context(config, deps, kit);
+  return app;
 
-  for (const plugin of manifest.plugins ?? []) await plugin(app, ctx);
-
-  for (const entry of manifest.routes ?? []) {
-    if (entry.kind === 'route') registerRoute(app, entry, ctx, manifest, config, deps, '');
-    else await registerGroup(app, entry, ctx, manifest, config, deps);
-  }
-
-  for (const r of manifest.responders ?? []) {
-    const name = r.command;
-    subscriptions.push(
-      respond(
-        deps.nc,
+  async function wire(): Promise<void> {
+    if (manifest.outbox || manifest.consumers?.length) await ensureEventStream(deps.nc, prefix);
+    if (manifest.outbox) {
+      relay = startOutboxRelay({
+        pool: deps.pool,
+        nc: deps.nc,
         prefix,
-        name,
-        manifest.name,
-        async (request) => telemetry.time('responder', name, () => r.handler(request as never, ctx)) as never,
-        deps.log,
-      ),
-    );
-  }
+        schema: manifest.schema,
+        log: deps.log,
+      });
+    }
+    const commands: CommandClient = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
+    const kit: ServiceKit<O> = {
+      app,
+      log: deps.log,
+      metrics: app.metrics,
+      commands,
+      get relay(): OutboxRelay {
+        if (!relay) throw new Error(`${manifest.name} declares no outbox: set outbox: true in its manifest`);
+        return relay;
+      },
+      queue: queueOf,
+      bullConnection,
+      addReadinessCheck: (name, check) => app.addReadinessCheck(name, check),
+      onClose: (fn) => {
+        closers.push(fn);
+      },
+      options: options as O,
+    };
+    const ctx = await manifest.context(config, deps, kit);
 
-  for (const c of manifest.consumers ?? []) {
-    consumers.push(await startConsumer(c, ctx, deps, prefix, telemetry));
-  }
+    for (const plugin of manifest.plugins ?? []) await plugin(app, ctx);
 
-  // RUN_WORKERS=false: an API-only process (it may still enqueue through kit.queue).
-  const jobs = (runWorkers ?? config.RUN_WORKERS) ? (manifest.jobs ?? []) : [];
-  for (const j of jobs) {
-    if (j.kind === 'job') {
-      const queueName = j.queue ?? `${manifest.name}-${j.name}`;
-      const every = everyMs(j.every, config);
-      schedulers.push(upsertScheduler(queueOf(queueName), j, every, log, () => closing, stopped));
-      workers.push(
-        startWorker(queueName, 1, j.name, bullConnection(), config, log, telemetry, (job) =>
-          j.run(ctx, { id: String(job.id), scheduledFor: new Date(job.timestamp) }),
-        ),
-      );
-    } else {
-      workers.push(
-        startWorker(
-          j.queue,
-          typeof j.concurrency === 'function' ? j.concurrency(config) : j.concurrency,
-          j.queue,
-          bullConnection(),
-          config,
-          log,
-          telemetry,
-          (job) => j.run(parsePayload(j, job), job, ctx),
+    for (const entry of manifest.routes ?? []) {
+      if (entry.kind === 'route') registerRoute(app, entry, ctx, manifest, config, deps, '');
+      else await registerGroup(app, entry, ctx, manifest, config, deps);
+    }
+
+    for (const r of manifest.responders ?? []) {
+      const name = r.command;
+      subscriptions.push(
+        respond(
+          deps.nc,
+          prefix,
+          name,
+          manifest.name,
+          async (request) =>
+            telemetry.time('responder', name, () => r.handler(request as never, ctx)) as never,
+          deps.log,
         ),
       );
     }
+
+    for (const c of manifest.consumers ?? []) {
+      consumers.push(await startConsumer(c, ctx, deps, prefix, telemetry));
+    }
+
+    // RUN_WORKERS=false: an API-only process (it may still enqueue through kit.queue).
+    const jobs = (runWorkers ?? config.RUN_WORKERS) ? (manifest.jobs ?? []) : [];
+    for (const j of jobs) {
+      if (j.kind === 'job') {
+        const queueName = j.queue ?? `${manifest.name}-${j.name}`;
+        const every = everyMs(j.every, config);
+        schedulers.push(upsertScheduler(queueOf(queueName), j, every, log, () => closing, stopped));
+        workers.push(
+          startWorker(queueName, 1, j.name, bullConnection(), config, log, telemetry, (job) =>
+            j.run(ctx, { id: String(job.id), scheduledFor: new Date(job.timestamp) }),
+          ),
+        );
+      } else {
+        workers.push(
+          startWorker(
+            j.queue,
+            typeof j.concurrency === 'function' ? j.concurrency(config) : j.concurrency,
+            j.queue,
+            bullConnection(),
+            config,
+            log,
+            telemetry,
+            (job) => j.run(parsePayload(j, job), job, ctx),
+          ),
+        );
+      }
+    }
   }
-  return app;
 }
 
 // ---------------------------------------------------------------------------------------------- routes

@@ -256,7 +256,7 @@ export interface ManifestJob<Ctx> {
 export interface JobInfo {
   /** BullMQ's id of this run: one per scheduled iteration, whichever instance runs it. */
   id: string;
-  /** When the scheduler meant it to run. */
+  /** When the scheduler created this run. */
   scheduledFor: Date;
 }
 
