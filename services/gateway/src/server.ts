@@ -1,5 +1,4 @@
 import { runService } from '@cruise/shared';
-import { buildApp } from './app.ts';
-import { migrationSet } from './db/migrations.ts';
+import manifest from './service.ts';
 
-await runService({ name: 'gateway', port: (c) => c.GATEWAY_PORT, migrations: migrationSet, build: buildApp });
+await runService(manifest);

@@ -48,107 +48,129 @@ export const octoBookingListQuery = z.object({
   productId: z.string().max(64).optional(),
 });
 
-const octo = (route: Omit<RouteDef, 'tags' | 'auth' | 'service' | 'errors' | 'headers'>) =>
+const octo = <const R extends Omit<RouteDef, 'tags' | 'auth' | 'service' | 'errors' | 'headers'>>(route: R) =>
   defineRoute({
     ...route,
     tags: ['OCTO'],
     auth: 'partner',
     service: 'octo',
     headers: octoCapabilitiesHeaders,
-    errors: [],
+    errors: [] as ErrorCode[],
   });
 
+export const octoGetSupplierRoute = octo({
+  method: 'GET',
+  path: '/octo/supplier',
+  operationId: 'octoGetSupplier',
+  summary: 'OCTO: the supplier (the cruise operator)',
+  response: { 200: octoBody('Supplier') },
+});
+
+export const octoGetProductsRoute = octo({
+  method: 'GET',
+  path: '/octo/products',
+  operationId: 'octoGetProducts',
+  summary: 'OCTO: products 106-108, each with the option DEFAULT and its units',
+  response: { 200: z.array(octoBody('Product')) },
+});
+
+export const octoGetProductRoute = octo({
+  method: 'GET',
+  path: '/octo/products/:productId',
+  operationId: 'octoGetProduct',
+  summary: 'OCTO: one product',
+  params: productParams,
+  response: { 200: octoBody('Product') },
+});
+
+export const octoAvailabilityCalendarRoute = octo({
+  method: 'POST',
+  path: '/octo/availability/calendar',
+  operationId: 'octoAvailabilityCalendar',
+  summary: "OCTO: availability per day (OPENING_HOURS) with the caller's ota pool as vacancies",
+  body: octoBody('AvailabilityCalendarBody'),
+  response: { 200: z.array(octoBody('AvailabilityCalendar')) },
+});
+
+export const octoAvailabilityCheckRoute = octo({
+  method: 'POST',
+  path: '/octo/availability',
+  operationId: 'octoAvailabilityCheck',
+  summary: 'OCTO: availability by dates or by availability ids',
+  body: octoBody('AvailabilityCheckBody'),
+  response: { 200: z.array(octoBody('Availability')) },
+});
+
+export const octoCreateBookingRoute = octo({
+  method: 'POST',
+  path: '/octo/bookings',
+  operationId: 'octoCreateBooking',
+  summary: "OCTO: an ON_HOLD booking (a reservation in the caller's ota pool), idempotent by uuid",
+  body: octoBody('BookingReservationBody'),
+  response: { 200: octoBody('Booking') },
+});
+
+export const octoListBookingsRoute = octo({
+  method: 'GET',
+  path: '/octo/bookings',
+  operationId: 'octoListBookings',
+  summary:
+    'OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least)',
+  querystring: octoBookingListQuery,
+  response: { 200: z.array(octoBody('Booking')) },
+});
+
+export const octoGetBookingRoute = octo({
+  method: 'GET',
+  path: '/octo/bookings/:uuid',
+  operationId: 'octoGetBooking',
+  summary: 'OCTO: one booking',
+  params: uuidParams,
+  response: { 200: octoBody('Booking') },
+});
+
+export const octoExtendBookingRoute = octo({
+  method: 'POST',
+  path: '/octo/bookings/:uuid/extend',
+  operationId: 'octoExtendBooking',
+  summary: "OCTO: add expirationMinutes to an ON_HOLD booking's expiry (at most 48 h from its creation)",
+  params: uuidParams,
+  body: octoBody('ExtendReservationBody'),
+  response: { 200: octoBody('Booking') },
+});
+
+export const octoConfirmBookingRoute = octo({
+  method: 'POST',
+  path: '/octo/bookings/:uuid/confirm',
+  operationId: 'octoConfirmBooking',
+  summary: "OCTO: confirm as a sale on the partner's account; tickets issued as for a paid reservation",
+  params: uuidParams,
+  body: octoBody('BookingConfirmationBody'),
+  response: { 200: octoBody('Booking') },
+});
+
+export const octoCancelBookingRoute = octo({
+  method: 'POST',
+  path: '/octo/bookings/:uuid/cancel',
+  operationId: 'octoCancelBooking',
+  summary: 'OCTO: cancel a held booking, or a confirmed one whose tickets are all unredeemed',
+  params: uuidParams,
+  body: octoBody('BookingCancellationBody'),
+  response: { 200: octoBody('Booking') },
+});
+
 export const octoRoutes: RouteDef[] = [
-  octo({
-    method: 'GET',
-    path: '/octo/supplier',
-    operationId: 'octoGetSupplier',
-    summary: 'OCTO: the supplier (the cruise operator)',
-    response: { 200: octoBody('Supplier') },
-  }),
-  octo({
-    method: 'GET',
-    path: '/octo/products',
-    operationId: 'octoGetProducts',
-    summary: 'OCTO: products 106-108, each with the option DEFAULT and its units',
-    response: { 200: z.array(octoBody('Product')) },
-  }),
-  octo({
-    method: 'GET',
-    path: '/octo/products/:productId',
-    operationId: 'octoGetProduct',
-    summary: 'OCTO: one product',
-    params: productParams,
-    response: { 200: octoBody('Product') },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/availability/calendar',
-    operationId: 'octoAvailabilityCalendar',
-    summary: "OCTO: availability per day (OPENING_HOURS) with the caller's ota pool as vacancies",
-    body: octoBody('AvailabilityCalendarBody'),
-    response: { 200: z.array(octoBody('AvailabilityCalendar')) },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/availability',
-    operationId: 'octoAvailabilityCheck',
-    summary: 'OCTO: availability by dates or by availability ids',
-    body: octoBody('AvailabilityCheckBody'),
-    response: { 200: z.array(octoBody('Availability')) },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/bookings',
-    operationId: 'octoCreateBooking',
-    summary: "OCTO: an ON_HOLD booking (a reservation in the caller's ota pool), idempotent by uuid",
-    body: octoBody('BookingReservationBody'),
-    response: { 200: octoBody('Booking') },
-  }),
-  octo({
-    method: 'GET',
-    path: '/octo/bookings',
-    operationId: 'octoListBookings',
-    summary:
-      'OCTO: bookings by resellerReference, supplierReference, local dates or product (one filter at least)',
-    querystring: octoBookingListQuery,
-    response: { 200: z.array(octoBody('Booking')) },
-  }),
-  octo({
-    method: 'GET',
-    path: '/octo/bookings/:uuid',
-    operationId: 'octoGetBooking',
-    summary: 'OCTO: one booking',
-    params: uuidParams,
-    response: { 200: octoBody('Booking') },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/bookings/:uuid/extend',
-    operationId: 'octoExtendBooking',
-    summary: "OCTO: add expirationMinutes to an ON_HOLD booking's expiry (at most 48 h from its creation)",
-    params: uuidParams,
-    body: octoBody('ExtendReservationBody'),
-    response: { 200: octoBody('Booking') },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/bookings/:uuid/confirm',
-    operationId: 'octoConfirmBooking',
-    summary: "OCTO: confirm as a sale on the partner's account; tickets issued as for a paid reservation",
-    params: uuidParams,
-    body: octoBody('BookingConfirmationBody'),
-    response: { 200: octoBody('Booking') },
-  }),
-  octo({
-    method: 'POST',
-    path: '/octo/bookings/:uuid/cancel',
-    operationId: 'octoCancelBooking',
-    summary: 'OCTO: cancel a held booking, or a confirmed one whose tickets are all unredeemed',
-    params: uuidParams,
-    body: octoBody('BookingCancellationBody'),
-    response: { 200: octoBody('Booking') },
-  }),
+  octoGetSupplierRoute,
+  octoGetProductsRoute,
+  octoGetProductRoute,
+  octoAvailabilityCalendarRoute,
+  octoAvailabilityCheckRoute,
+  octoCreateBookingRoute,
+  octoListBookingsRoute,
+  octoGetBookingRoute,
+  octoExtendBookingRoute,
+  octoConfirmBookingRoute,
+  octoCancelBookingRoute,
 ];
 
 /**

@@ -49,8 +49,17 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
   let inFlight: Promise<void> | undefined;
   let closed = false;
 
-  const timer = setInterval(() => void flush(), opts.flushIntervalMs);
-  timer.unref();
+  // Armed while rows wait (never on an idle gateway): a row is written at most flushIntervalMs after
+  // it was recorded, and a failed write is retried after the same pause.
+  let timer: NodeJS.Timeout | undefined;
+  function arm(): void {
+    if (timer || closed || buffer.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, opts.flushIntervalMs);
+    timer.unref();
+  }
 
   async function writeBatch(rows: AuditRecord[]): Promise<void> {
     await pool.query(INSERT, [
@@ -94,7 +103,7 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
         trim();
         if (!failing) log.warn({ err, buffered: buffer.length }, 'audit log write failed; keeping rows');
         failing = true;
-        return; // the timer retries
+        return; // the armed timer retries
       }
       if (failing) log.info({ buffered: buffer.length }, 'audit log writes recovered');
       failing = false;
@@ -105,6 +114,7 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
     if (!inFlight) {
       inFlight = drain().finally(() => {
         inFlight = undefined;
+        arm();
       });
     }
     return inFlight;
@@ -116,6 +126,7 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
       trim();
       // After close, a request that was still draining is written at once rather than left behind.
       if (closed || (buffer.length >= batchSize && !failing)) void flush();
+      else arm();
     },
     flush: async () => {
       await flush();
@@ -124,7 +135,8 @@ export function createAuditWriter(pool: Pool, log: Logger, opts: AuditWriterOpti
     },
     async close() {
       closed = true;
-      clearInterval(timer);
+      clearTimeout(timer);
+      timer = undefined;
       if (inFlight) await inFlight;
       await flush();
       if (buffer.length > 0) log.error({ lost: buffer.length }, 'audit rows not written at shutdown');

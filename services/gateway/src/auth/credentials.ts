@@ -1,17 +1,10 @@
 // Reading credentials from a request and resolving API keys. Key lookups are cached in memory; a
 // revocation, suspension or limit change is pushed to every instance over Redis pub/sub, and without
 // that channel entries live half a second, so a revoked key stops working within a second everywhere.
-import { type Pool, safeEqual, sha256Hex } from '@cruise/shared';
+import { bearerToken, type Pool, safeEqual, sha256Hex } from '@cruise/shared';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { findKeyByHash, type KeyIdentity } from '../domain/partners.ts';
-
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
 
 /** `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedApiKey(request: FastifyRequest): string | undefined {

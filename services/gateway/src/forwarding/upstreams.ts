@@ -3,7 +3,7 @@
 // A refused, reset or silent upstream becomes 503 SERVICE_UNAVAILABLE, never a hang.
 import { AppError, type Config, HEADER, type OwningService, signInternalRequest } from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { GatewayMetrics } from '../metrics.ts';
 
 export type UpstreamService = Exclude<OwningService, 'gateway'>;
@@ -117,6 +117,18 @@ interface Upstream {
   basePath: string;
 }
 
+const METHODS = new Set<string>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+function isHttpMethod(method: string): method is Dispatcher.HttpMethod {
+  return METHODS.has(method);
+}
+
+/** The request's method as undici names it (routes only ever match these). */
+function httpMethod(method: string): Dispatcher.HttpMethod {
+  if (!isHttpMethod(method)) throw new AppError('METHOD_NOT_ALLOWED');
+  return method;
+}
+
 export function createUpstreams(
   config: Pick<
     Config,
@@ -167,7 +179,7 @@ export function createUpstreams(
       try {
         const path = upstream.basePath + request.url;
         response = await upstream.pool.request({
-          method: request.method as 'GET',
+          method: httpMethod(request.method),
           path,
           headers: upstreamRequestHeaders(request, config.INTERNAL_TOKEN, caller, opts.keepCredentials, path),
           body: Buffer.isBuffer(request.body) ? request.body : null,

@@ -10,6 +10,7 @@
 import {
   type ActorKind,
   AppError,
+  bearerToken,
   type ClientBudgets,
   type Config,
   type ErrorCode,
@@ -18,7 +19,7 @@ import {
 } from '@cruise/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { bearerToken, isAdminToken, type KeyResolver, presentedApiKey } from '../auth/credentials.ts';
+import { isAdminToken, type KeyResolver, presentedApiKey } from '../auth/credentials.ts';
 
 export interface AccessInfo {
   actor: ActorKind;
@@ -78,11 +79,14 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
     }
     const limit = identity.rateLimitOverride ?? config.RATE_LIMIT_PER_MINUTE;
     await budgets.charge(reply, 'partner', identity.partnerId, limit);
+    // The gateway's own routes (manifest handlers) read the proven caller like any service's.
+    request.caller = { kind: 'partner', partnerId: identity.partnerId };
   }
 
   async function authenticateAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (isAdminToken(request, config.ADMIN_TOKEN)) {
       request.access.actor = 'admin';
+      request.caller = { kind: 'admin' };
       return;
     }
     const error = new AppError('UNAUTHORIZED', 'The operator token is required');
@@ -120,6 +124,7 @@ async function accessControl(app: FastifyInstance, opts: AccessControlOptions): 
       case 'partner-or-admin':
         if (isAdminToken(request, config.ADMIN_TOKEN)) {
           request.access.actor = 'admin';
+          request.caller = { kind: 'admin' };
           return;
         }
         await authenticatePartner(request, reply);

@@ -1,12 +1,10 @@
 // One forwarding route per public route another service owns (the contract's `allRoutes`): same
 // method and path, authenticated by the access-control hook, body kept as raw bytes, and relayed to
 // the owning service.
-import { AppError, octoErrorOf, type Pool, type RouteDef, toAppError } from '@cruise/shared';
+import { AppError, isUuid, octoErrorOf, type Pool, type RouteDef, toAppError } from '@cruise/shared';
 import type { FastifyInstance } from 'fastify';
 import { partnerExists } from '../domain/partners.ts';
 import type { ForwardedCaller, UpstreamService, Upstreams } from '../forwarding/upstreams.ts';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ForwardedRoutesOptions {
   routes: RouteDef[];
@@ -65,7 +63,7 @@ function registerForwarding(app: FastifyInstance, routes: RouteDef[], opts: Forw
     // of ours. Partner keys and the operator token stay at the edge.
     const keepCredentials = route.auth === 'device' || route.auth === 'webhook' || route.auth === 'public';
 
-    app.route({
+    app.route<{ Params: { partner_id?: string } }>({
       method: route.method,
       url: route.path,
       config: { auth: route.auth },
@@ -78,8 +76,8 @@ function registerForwarding(app: FastifyInstance, routes: RouteDef[], opts: Forw
               ? { kind: 'admin' }
               : { kind: 'none' };
         if (checksPartner && caller.kind === 'admin') {
-          const partnerId = (request.params as Record<string, string>).partner_id ?? '';
-          if (UUID_RE.test(partnerId) && !(await partnerExists(opts.pool, partnerId))) {
+          const partnerId = request.params.partner_id ?? '';
+          if (isUuid(partnerId) && !(await partnerExists(opts.pool, partnerId))) {
             throw new AppError('NOT_FOUND', `No partner ${partnerId}`);
           }
         }

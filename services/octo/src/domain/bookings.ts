@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type CommandClient,
   type Db,
+  isUuid,
   isValidDate,
   type ReservationSnapshot,
   type Ticket,
@@ -50,7 +51,6 @@ interface StoredUnitItem {
   contact: Contact | null;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** api.md: `expirationMinutes` 1..1440; extend adds the same range. */
 const MAX_EXPIRATION_MINUTES = 1440;
 /** Extend without `expirationMinutes` adds this much. */
@@ -140,7 +140,7 @@ function fullContact(given: GivenContact | undefined | null, base?: Contact): Co
 }
 
 async function findRow(deps: BookingDeps, partnerId: string, uuid: string): Promise<BookingRow> {
-  if (!UUID_RE.test(uuid))
+  if (!isUuid(uuid))
     throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was missing or invalid', uuid);
   const [row] = await deps.db
     .select()
@@ -514,7 +514,7 @@ export async function listBookings(scope: RequestScope, filters: BookingFilters)
   const where: SQL[] = [eq(bookings.partnerId, partnerId)];
   if (filters.resellerReference) where.push(eq(bookings.resellerReference, filters.resellerReference));
   if (filters.supplierReference) {
-    if (!UUID_RE.test(filters.supplierReference)) return [];
+    if (!isUuid(filters.supplierReference)) return [];
     where.push(eq(bookings.reservationId, filters.supplierReference));
   }
   for (const [name, value] of [
