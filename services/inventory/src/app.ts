@@ -4,7 +4,6 @@ import {
   type App,
   addDependencyChecks,
   type Config,
-  createCommandClient,
   createServiceApp,
   ensureEventStream,
   type ServiceDeps,
@@ -37,12 +36,7 @@ export async function buildApp(
   });
   addDependencyChecks(app, deps);
 
-  const routeOptions = {
-    pool: deps.pool,
-    config,
-    holdStrategy: opts.holdStrategy ?? 'conditional',
-    issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS),
-  } as const;
+  const routeOptions = { pool: deps.pool, config };
   registerInventoryRoutes(app, routeOptions);
   registerReservationRoutes(app, routeOptions);
   registerAllocationRoutes(app, routeOptions);
@@ -56,8 +50,8 @@ export async function buildApp(
     schema: INVENTORY_SCHEMA,
     log: deps.log,
   });
-  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, {
-    holdStrategy: routeOptions.holdStrategy,
+  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, config, {
+    holdStrategy: opts.holdStrategy ?? 'conditional',
   });
   const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, expireHolds } from '../src/index.ts';
 import { EXPIRY_SCHEDULER_ID } from '../src/workers/reservation-expiry.worker.ts';
 import {
+  createReservation,
   newPartner,
   nextDate,
   partnerHeaders,
@@ -60,15 +61,10 @@ describe('reservation expiry sweeper', () => {
     const partnerId = await newPartner(a.deps, [{ productId: 108, channel: 'ota', allocated: 10 }]);
     const ids: string[] = [];
     for (const quantity of [3, 2]) {
-      const res = await a.app.inject({
-        method: 'POST',
-        url: '/api/ota/reservations',
-        headers: partnerHeaders(ctx.config, partnerId),
-        payload: {
-          product_id: 108,
-          visit_date: nextDate(ctx.config, 'weekday'),
-          items: [{ customer_type: 'vip', quantity }],
-        },
+      const res = await createReservation(a.deps.nc, a.config, partnerId, {
+        product_id: 108,
+        visit_date: nextDate(ctx.config, 'weekday'),
+        items: [{ customer_type: 'vip', quantity }],
       });
       expect(res.statusCode).toBe(201);
       ids.push(res.json().reservation_id);

@@ -1,16 +1,17 @@
 // The issuance service's app factory: an un-listened fastify instance wired to its dependencies —
-// routes, the outbox relay, the responders (ticketSnapshot, reservationTickets, checkReseller), the redemption event consumer, and (when
+// routes, the outbox relay, the responders (ticketSnapshot, and for the OCTO adapter reservationTickets,
+// confirmOnAccount, cancelReservationTickets), the redemption event consumer, and (when
 // RUN_WORKERS) the batch-generation worker and the batch-expiry scheduler.
 import {
   type App,
   addDependencyChecks,
+  allRoutes,
   bullPrefix,
   type Config,
   createCommandClient,
   createRedis,
   createServiceApp,
   type EventConsumer,
-  issuanceRoutes,
   QUEUES,
   requireAdmin,
   type ServiceDeps,
@@ -20,11 +21,7 @@ import {
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { consumeRedemptionEvents } from './messaging/redemption-events.consumer.ts';
-import {
-  respondCheckReseller,
-  respondOnAccountSales,
-  respondReservationTickets,
-} from './messaging/reservations.responders.ts';
+import { respondOnAccountSales, respondReservationTickets } from './messaging/reservations.responders.ts';
 import { respondTicketSnapshot } from './messaging/ticket-snapshot.responder.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { partnerOf, type RouteContext } from './routes/context.ts';
@@ -33,6 +30,7 @@ import { operatorViewRoutes } from './routes/operator-views.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { resellerRoutes } from './routes/resellers.ts';
+import { reservationRoutes } from './routes/reservations.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 import { batchExpiryProcessor } from './workers/batch-expiry.worker.ts';
 import {
@@ -122,7 +120,6 @@ export async function buildApp(
   const responders = [
     respondTicketSnapshot(nc, prefix, pool, log),
     respondReservationTickets(nc, prefix, pool, log),
-    respondCheckReseller(nc, prefix, pool, log),
     ...respondOnAccountSales(nc, prefix, pool, inventory, log, () => relay.kick()),
   ];
   const consumer: EventConsumer = await consumeRedemptionEvents(nc, prefix, pool, log);
@@ -141,7 +138,9 @@ export async function buildApp(
   };
   // Who may call is checked before the body is validated: an unauthenticated caller learns nothing
   // about the request's shape. (The gateway checks too; this guards direct calls to the service.)
-  const authOf = new Map(issuanceRoutes.map((r) => [`${r.method} ${r.path}`, r.auth]));
+  const authOf = new Map(
+    allRoutes.filter((r) => r.service === 'issuance').map((r) => [`${r.method} ${r.path}`, r.auth]),
+  );
   app.addHook('preValidation', async (request) => {
     const auth = authOf.get(`${request.method} ${request.routeOptions.url}`);
     if (auth === 'partner') partnerOf(request);
@@ -152,6 +151,7 @@ export async function buildApp(
   await batchRoutes(app, ctx);
   await resellerRoutes(app, ctx);
   await reportRoutes(app, ctx);
+  await reservationRoutes(app, ctx);
   await directOrderRoutes(app, ctx);
   await operatorViewRoutes(app, ctx);
 

@@ -172,6 +172,7 @@ export const inventoryRoutes: RouteDef[] = [
     response: { 200: inventoryViewResponse },
     errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
   }),
+  // Served by issuance (it owns resellers): it checks the named reseller, then asks inventory to hold.
   defineRoute({
     method: 'POST',
     path: '/api/ota/reservations',
@@ -179,7 +180,7 @@ export const inventoryRoutes: RouteDef[] = [
     summary: "Hold units in the caller's ota pool (24 h by default)",
     tags: ['Reservations'],
     auth: 'partner',
-    service: 'inventory',
+    service: 'issuance',
     headers: idempotencyHeaders,
     body: createReservationBody,
     response: { 201: reservationResponse },
@@ -204,6 +205,7 @@ export const inventoryRoutes: RouteDef[] = [
     response: { 200: pageOf(reservationResponse) },
     errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
   }),
+  // Served by issuance (it owns tickets): it asks inventory for the reservation and adds the tickets.
   defineRoute({
     method: 'GET',
     path: '/api/ota/reservations/:reservation_id',
@@ -211,7 +213,7 @@ export const inventoryRoutes: RouteDef[] = [
     summary: 'One of the caller’s reservations',
     tags: ['Reservations'],
     auth: 'partner',
-    service: 'inventory',
+    service: 'issuance',
     params: reservationParams,
     response: { 200: reservationResponse },
     errors: [...reservationErrors],

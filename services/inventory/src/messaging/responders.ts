@@ -1,6 +1,13 @@
 // NATS responders (queue group `inventory`) for the commands inventory answers: thin adapters over the
 // domain. In-flight handlers are tracked so shutdown waits for them before the database pool closes.
-import { type CommandName, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
+import {
+  type CommandName,
+  type Config,
+  type Logger,
+  type NatsConnection,
+  type Pool,
+  respond,
+} from '@cruise/shared';
 import type { Subscription } from 'nats';
 import { loadCatalogue } from '../domain/catalogue.ts';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
@@ -13,6 +20,7 @@ import {
   reservationSnapshots,
 } from '../domain/reservation-commands.ts';
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
+import { createReservation, partnerReservation } from './reservation-requests.ts';
 
 export const INVENTORY_QUEUE_GROUP = 'inventory';
 
@@ -25,6 +33,7 @@ export function startResponders(
   prefix: string,
   pool: Pool,
   log: Logger,
+  config: Pick<Config, 'RESERVATION_HOLD_SECONDS' | 'VENUE_TIMEZONE'>,
   opts: { holdStrategy?: HoldStrategy } = {},
 ): Responders {
   const inFlight = new Set<Promise<unknown>>();
@@ -39,6 +48,8 @@ export function startResponders(
     subscriptions.push(respond(nc, prefix, name, INVENTORY_QUEUE_GROUP, tracked, log));
   };
 
+  answer('createReservation', (request) => createReservation(pool, config, request, opts.holdStrategy));
+  answer('partnerReservation', (request) => partnerReservation(pool, request));
   answer('getReservation', async (request) => {
     const reservation = await getReservationSnapshot(pool, request.reservation_id);
     return reservation

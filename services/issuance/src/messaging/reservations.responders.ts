@@ -1,9 +1,8 @@
-// NATS responders for inventory's reservations (inventory owns reservations, issuance their tickets and
-// the partners' resellers): the tickets of a confirmed reservation, and whether a named reseller is the
-// partner's own.
+// NATS responders for the OCTO adapter's bookings (inventory owns reservations, issuance their tickets):
+// the tickets of a confirmed reservation, the on-account confirm and the cancel of a confirmed one.
 import { type CommandClient, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
 import { cancelReservationTickets, confirmOnAccount } from '../domain/on-account-sales.ts';
-import { ownActiveReseller, ticketsOfReservation } from '../domain/tickets.ts';
+import { ticketsOfReservation } from '../domain/tickets.ts';
 
 export function respondReservationTickets(nc: NatsConnection, prefix: string, pool: Pool, log: Logger) {
   return respond(
@@ -15,20 +14,6 @@ export function respondReservationTickets(nc: NatsConnection, prefix: string, po
       ok: true as const,
       tickets: await ticketsOfReservation(pool, partner_id, reservation_id),
     }),
-    log,
-  );
-}
-
-export function respondCheckReseller(nc: NatsConnection, prefix: string, pool: Pool, log: Logger) {
-  return respond(
-    nc,
-    prefix,
-    'checkReseller',
-    'issuance',
-    async ({ partner_id, reseller_id }) => {
-      const owned = await ownActiveReseller(pool, partner_id, reseller_id);
-      return owned.ok ? { ok: true as const, reseller: { reseller_id, name: owned.name } } : owned;
-    },
     log,
   );
 }
