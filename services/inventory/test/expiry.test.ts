@@ -10,7 +10,6 @@ import {
   createReservation,
   newPartner,
   nextDate,
-  partnerHeaders,
   type RunningInventory,
   sleep,
   startInventory,
