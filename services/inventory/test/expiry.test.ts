@@ -5,7 +5,7 @@ import { createTestContext, type TestContext } from '@cruise/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, expireHolds } from '../src/index.ts';
-import { EXPIRY_SCHEDULER_ID } from '../src/workers/reservation-expiry.worker.ts';
+import { EXPIRY_SCHEDULER_ID } from '../src/jobs/reservation-expiry.ts';
 import {
   createReservation,
   newPartner,

@@ -56,7 +56,7 @@ export async function buildService<Ctx, O>(
   deps: ServiceDeps,
   opts: BuildOptions<O> = {} as BuildOptions<O>,
 ): Promise<App> {
-  const { logger, logStream, ...options } = opts;
+  const { logger, logStream, workers: runWorkers, ...options } = opts;
   const app = createServiceApp({
     service: manifest.name,
     config,
@@ -169,7 +169,9 @@ export async function buildService<Ctx, O>(
     consumers.push(await startConsumer(c, ctx, deps, prefix, telemetry));
   }
 
-  for (const j of manifest.jobs ?? []) {
+  // A process started with RUN_WORKERS=false (or a test's `workers: false`) serves without them.
+  const jobs = (runWorkers ?? config.RUN_WORKERS) ? (manifest.jobs ?? []) : [];
+  for (const j of jobs) {
     if (j.kind === 'job') {
       const queueName = j.queue ?? `${manifest.name}-${j.name}`;
       const every = everyMs(j.every, config);

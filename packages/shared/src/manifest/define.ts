@@ -315,4 +315,9 @@ export function defineService<Ctx, O = Record<never, never>>(
   return manifest;
 }
 
-export type BuildOptions<O> = { logger?: boolean; logStream?: LogStream } & O;
+export type BuildOptions<O> = {
+  logger?: boolean;
+  logStream?: LogStream;
+  /** Run the manifest's jobs and workers here (default: config.RUN_WORKERS; tests run them apart). */
+  workers?: boolean;
+} & O;

@@ -1,17 +1,9 @@
-// NATS responders (queue group `inventory`) for the commands inventory answers: thin adapters over the
-// domain. In-flight handlers are tracked so shutdown waits for them before the database pool closes.
-import {
-  type CommandName,
-  type Config,
-  type Logger,
-  type NatsConnection,
-  type Pool,
-  respond,
-} from '@cruise/shared';
-import type { Subscription } from 'nats';
+// The commands inventory answers (queue group `inventory`, so replicas share them): thin adapters over
+// the domain. Inventory asks nobody: issuance and the OCTO adapter send these; it never calls back.
+import { type ManifestResponder, responder } from '@cruise/shared';
+import type { InventoryContext } from '../context.ts';
 import { loadCatalogue } from '../domain/catalogue.ts';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
-import type { HoldStrategy } from '../domain/pools.ts';
 import {
   cancelHold,
   closeReservation,
@@ -22,66 +14,38 @@ import {
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
 import { createReservation, partnerReservation } from './reservation-requests.ts';
 
-export const INVENTORY_QUEUE_GROUP = 'inventory';
-
-export interface Responders {
-  close(): Promise<void>;
-}
-
-export function startResponders(
-  nc: NatsConnection,
-  prefix: string,
-  pool: Pool,
-  log: Logger,
-  config: Pick<Config, 'RESERVATION_HOLD_SECONDS' | 'VENUE_TIMEZONE'>,
-  opts: { holdStrategy?: HoldStrategy } = {},
-): Responders {
-  const inFlight = new Set<Promise<unknown>>();
-  const subscriptions: Subscription[] = [];
-  const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
-    const tracked: typeof handler = (request) => {
-      const work = handler(request);
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work)).catch(() => {});
-      return work;
-    };
-    subscriptions.push(respond(nc, prefix, name, INVENTORY_QUEUE_GROUP, tracked, log));
-  };
-
-  answer('createReservation', (request) => createReservation(pool, config, request, opts.holdStrategy));
-  answer('partnerReservation', (request) => partnerReservation(pool, request));
-  answer('getReservation', async (request) => {
-    const reservation = await getReservationSnapshot(pool, request.reservation_id);
+export const inventoryResponders: ManifestResponder<InventoryContext>[] = [
+  // A partner's REST reservation, after issuance checked its reseller; one read alone (issuance adds tickets).
+  responder('createReservation', (request, ctx) =>
+    createReservation(ctx.pool, ctx.config, request, ctx.holdStrategy),
+  ),
+  responder('partnerReservation', (request, ctx) => partnerReservation(ctx.pool, request)),
+  responder('getReservation', async (request, ctx) => {
+    const reservation = await getReservationSnapshot(ctx.pool, request.reservation_id);
     return reservation
       ? { ok: true, reservation }
       : { ok: false, code: 'NOT_FOUND', detail: 'No such reservation' };
-  });
-  answer('confirmHold', (request) =>
-    confirmHold(pool, {
+  }),
+  responder('confirmHold', (request, ctx) =>
+    confirmHold(ctx.pool, {
       reservationId: request.reservation_id,
       paymentId: request.payment_id,
       amount: request.amount,
     }),
-  );
-  answer('holdBatch', (request) => holdBatch(pool, request));
-  answer('sellHeld', (request) => sellHeld(pool, request));
-  answer('release', (request) => releaseUnits(pool, request));
-  answer('directSale', (request) => directSale(pool, request));
-  answer('listPools', async (request) => ({ ok: true, pools: await listPools(pool, request) }));
-  answer('holdReservation', (request) => holdReservation(pool, request, opts.holdStrategy));
-  answer('extendHold', (request) => extendHold(pool, request));
-  answer('cancelHold', (request) => cancelHold(pool, request));
-  answer('closeReservation', (request) => closeReservation(pool, request));
-  answer('readReservations', async (request) => ({
+  ),
+  responder('holdBatch', (request, ctx) => holdBatch(ctx.pool, request)),
+  responder('sellHeld', (request, ctx) => sellHeld(ctx.pool, request)),
+  responder('release', (request, ctx) => releaseUnits(ctx.pool, request)),
+  responder('directSale', (request, ctx) => directSale(ctx.pool, request)),
+  responder('listPools', async (request, ctx) => ({ ok: true, pools: await listPools(ctx.pool, request) })),
+  // The OCTO adapter's holds and reads.
+  responder('holdReservation', (request, ctx) => holdReservation(ctx.pool, request, ctx.holdStrategy)),
+  responder('extendHold', (request, ctx) => extendHold(ctx.pool, request)),
+  responder('cancelHold', (request, ctx) => cancelHold(ctx.pool, request)),
+  responder('closeReservation', (request, ctx) => closeReservation(ctx.pool, request)),
+  responder('readReservations', async (request, ctx) => ({
     ok: true,
-    reservations: await reservationSnapshots(pool, request.partner_id, request.reservation_ids),
-  }));
-  answer('catalogue', async () => ({ ok: true, products: await loadCatalogue(pool) }));
-
-  return {
-    async close() {
-      for (const s of subscriptions) s.unsubscribe();
-      await Promise.allSettled([...inFlight]);
-    },
-  };
-}
+    reservations: await reservationSnapshots(ctx.pool, request.partner_id, request.reservation_ids),
+  })),
+  responder('catalogue', async (_request, ctx) => ({ ok: true, products: await loadCatalogue(ctx.pool) })),
+];
