@@ -122,6 +122,7 @@ export async function buildService<Ctx, O>(
       prefix,
       schema: manifest.schema,
       log: deps.log,
+      ...(typeof manifest.outbox === 'object' ? { batchSize: manifest.outbox.batchSize } : {}),
     });
   }
   const commands: CommandClient = createCommandClient(deps.nc, prefix, config.NATS_REQUEST_TIMEOUT_MS);
@@ -192,6 +193,7 @@ export async function buildService<Ctx, O>(
           log,
           telemetry,
           (job) => j.run(parsePayload(j, job), job, ctx),
+          j.failed ? (job, err) => j.failed!(job, err, ctx) : undefined,
         ),
       );
     }
@@ -414,13 +416,18 @@ function startWorker(
   log: App['log'],
   telemetry: Telemetry,
   run: (job: Job) => Promise<unknown>,
+  failed?: (job: Job, err: Error) => Promise<void>,
 ): Worker {
   const w = new Worker(queue, (job) => telemetry.time('job', name, () => run(job)), {
     connection,
     prefix: bullPrefix(config),
     concurrency,
   });
-  w.on('failed', (job, err) => log.warn({ err, job: job?.id, queue }, 'job failed'));
+  w.on('failed', (job, err) => {
+    log.warn({ err, job: job?.id, queue }, 'job failed');
+    if (job && failed)
+      void failed(job, err).catch((e) => log.error({ err: e, queue }, 'failure hook failed'));
+  });
   w.on('error', (err) => log.warn({ err, queue }, 'worker error'));
   return w;
 }
