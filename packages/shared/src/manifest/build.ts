@@ -1,8 +1,8 @@
 // buildService: a manifest (define.ts) → the un-listened fastify app of the service, with its routes
 // (schemas, auth, typed input), NATS responders and consumers, BullMQ job schedulers and workers, the
 // outbox relay, readiness checks, metrics, and one shutdown order for all of them:
-// HTTP (fastify drains in-flight requests) → consumers and responders → workers and queues → relay →
-// what the context registered (last first). The caller closes ServiceDeps after app.close().
+// HTTP (fastify drains in-flight requests) → consumers and responders (commands being answered finish) →
+// workers and queues → relay → what the context registered (last first). The caller closes ServiceDeps after app.close().
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -75,6 +75,8 @@ export async function buildService<Ctx, O>(
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   const subscriptions: Subscription[] = [];
+  // Commands being answered: shutdown waits for them before anything they use (the pool) is closed.
+  const answering = new Set<Promise<unknown>>();
   const consumers: EventConsumer[] = [];
   const closers: Array<() => Promise<void> | void> = [];
   const schedulers: Promise<void>[] = [];
@@ -103,6 +105,7 @@ export async function buildService<Ctx, O>(
       ...consumers.map((c) => c.stop()),
       ...subscriptions.map((s) => s.drain().catch(() => {})),
     ]);
+    await Promise.allSettled([...answering]);
     log.info({ stage: 'workers' }, 'shutdown: stopping workers and queues');
     await Promise.all(workers.map((w) => w.close()));
     await Promise.all(schedulers);
@@ -160,7 +163,12 @@ export async function buildService<Ctx, O>(
         prefix,
         name,
         manifest.name,
-        async (request) => telemetry.time('responder', name, () => r.handler(request as never, ctx)) as never,
+        (request) => {
+          const work = telemetry.time('responder', name, () => r.handler(request as never, ctx));
+          answering.add(work);
+          void work.finally(() => answering.delete(work)).catch(() => {});
+          return work as never;
+        },
         deps.log,
       ),
     );
