@@ -1,6 +1,7 @@
 // Fault: one of two inventory instances killed (-9) while partners keep holding units. The gateway
-// reaches inventory through a round-robin TCP balancer (as it would in production), and NATS commands
-// go to both through the queue group. Holds must continue on the survivor, nothing may be oversold,
+// reaches inventory's HTTP routes through a round-robin TCP balancer (as it would in production), and
+// NATS commands go to both through the queue group: a hold is issuance's route, which asks inventory's
+// createReservation (a command in flight to the killed instance times out: 503, retried with the key). Holds must continue on the survivor, nothing may be oversold,
 // and a partner retrying with its Idempotency-Key must end up with exactly one hold per key.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -8,7 +9,7 @@ import { freePort, type RunningService, startService } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultWorld, reserve, startFaultWorld } from './fault-system.ts';
 import { describeViolations, waitForInvariants } from './invariants.ts';
-import { expectStatus, pay } from './system.ts';
+import { call, expectStatus, pay } from './system.ts';
 
 /** A TCP round-robin balancer: each new connection goes to the next backend that accepts it. */
 function startBalancer(port: number, backends: number[]) {
@@ -86,6 +87,16 @@ describe('an inventory instance killed while another serves', () => {
     };
     // Eight partners' clients: each hold with a fresh key, retried with the same key on 503 or a
     // broken connection until it gets a definite answer; they stop when the pool is exhausted.
+    // Inventory's own routes (the availability view) through the balancer: one per client, concurrently,
+    // so the gateway opens several connections and the balancer spreads them over both instances.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const view = await call('GET', `${world.system.gateway}/api/ota/inventory`, {
+          token: partner.api_key,
+        });
+        expect(view.status, view.text).toBe(200);
+      }),
+    );
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (;;) {
@@ -117,7 +128,7 @@ describe('an inventory instance killed while another serves', () => {
       }),
     );
     expect(killed).toBe(true);
-    // Both instances served before the kill, and the survivor served after it.
+    // Both instances served HTTP through the balancer before the kill, and holds went on after it.
     expect(balancer.connections.get(secondPort)).toBeGreaterThan(0);
     expect(balancer.connections.get(world.system.ports.inventory)).toBeGreaterThan(0);
     expect(holds.size - successesBeforeKill).toBeGreaterThan(0);

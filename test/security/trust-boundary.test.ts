@@ -148,6 +148,8 @@ describe('forged caller identities', () => {
     const secret = system.secrets.internalToken;
     const caller: SignedCaller = { kind: 'partner', partnerId: partner.partner_id };
     const inventory = system.url('inventory');
+    // Reading one reservation is issuance's route (it adds the tickets); cancelling and listing are inventory's.
+    const issuance = system.url('issuance');
     const captured = signInternalRequest(secret, {
       method: 'GET',
       url: `/api/ota/reservations/${reservationId}`,
@@ -155,27 +157,27 @@ describe('forged caller identities', () => {
       caller,
     });
     // The control: the header set works for the request it was made for.
-    const original = await call('GET', `${inventory}/api/ota/reservations/${reservationId}`, {
+    const original = await call('GET', `${issuance}/api/ota/reservations/${reservationId}`, {
       headers: captured,
     });
     expect(original.status).toBe(200);
     expect(original.body.reservation_id).toBe(reservationId);
 
     const replays: [string, string][] = [
-      ['POST', `/api/ota/reservations/${reservationId}/cancel`],
-      ['GET', '/api/ota/reservations'],
-      ['GET', `/api/ota/reservations/${reservationId}?x=1`],
+      ['POST', `${inventory}/api/ota/reservations/${reservationId}/cancel`],
+      ['GET', `${inventory}/api/ota/reservations`],
+      ['GET', `${issuance}/api/ota/reservations/${reservationId}?x=1`],
     ];
-    for (const [method, path] of replays) {
-      const res = await call(method, `${inventory}${path}`, { headers: captured });
-      expect(res.status, `${method} ${path}`).toBe(401);
+    for (const [method, url] of replays) {
+      const res = await call(method, url, { headers: captured });
+      expect(res.status, `${method} ${url}`).toBe(401);
     }
     // Another caller under the same signature.
-    const asAdmin = await call('GET', `${inventory}/api/ota/reservations/${reservationId}`, {
+    const asAdmin = await call('GET', `${issuance}/api/ota/reservations/${reservationId}`, {
       headers: { ...captured, 'x-caller-kind': 'admin' },
     });
     expect(asAdmin.status).toBe(401);
-    const otherPartner = await call('GET', `${inventory}/api/ota/reservations/${reservationId}`, {
+    const otherPartner = await call('GET', `${issuance}/api/ota/reservations/${reservationId}`, {
       headers: { ...captured, 'x-partner-id': '00000000-0000-4000-8000-000000000000' },
     });
     expect(otherPartner.status).toBe(401);
@@ -186,7 +188,7 @@ describe('forged caller identities', () => {
       { method: 'GET', url: `/api/ota/reservations/${reservationId}`, requestId: 'stale-1', caller },
       Date.now() - 61_000,
     );
-    const late = await call('GET', `${inventory}/api/ota/reservations/${reservationId}`, { headers: stale });
+    const late = await call('GET', `${issuance}/api/ota/reservations/${reservationId}`, { headers: stale });
     expect(late.status).toBe(401);
     // The cancel never happened.
     const { rows } = await db.query('SELECT status FROM inventory.reservations WHERE id = $1', [

@@ -2,6 +2,7 @@
 // Subjects here are relative: `subject(prefix, name)` puts the deployment's prefix in front.
 import { z } from 'zod';
 import { customerType, money, productId } from './contract/common.ts';
+import { createReservationBody, reservationResponse } from './contract/inventory.ts';
 import { ticket } from './contract/issuance.ts';
 import { webhookEventType } from './contract/webhooks.ts';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
@@ -65,6 +66,9 @@ export const ticketSnapshot = z.object({
   created_at: z.string(),
 });
 export type TicketSnapshot = z.infer<typeof ticketSnapshot>;
+
+/** A reservation as the contract shows it, without its tickets (issuance owns those and adds them). */
+const reservationView = reservationResponse.omit({ tickets: true });
 
 /** Request/reply commands: subject, request schema and reply schema. Responders use queue groups. */
 export const commands = {
@@ -150,13 +154,28 @@ export const commands = {
       ),
     }),
   },
-  /** Whether a reseller is the partner's own and ACTIVE (inventory checks a reservation's reseller_id). */
-  checkReseller: {
-    subject: 'issuance.cmd.check-reseller',
-    request: z.object({ partner_id: z.uuid(), reseller_id: z.uuid() }),
-    reply: reply({ reseller: z.object({ reseller_id: z.uuid(), name: z.string() }) }),
+  /**
+   * A partner's REST reservation (`POST /api/ota/reservations`), sent by issuance once it has checked the
+   * named reseller (issuance owns resellers; inventory never asks it). Inventory checks the visit date,
+   * holds the units and records the `Idempotency-Key` exactly as the route did: a repeat answers the
+   * first reservation with `replayed`, another request under the same key is IDEMPOTENCY_KEY_REUSED.
+   */
+  createReservation: {
+    subject: 'inventory.cmd.create-reservation',
+    request: z.object({
+      partner_id: z.uuid(),
+      idempotency_key: z.string().min(1).max(255).optional(),
+      reservation: createReservationBody,
+    }),
+    reply: reply({ status: z.number().int(), reservation: reservationView, replayed: z.boolean() }),
   },
-  /** The tickets issued for one of a partner's reservations (inventory shows them on a confirmed one). */
+  /** One of a partner's reservations as the contract shows it, for issuance to add the tickets. */
+  partnerReservation: {
+    subject: 'inventory.cmd.partner-reservation',
+    request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),
+    reply: reply({ reservation: reservationView }),
+  },
+  /** The tickets issued for one of a partner's reservations (the OCTO adapter's booking view). */
   reservationTickets: {
     subject: 'issuance.cmd.reservation-tickets',
     request: z.object({ partner_id: z.uuid(), reservation_id: z.uuid() }),

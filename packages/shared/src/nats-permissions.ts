@@ -26,14 +26,18 @@ const ownedBy = (service: string) =>
 export const NATS_USAGE: Record<NatsServiceUser, Usage> = {
   // The gateway only checks that NATS answers (readiness): no subject at all.
   gateway: { requests: [], answers: [], publishesEvents: false, managesStream: false },
+  // Inventory answers; it never asks another service (no runtime cycle: issuance and octo ask it).
   inventory: {
-    requests: ['checkReseller', 'reservationTickets'],
+    requests: [],
     answers: ownedBy('inventory'),
     publishesEvents: true,
     managesStream: true,
   },
   issuance: {
     requests: [
+      // The partner's reservation routes: issuance checks the reseller, then inventory holds.
+      'createReservation',
+      'partnerReservation',
       'getReservation',
       'confirmHold',
       'holdBatch',

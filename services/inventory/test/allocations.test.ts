@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, setAllocation } from '../src/index.ts';
 import {
   adminHeaders,
+  createReservation,
   newPartner,
   nextDate,
   partnerHeaders,
@@ -79,15 +80,10 @@ describe('PUT allocations', () => {
 
   it('refuses below held + sold and beyond capacity with ALLOCATION_CONFLICT', async () => {
     const partnerId = await newPartner(inv.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-    const reserved = await inv.app.inject({
-      method: 'POST',
-      url: '/api/ota/reservations',
-      headers: partnerHeaders(ctx.config, partnerId),
-      payload: {
-        product_id: 106,
-        visit_date: nextDate(ctx.config, 'weekday'),
-        items: [{ customer_type: 'adult', quantity: 6 }],
-      },
+    const reserved = await createReservation(inv.deps.nc, inv.config, partnerId, {
+      product_id: 106,
+      visit_date: nextDate(ctx.config, 'weekday'),
+      items: [{ customer_type: 'adult', quantity: 6 }],
     });
     expect(reserved.statusCode).toBe(201);
     const below = await put(`/api/admin/partners/${partnerId}/allocations`, {

@@ -6,12 +6,14 @@ import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger } from '../src/index.ts';
 import {
+  createReservation,
   newPartner,
   nextDate,
   partnerHeaders,
   type RunningInventory,
   sleep,
   startInventory,
+  startInventoryApart,
 } from './harness.ts';
 
 let ctx: TestContext;
@@ -29,15 +31,10 @@ afterAll(async () => {
 });
 
 async function reserve(target: RunningInventory, partnerId: string, quantity: number, productId = 106) {
-  const res = await target.app.inject({
-    method: 'POST',
-    url: '/api/ota/reservations',
-    headers: partnerHeaders(ctx.config, partnerId),
-    payload: {
-      product_id: productId,
-      visit_date: nextDate(ctx.config, 'weekday'),
-      items: [{ customer_type: 'adult', quantity }],
-    },
+  const res = await createReservation(target.deps.nc, target.config, partnerId, {
+    product_id: productId,
+    visit_date: nextDate(ctx.config, 'weekday'),
+    items: [{ customer_type: 'adult', quantity }],
   });
   expect(res.statusCode).toBe(201);
   return res.json();
@@ -148,11 +145,11 @@ describe('confirmHold', () => {
   });
 
   it('re-holds an expired reservation when its pool has room, else RESERVATION_EXPIRED', async () => {
-    const shortHold = await startInventory({
-      ...ctx.config,
-      RESERVATION_HOLD_SECONDS: 1,
-      RUN_WORKERS: false,
-    });
+    // Apart: its own subjects, so the 1 s holds are taken by it and not by the file's instance.
+    const shortHold = await startInventoryApart(
+      { ...ctx.config, RESERVATION_HOLD_SECONDS: 1, RUN_WORKERS: false },
+      'short',
+    );
     try {
       const partnerId = await newPartner(inv.deps, [{ productId: 106, channel: 'ota', allocated: 4 }]);
       const roomy = await reserve(shortHold, partnerId, 2);

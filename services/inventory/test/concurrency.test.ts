@@ -7,7 +7,15 @@ import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmHold } from '../src/domain/reservations.ts';
 import { checkLedger, expireHolds, rebuildPoolCounters, setAllocation } from '../src/index.ts';
-import { newPartner, nextDate, partnerHeaders, type RunningInventory, startInventory } from './harness.ts';
+import {
+  createReservation,
+  newPartner,
+  nextDate,
+  partnerHeaders,
+  type RunningInventory,
+  startInventory,
+  startInventoryApart,
+} from './harness.ts';
 
 let ctx: TestContext;
 let a: RunningInventory;
@@ -24,16 +32,23 @@ afterAll(async () => {
   await ctx?.cleanup();
 });
 
-/** 40 concurrent single-unit reservations spread over `instances`; returns the status codes. */
+/** A partner's reservation sent to `target`'s NATS subjects (issuance sends it so for the REST route). */
+function reserveOn(target: RunningInventory, partnerId: string, payload: unknown, key?: string) {
+  return createReservation(target.deps.nc, target.config, partnerId, payload, key);
+}
+
+/**
+ * 40 concurrent single-unit reservations sent through `instances` (the queue group spreads them over every
+ * instance on the same subjects: a control's naive instances are started apart); returns the status codes.
+ */
 async function race(instances: RunningInventory[], partnerId: string): Promise<number[]> {
   const visit_date = nextDate(ctx.config, 'weekday');
   const responses = await Promise.all(
     Array.from({ length: 40 }, (_, i) =>
-      instances[i % instances.length]!.app.inject({
-        method: 'POST',
-        url: '/api/ota/reservations',
-        headers: partnerHeaders(ctx.config, partnerId),
-        payload: { product_id: 106, visit_date, items: [{ customer_type: 'adult', quantity: 1 }] },
+      reserveOn(instances[i % instances.length]!, partnerId, {
+        product_id: 106,
+        visit_date,
+        items: [{ customer_type: 'adult', quantity: 1 }],
       }),
     ),
   );
@@ -53,7 +68,7 @@ async function heldReservations(partnerId: string): Promise<number> {
 
 describe('40 concurrent holds against 10 available', () => {
   it('control: the naive read-then-write hold oversells', async () => {
-    const naive = await startInventory(ctx.config, { holdStrategy: 'read-then-write' });
+    const naive = await startInventoryApart(ctx.config, 'naive', { holdStrategy: 'read-then-write' });
     try {
       const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
       const codes = await race([naive], partnerId);
@@ -80,8 +95,8 @@ describe('40 concurrent holds against 10 available', () => {
   });
 
   it('control with two instances: the naive hold oversells', async () => {
-    const naive1 = await startInventory(ctx.config, { holdStrategy: 'read-then-write' });
-    const naive2 = await startInventory(ctx.config, { holdStrategy: 'read-then-write' });
+    const naive1 = await startInventoryApart(ctx.config, 'naive2', { holdStrategy: 'read-then-write' });
+    const naive2 = await startInventoryApart(ctx.config, 'naive2', { holdStrategy: 'read-then-write' });
     try {
       const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
       const codes = await race([naive1, naive2], partnerId);
@@ -118,14 +133,7 @@ describe('Idempotency-Key across instances', () => {
       items: [{ customer_type: 'vip', quantity: 2 }],
     };
     const responses = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        [a, b][i % 2]!.app.inject({
-          method: 'POST',
-          url: '/api/ota/reservations',
-          headers: { ...partnerHeaders(ctx.config, partnerId), 'idempotency-key': key },
-          payload,
-        }),
-      ),
+      Array.from({ length: 8 }, (_, i) => reserveOn([a, b][i % 2]!, partnerId, payload, key)),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
     expect(new Set(responses.map((r) => r.body)).size).toBe(1);
@@ -169,15 +177,10 @@ describe('ledger after a mixed concurrent workload', () => {
         const target = pick(n++);
         work.push(
           (async () => {
-            const res = await target.app.inject({
-              method: 'POST',
-              url: '/api/ota/reservations',
-              headers: partnerHeaders(ctx.config, partnerId),
-              payload: {
-                product_id: 107,
-                visit_date,
-                items: [{ customer_type: 'adult', quantity: 1 + (i % 4) }],
-              },
+            const res = await createReservation(target.deps.nc, target.config, partnerId, {
+              product_id: 107,
+              visit_date,
+              items: [{ customer_type: 'adult', quantity: 1 + (i % 4) }],
             });
             if (res.statusCode !== 201) return;
             const reservation = res.json();

@@ -5,16 +5,26 @@ import {
   type App,
   type Config,
   closeServiceDeps,
+  commands,
   createServiceDeps,
+  deleteEventStream,
+  ERROR_STATUS,
+  isErrorCode,
+  type NatsConnection,
   type ServiceDeps,
+  stableJson,
+  subject,
+  toProblem,
   venueDate,
 } from '@cruise/shared';
 import { injectAsGateway } from '@cruise/testkit';
+import { JSONCodec } from 'nats';
 import { buildApp, type InventoryAppOptions, setAllocation } from '../src/index.ts';
 
 export interface RunningInventory {
   app: App;
   deps: ServiceDeps;
+  config: Config;
   close(): Promise<void>;
 }
 
@@ -31,9 +41,30 @@ export async function startInventory(
   return {
     app,
     deps,
+    config,
     async close() {
       await app.close();
       await closeServiceDeps(deps);
+    },
+  };
+}
+
+/**
+ * An instance (or, started twice with the same `name`, a group of them) whose NATS subjects have their
+ * own prefix, so the commands sent to it are answered by it alone and not by the file's other instances
+ * (the same database). Its event stream is deleted when it closes.
+ */
+export async function startInventoryApart(
+  config: Config,
+  name: string,
+  opts: InventoryAppOptions = {},
+): Promise<RunningInventory> {
+  const running = await startInventory({ ...config, NATS_PREFIX: `${config.NATS_PREFIX}${name}` }, opts);
+  return {
+    ...running,
+    async close() {
+      await deleteEventStream(running.deps.nc, running.config.NATS_PREFIX).catch(() => {});
+      await running.close();
     },
   };
 }
@@ -72,3 +103,80 @@ export function nextDate(config: Config, kind: 'weekday' | 'weekend'): string {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An answer shaped like an injected HTTP response, so reservation tests read the same for both paths. */
+export interface Answer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the JSON body freely, as with inject
+  json(): any;
+}
+
+const codec = JSONCodec<unknown>();
+
+/**
+ * Sends one of inventory's commands over NATS exactly as bytes (no client-side validation, so a test can
+ * send what a faulty caller would) and renders the reply as issuance's route does: a refusal becomes its
+ * problem document with the code's status; `ok` is `render(reply)`.
+ */
+async function command(
+  nc: NatsConnection,
+  config: Config,
+  name: 'createReservation' | 'partnerReservation',
+  request: unknown,
+): Promise<Answer> {
+  const msg = await nc.request(subject(config.NATS_PREFIX, commands[name].subject), codec.encode(request), {
+    timeout: config.NATS_REQUEST_TIMEOUT_MS,
+  });
+  const reply = codec.decode(msg.data) as {
+    ok: boolean;
+    code?: string;
+    detail?: string;
+    extensions?: Record<string, unknown>;
+    status?: number;
+    replayed?: boolean;
+    reservation?: Record<string, unknown>;
+  };
+  if (!reply.ok) {
+    if (!isErrorCode(reply.code)) throw new Error(`not a refusal: ${JSON.stringify(reply)}`);
+    const problem = toProblem(reply.code, reply.detail, undefined, reply.extensions);
+    return answer(ERROR_STATUS[reply.code], problem);
+  }
+  const body = { ...reply.reservation, tickets: [] };
+  return answer(reply.status ?? 200, body, reply.replayed ? { 'idempotent-replayed': 'true' } : {});
+}
+
+/** `body` is key-order independent (a replayed reservation comes from jsonb, whose key order differs). */
+function answer(statusCode: number, value: unknown, headers: Record<string, string> = {}): Answer {
+  const body = stableJson(value);
+  return { statusCode, headers, body, json: () => JSON.parse(body) };
+}
+
+/**
+ * A partner's reservation as issuance asks inventory for it (issuance serves POST /api/ota/reservations:
+ * it checks the reseller, then sends `createReservation`); `key` is the request's Idempotency-Key.
+ */
+export function createReservation(
+  nc: NatsConnection,
+  config: Config,
+  partnerId: string,
+  reservation: unknown,
+  key?: string,
+): Promise<Answer> {
+  return command(nc, config, 'createReservation', {
+    partner_id: partnerId,
+    ...(key === undefined ? {} : { idempotency_key: key }),
+    reservation,
+  });
+}
+
+/** One of a partner's reservations as issuance reads it for GET /api/ota/reservations/{id} (no tickets). */
+export function readReservation(
+  nc: NatsConnection,
+  config: Config,
+  partnerId: string,
+  reservationId: string,
+): Promise<Answer> {
+  return command(nc, config, 'partnerReservation', { partner_id: partnerId, reservation_id: reservationId });
+}

@@ -1,6 +1,7 @@
 // Two inventory services as real processes (server.ts, as deployed) sharing one database: 40 concurrent
-// holds over HTTP against 10 available give exactly 10 reservations; both stop cleanly on SIGTERM.
-import { createPool, type Pool, signInternalRequest } from '@cruise/shared';
+// holds (issuance's createReservation command, which the queue group spreads over both) against 10
+// available give exactly 10 reservations; both stop cleanly on SIGTERM.
+import { connectNats, createPool, type NatsConnection, type Pool } from '@cruise/shared';
 import {
   createTestContext,
   freePort,
@@ -10,15 +11,17 @@ import {
 } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, setAllocation } from '../src/index.ts';
-import { nextDate } from './harness.ts';
+import { createReservation, nextDate } from './harness.ts';
 
 let ctx: TestContext;
 let pool: Pool;
+let nc: NatsConnection;
 const services: RunningService[] = [];
 
 beforeAll(async () => {
   ctx = await createTestContext();
   pool = createPool(ctx.config, 'inventory-test');
+  nc = await connectNats(ctx.config, 'inventory-test');
   for (let i = 0; i < 2; i++) {
     services.push(
       await startService('inventory', ctx.env, { port: await freePort(), readyTimeoutMs: 60_000 }),
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(services.map((s) => s.kill()));
   await pool?.end();
+  await nc?.close();
   await ctx?.cleanup();
 });
 
@@ -38,24 +42,12 @@ describe('two inventory processes', () => {
     expect(allocated.ok).toBe(true);
     const visit_date = nextDate(ctx.config, 'weekend');
     const responses = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        fetch(`${services[i % 2]!.url}/api/ota/reservations`, {
-          method: 'POST',
-          headers: {
-            ...signInternalRequest(ctx.config.INTERNAL_TOKEN, {
-              method: 'POST',
-              url: '/api/ota/reservations',
-              requestId: `hold-${i}`,
-              caller: { kind: 'partner', partnerId },
-            }),
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({
-            product_id: 106,
-            visit_date,
-            items: [{ customer_type: 'adult', quantity: 1 }],
-          }),
-        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code?: string } })),
+      Array.from({ length: 40 }, () =>
+        createReservation(nc, ctx.config, partnerId, {
+          product_id: 106,
+          visit_date,
+          items: [{ customer_type: 'adult', quantity: 1 }],
+        }).then((r) => ({ status: r.statusCode, body: r.json() as { code?: string } })),
       ),
     );
     const won = responses.filter((r) => r.status === 201);

@@ -1,16 +1,20 @@
-// Reservations over HTTP: create, read, list with filters and pagination, cancel, partner isolation,
-// Idempotency-Key (sequential, different body, concurrent duplicates), and lazy expiry of holds.
+// Reservations: create and read alone over inventory's commands (issuance serves those two routes: it
+// checks the reseller and adds the tickets), list with filters and pagination and cancel over HTTP;
+// partner isolation, Idempotency-Key (sequential, different body, concurrent duplicates), and lazy expiry.
 import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger } from '../src/index.ts';
 import {
+  createReservation,
   newPartner,
   nextDate,
   partnerHeaders,
   type RunningInventory,
+  readReservation,
   sleep,
   startInventory,
+  startInventoryApart,
 } from './harness.ts';
 
 let ctx: TestContext;
@@ -31,12 +35,7 @@ async function reserveVia(
   payload: Record<string, unknown>,
   headers: Record<string, string> = {},
 ) {
-  return target.app.inject({
-    method: 'POST',
-    url: '/api/ota/reservations',
-    headers: { ...partnerHeaders(ctx.config, partnerId), ...headers },
-    payload,
-  });
+  return createReservation(target.deps.nc, target.config, partnerId, payload, headers['idempotency-key']);
 }
 
 async function otaCounters(target: RunningInventory, partnerId: string, productIndex = 0) {
@@ -84,11 +83,7 @@ describe('reservations', () => {
     expect(new Date(created.created_at).getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(await otaCounters(inv, partnerId)).toEqual({ allocated: 50, held: 7, sold: 0, available: 43 });
 
-    const got = await inv.app.inject({
-      method: 'GET',
-      url: `/api/ota/reservations/${created.reservation_id}`,
-      headers: partnerHeaders(ctx.config, partnerId),
-    });
+    const got = await readReservation(inv.deps.nc, ctx.config, partnerId, created.reservation_id);
     expect(got.statusCode).toBe(200);
     expect(got.json()).toEqual(created);
 
@@ -119,11 +114,14 @@ describe('reservations', () => {
     const res = await reserveVia(inv, owner, { product_id: 107, visit_date, items: adults(5) });
     expect(res.statusCode).toBe(201);
     const id = res.json().reservation_id;
-    for (const [method, url] of [
-      ['GET', `/api/ota/reservations/${id}`],
-      ['POST', `/api/ota/reservations/${id}/cancel`],
-    ] as const) {
-      const r = await inv.app.inject({ method, url, headers: partnerHeaders(ctx.config, stranger) });
+    for (const r of [
+      await readReservation(inv.deps.nc, ctx.config, stranger, id),
+      await inv.app.inject({
+        method: 'POST',
+        url: `/api/ota/reservations/${id}/cancel`,
+        headers: partnerHeaders(ctx.config, stranger),
+      }),
+    ]) {
       expect(r.statusCode).toBe(404);
       expect(r.json().code).toBe('NOT_FOUND');
     }
@@ -133,11 +131,7 @@ describe('reservations', () => {
       headers: partnerHeaders(ctx.config, stranger),
     });
     expect(list.json().total).toBe(0);
-    const missing = await inv.app.inject({
-      method: 'GET',
-      url: `/api/ota/reservations/${randomUUID()}`,
-      headers: partnerHeaders(ctx.config, owner),
-    });
+    const missing = await readReservation(inv.deps.nc, ctx.config, owner, randomUUID());
     expect(missing.statusCode).toBe(404);
 
     const more = await reserveVia(inv, owner, { product_id: 107, visit_date, items: adults(1) });
@@ -273,12 +267,12 @@ describe('Idempotency-Key', () => {
 
 describe('expiry without the sweeper', () => {
   it('an expired but unswept hold does not block a new one, and reads as EXPIRED', async () => {
-    // Workers off: nothing sweeps, so only the reserving transaction can release the stale hold.
-    const shortHold = await startInventory({
-      ...ctx.config,
-      RESERVATION_HOLD_SECONDS: 1,
-      RUN_WORKERS: false,
-    });
+    // Workers off: nothing sweeps, so only the reserving transaction can release the stale hold. Apart,
+    // so its commands (1 s holds) are answered by it alone, not by the file's instance.
+    const shortHold = await startInventoryApart(
+      { ...ctx.config, RESERVATION_HOLD_SECONDS: 1, RUN_WORKERS: false },
+      'short',
+    );
     try {
       const partnerId = await newPartner(shortHold.deps, [{ productId: 106, channel: 'ota', allocated: 5 }]);
       const visit_date = nextDate(ctx.config, 'weekday');
@@ -299,11 +293,12 @@ describe('expiry without the sweeper', () => {
         sold: 0,
         available: 5,
       });
-      const read = await shortHold.app.inject({
-        method: 'GET',
-        url: `/api/ota/reservations/${first.json().reservation_id}`,
-        headers: partnerHeaders(ctx.config, partnerId),
-      });
+      const read = await readReservation(
+        shortHold.deps.nc,
+        shortHold.config,
+        partnerId,
+        first.json().reservation_id,
+      );
       expect(read.json().status).toBe('EXPIRED');
       const stored = await shortHold.deps.pool.query(
         'SELECT status FROM inventory.reservations WHERE id = $1',

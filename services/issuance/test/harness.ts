@@ -110,7 +110,7 @@ export async function reserve(
   items: { customer_type: string; quantity: number }[],
   productId = 106,
 ): Promise<ReservationView> {
-  const res = await sys.inventory.inject({
+  const res = await sys.issuance.inject({
     method: 'POST',
     url: '/api/ota/reservations',
     headers: partnerHeaders(config, partnerId),
@@ -121,7 +121,7 @@ export async function reserve(
 }
 
 export async function getReservation(sys: System, config: Config, partnerId: string, id: string) {
-  const res = await sys.inventory.inject({
+  const res = await sys.issuance.inject({
     url: `/api/ota/reservations/${id}`,
     headers: partnerHeaders(config, partnerId),
   });

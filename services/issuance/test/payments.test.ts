@@ -1,4 +1,4 @@
-// The payment webhook end to end: reservation created through inventory's app, payment through
+// The payment webhook end to end: reservation created through issuance (inventory holds it), payment through
 // issuance's, every failure code, duplicates sequential and concurrent, and the crash-repair path.
 import { createCommandClient } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';

@@ -1,10 +1,12 @@
-// The workers as the app runs them (RUN_WORKERS): batches generate from the queue, the batch-expiry
-// scheduler expires tickets past their tentative period and sends their releases, and re-enqueues a
-// batch whose job was lost between the request's commit and its enqueue.
+// The workers as the app runs them (RUN_WORKERS, the manifest's worker and job): batches generate from
+// the queue, the batch-expiry scheduler expires tickets past their tentative period and sends their
+// releases, re-enqueues a batch whose job was lost between the request's commit and its enqueue, and a
+// job that fails for good marks its batch FAILED and gives its units back.
 
 import { randomUUID } from 'node:crypto';
-import { createCommandClient, withTransaction } from '@cruise/shared';
+import { bullPrefix, createCommandClient, createRedis, QUEUES, withTransaction } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createBatch } from '../src/domain/batches.ts';
 import { newPartner, partnerHeaders, poolOf, type System, startSystem, waitFor } from './harness.ts';
@@ -83,4 +85,41 @@ it('re-enqueues a batch whose job was never enqueued (crash between commit and e
     [batchId],
   );
   expect(rows[0].n).toBe(30);
+});
+
+it("a job that fails for good marks its batch FAILED (the worker's failed hook) and returns the units", async () => {
+  const batchId = randomUUID();
+  const inventory = createCommandClient(sys.deps.nc, ctx.config.NATS_PREFIX, 5_000);
+  const heldBefore = (await poolOf(sys, partner, 106, 'reseller')).held;
+  await withTransaction(sys.deps.pool, (client) =>
+    createBatch(client, inventory, {
+      partnerId: partner,
+      batchId,
+      body: { product_id: 106, quantity: 10, reseller_id: resellerId },
+      tentativeDays: 30,
+    }),
+  );
+  expect((await poolOf(sys, partner, 106, 'reseller')).held).toBe(heldBefore + 10);
+  // Every insert of this batch's tickets now fails (this file's own database; removed below).
+  await sys.deps.pool.query(
+    `ALTER TABLE issuance.tickets ADD CONSTRAINT test_refuse_batch CHECK (batch_id IS DISTINCT FROM '${batchId}')`,
+  );
+  const connection = createRedis(ctx.config, 'blocking');
+  const queue = new Queue(QUEUES.batchGeneration, { connection, prefix: bullPrefix(ctx.config) });
+  try {
+    await queue.add('generate', { batch_id: batchId }, { jobId: batchId, attempts: 2, backoff: 100 });
+    await waitFor('failed', async () => ((await status(batchId)) === 'FAILED' ? true : undefined));
+    const { rows } = await sys.deps.pool.query('SELECT error FROM issuance.batches WHERE batch_id = $1', [
+      batchId,
+    ]);
+    expect(rows[0].error).toMatch(/test_refuse_batch/);
+    // The units never written go back (sent by the sweep, every second here).
+    await waitFor('released', async () =>
+      (await poolOf(sys, partner, 106, 'reseller')).held === heldBefore ? true : undefined,
+    );
+  } finally {
+    await sys.deps.pool.query('ALTER TABLE issuance.tickets DROP CONSTRAINT IF EXISTS test_refuse_batch');
+    await queue.close();
+    connection.disconnect();
+  }
 });

@@ -98,7 +98,7 @@ function tomorrow(): string {
 }
 
 async function reserve(partner: string, quantity: number) {
-  const res = await inventory.inject({
+  const res = await issuance.inject({
     method: 'POST',
     url: '/api/ota/reservations',
     headers: partnerHeaders(ctx.config, partner),

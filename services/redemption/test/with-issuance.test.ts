@@ -77,7 +77,7 @@ function tomorrow(): string {
 
 /** A partner's customer pays for a reservation: issuance issues ACTIVE tickets. */
 async function buyTickets(quantity: number): Promise<IssuedTicket[]> {
-  const reservation = await inventory.inject({
+  const reservation = await issuance.inject({
     method: 'POST',
     url: '/api/ota/reservations',
     headers: partnerHeaders(ctx.config, partner),

@@ -1,7 +1,7 @@
 // buildService: a manifest (define.ts) → the un-listened fastify app of the service, with its routes
 // (schemas, auth, typed input), NATS responders and consumers, BullMQ job schedulers and workers, the
 // outbox relay, readiness checks, metrics, and one shutdown order for all of them:
-// HTTP (fastify drains in-flight requests) → consumers and responders → workers and queues → relay →
+// HTTP (fastify drains in-flight requests) → consumers and responders (commands being answered finish) → workers and queues → relay →
 // what the context registered (last first). The caller closes ServiceDeps after app.close().
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -76,6 +76,8 @@ export async function buildService<Ctx, O>(
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   const subscriptions: Subscription[] = [];
+  // Commands being answered: shutdown waits for them before anything they use (the pool) is closed.
+  const answering = new Set<Promise<unknown>>();
   const consumers: EventConsumer[] = [];
   const closers: Array<() => Promise<void> | void> = [];
   const schedulers: Promise<void>[] = [];
@@ -111,6 +113,7 @@ export async function buildService<Ctx, O>(
       ...consumers.map((c) => c.stop()),
       ...subscriptions.map((s) => s.drain().catch(() => {})),
     ]);
+    await Promise.allSettled([...answering]);
     log.info({ stage: 'workers' }, 'shutdown: stopping workers and queues');
     await Promise.all(workers.map((w) => w.close()));
     await Promise.all([...queues.values()].map((q) => q.close()));
@@ -140,6 +143,7 @@ export async function buildService<Ctx, O>(
         prefix,
         schema: manifest.schema,
         log: deps.log,
+        ...(typeof manifest.outbox === 'object' ? { batchSize: manifest.outbox.batchSize } : {}),
       });
       watchOutbox(app.metrics, deps.pool, manifest.schema);
     }
@@ -183,8 +187,12 @@ export async function buildService<Ctx, O>(
           prefix,
           name,
           manifest.name,
-          async (request) =>
-            telemetry.time('responder', name, () => r.handler(request as never, ctx)) as never,
+          (request) => {
+            const work = telemetry.time('responder', name, () => r.handler(request as never, ctx));
+            answering.add(work);
+            void work.finally(() => answering.delete(work)).catch(() => {});
+            return work as never;
+          },
           deps.log,
         ),
       );
@@ -217,6 +225,7 @@ export async function buildService<Ctx, O>(
             log,
             telemetry,
             (job) => j.run(parsePayload(j, job), job, ctx),
+            j.failed ? (job, err) => j.failed!(job, err, ctx) : undefined,
           ),
         );
       }
@@ -457,13 +466,18 @@ function startWorker(
   log: App['log'],
   telemetry: Telemetry,
   run: (job: Job) => Promise<unknown>,
+  failed?: (job: Job, err: Error) => Promise<void>,
 ): Worker {
   const w = new Worker(queue, (job) => telemetry.time('job', name, () => run(job)), {
     connection,
     prefix: bullPrefix(config),
     concurrency,
   });
-  w.on('failed', (job, err) => log.warn({ err, job: job?.id, queue }, 'job failed'));
+  w.on('failed', (job, err) => {
+    log.warn({ err, job: job?.id, queue }, 'job failed');
+    if (job && failed)
+      void failed(job, err).catch((e) => log.error({ err: e, queue }, 'failure hook failed'));
+  });
   w.on('error', (err) => log.warn({ err, queue }, 'worker error'));
   return w;
 }

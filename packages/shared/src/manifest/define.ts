@@ -281,6 +281,7 @@ export interface ManifestWorker<Ctx> {
   queue: string;
   concurrency: number | ((config: Config) => number);
   run: (data: unknown, job: Job, ctx: Ctx) => Promise<unknown>;
+  failed?: (job: Job, err: Error, ctx: Ctx) => Promise<void>;
 }
 
 /**
@@ -291,8 +292,16 @@ export function worker<Ctx, const Q extends string = string>(opts: {
   queue: Q;
   concurrency?: number | ((config: Config) => number);
   run: (data: PayloadOf<Q>, job: Job, ctx: Ctx) => Promise<unknown>;
+  /** After each failed attempt (BullMQ's `failed` event), e.g. to record the final one. */
+  failed?: (job: Job, err: Error, ctx: Ctx) => Promise<void>;
 }): ManifestWorker<Ctx> {
-  return { kind: 'worker', queue: opts.queue, concurrency: opts.concurrency ?? 1, run: opts.run as never };
+  return {
+    kind: 'worker',
+    queue: opts.queue,
+    concurrency: opts.concurrency ?? 1,
+    run: opts.run as never,
+    ...(opts.failed ? { failed: opts.failed } : {}),
+  };
 }
 
 // --------------------------------------------------------------------------------------------- service
@@ -325,8 +334,11 @@ export interface ServiceManifest<Ctx, O = Record<never, never>> {
   migrations: MigrationSet;
   /** The public edge authenticates callers itself (caller headers are ignored, not verified). */
   edge?: boolean;
-  /** Events are written through the outbox in `schema` and relayed by this service. */
-  outbox?: boolean;
+  /**
+   * Events are written through the outbox in `schema` and relayed by this service (`batchSize`: rows per
+   * relay pass, smaller when each row is large).
+   */
+  outbox?: boolean | { batchSize: number };
   context: (config: Config, deps: ServiceDeps, kit: ServiceKit<O>) => Promise<Ctx> | Ctx;
   /** fastify plugins registered before the routes, in order (the gateway's access control, docs…). */
   plugins?: Array<(app: App, ctx: Ctx) => unknown>;

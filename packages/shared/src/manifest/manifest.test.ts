@@ -551,3 +551,54 @@ describe('shutdown', () => {
     }
   });
 });
+
+describe('shutdown with a command in flight', () => {
+  it('answers it before the context (and then the pool) is closed', async () => {
+    const order: string[] = [];
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const manifest = defineService<object>({
+      name: 'manifest-inflight',
+      schema: 'gateway',
+      port: () => 0,
+      migrations,
+      context: (_config, _deps, kit) => {
+        kit.onClose(() => {
+          order.push('context closed');
+        });
+        return {};
+      },
+      responders: [
+        responder('ticketSnapshot', async () => {
+          entered();
+          await gate;
+          order.push('command answered');
+          return { ok: false as const, code: 'NOT_FOUND' as const, detail: 'none' };
+        }),
+      ],
+    });
+    const inflightDeps = await createServiceDeps(tc.config, 'manifest-inflight');
+    try {
+      const app = await buildService(manifest, tc.config, inflightDeps, { logger: false });
+      await app.ready();
+      const client = createCommandClient(inflightDeps.nc, tc.config.NATS_PREFIX, 10_000);
+      const reply = client.send('ticketSnapshot', { ticket_code: 'X' });
+      await inHandler;
+      const closed = app.close();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(order).toEqual([]);
+      release();
+      await closed;
+      expect(order).toEqual(['command answered', 'context closed']);
+      expect(await reply).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    } finally {
+      await closeServiceDeps(inflightDeps);
+    }
+  });
+});

@@ -61,7 +61,7 @@ export interface ReservationView {
   created_at: string;
   confirmed_at: string | null;
   /** Always empty here: tickets belong to issuance (GET /api/ota/tickets?reservation_id=…). */
-  tickets: unknown[];
+  tickets: never[];
 }
 
 /** A hold past its expiry is EXPIRED to every reader, whether or not it has been swept yet. */

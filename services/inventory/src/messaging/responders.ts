@@ -1,10 +1,9 @@
-// NATS responders (queue group `inventory`) for the commands inventory answers: thin adapters over the
-// domain. In-flight handlers are tracked so shutdown waits for them before the database pool closes.
-import { type CommandName, type Logger, type NatsConnection, type Pool, respond } from '@cruise/shared';
-import type { Subscription } from 'nats';
+// The commands inventory answers (queue group `inventory`, so replicas share them): thin adapters over
+// the domain. Inventory asks nobody: issuance and the OCTO adapter send these; it never calls back.
+import { type ManifestResponder, responder } from '@cruise/shared';
+import type { InventoryContext } from '../context.ts';
 import { loadCatalogue } from '../domain/catalogue.ts';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
-import type { HoldStrategy } from '../domain/pools.ts';
 import {
   cancelHold,
   closeReservation,
@@ -13,80 +12,58 @@ import {
   reservationSnapshots,
 } from '../domain/reservation-commands.ts';
 import { confirmHold, getReservationSnapshot } from '../domain/reservations.ts';
-import type { InventoryMetrics } from '../metrics.ts';
+import { createReservation, partnerReservation } from './reservation-requests.ts';
 
-export const INVENTORY_QUEUE_GROUP = 'inventory';
-
-export interface Responders {
-  close(): Promise<void>;
-}
-
-export function startResponders(
-  nc: NatsConnection,
-  prefix: string,
-  pool: Pool,
-  log: Logger,
-  opts: { holdStrategy?: HoldStrategy; metrics?: InventoryMetrics } = {},
-): Responders {
-  const { metrics } = opts;
-  const inFlight = new Set<Promise<unknown>>();
-  const subscriptions: Subscription[] = [];
-  const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
-    const tracked: typeof handler = (request) => {
-      const work = handler(request);
-      inFlight.add(work);
-      void work.finally(() => inFlight.delete(work)).catch(() => {});
-      return work;
-    };
-    subscriptions.push(respond(nc, prefix, name, INVENTORY_QUEUE_GROUP, tracked, log));
-  };
-
-  answer('getReservation', async (request) => {
-    const reservation = await getReservationSnapshot(pool, request.reservation_id);
+export const inventoryResponders: ManifestResponder<InventoryContext>[] = [
+  // A partner's REST reservation, after issuance checked its reseller; one read alone (issuance adds tickets).
+  responder('createReservation', async (request, ctx) => {
+    const reply = await createReservation(ctx.pool, ctx.config, request, ctx.holdStrategy);
+    // A replayed hold (same Idempotency-Key) did not run again, so it is not counted again.
+    if (!reply.ok) ctx.metrics.reservations.inc({ outcome: reply.code.toLowerCase() });
+    else if (!reply.replayed) ctx.metrics.reservations.inc({ outcome: 'held' });
+    return reply;
+  }),
+  responder('partnerReservation', (request, ctx) => partnerReservation(ctx.pool, request)),
+  responder('getReservation', async (request, ctx) => {
+    const reservation = await getReservationSnapshot(ctx.pool, request.reservation_id);
     return reservation
       ? { ok: true, reservation }
       : { ok: false, code: 'NOT_FOUND', detail: 'No such reservation' };
-  });
-  answer('confirmHold', async (request) => {
-    const reply = await confirmHold(pool, {
+  }),
+  responder('confirmHold', async (request, ctx) => {
+    const reply = await confirmHold(ctx.pool, {
       reservationId: request.reservation_id,
       paymentId: request.payment_id,
       amount: request.amount,
     });
-    if (reply.ok) metrics?.reservations.inc({ outcome: 'confirmed' });
+    if (reply.ok) ctx.metrics.reservations.inc({ outcome: 'confirmed' });
     return reply;
-  });
-  answer('holdBatch', (request) => holdBatch(pool, request));
-  answer('sellHeld', (request) => sellHeld(pool, request));
-  answer('release', (request) => releaseUnits(pool, request));
-  answer('directSale', (request) => directSale(pool, request));
-  answer('listPools', async (request) => ({ ok: true, pools: await listPools(pool, request) }));
+  }),
+  responder('holdBatch', (request, ctx) => holdBatch(ctx.pool, request)),
+  responder('sellHeld', (request, ctx) => sellHeld(ctx.pool, request)),
+  responder('release', (request, ctx) => releaseUnits(ctx.pool, request)),
+  responder('directSale', (request, ctx) => directSale(ctx.pool, request)),
+  responder('listPools', async (request, ctx) => ({ ok: true, pools: await listPools(ctx.pool, request) })),
+  // The OCTO adapter's holds and reads.
   // Holds and cancels asked over NATS (the OCTO adapter) count like the REST ones; a replayed hold
   // (same ref) does not run again, so it is not counted again.
-  answer('holdReservation', async (request) => {
-    const outcome = await holdReservation(pool, request, opts.holdStrategy, () =>
-      metrics?.reservations.inc({ outcome: 'held' }),
+  responder('holdReservation', async (request, ctx) => {
+    const outcome = await holdReservation(ctx.pool, request, ctx.holdStrategy, () =>
+      ctx.metrics.reservations.inc({ outcome: 'held' }),
     );
-    if (!outcome.ok) metrics?.reservations.inc({ outcome: outcome.code.toLowerCase() });
+    if (!outcome.ok) ctx.metrics.reservations.inc({ outcome: outcome.code.toLowerCase() });
     return outcome;
-  });
-  answer('extendHold', (request) => extendHold(pool, request));
-  answer('cancelHold', async (request) => {
-    const outcome = await cancelHold(pool, request);
-    if (outcome.ok) metrics?.reservations.inc({ outcome: 'cancelled' });
+  }),
+  responder('extendHold', (request, ctx) => extendHold(ctx.pool, request)),
+  responder('cancelHold', async (request, ctx) => {
+    const outcome = await cancelHold(ctx.pool, request);
+    if (outcome.ok) ctx.metrics.reservations.inc({ outcome: 'cancelled' });
     return outcome;
-  });
-  answer('closeReservation', (request) => closeReservation(pool, request));
-  answer('readReservations', async (request) => ({
+  }),
+  responder('closeReservation', (request, ctx) => closeReservation(ctx.pool, request)),
+  responder('readReservations', async (request, ctx) => ({
     ok: true,
-    reservations: await reservationSnapshots(pool, request.partner_id, request.reservation_ids),
-  }));
-  answer('catalogue', async () => ({ ok: true, products: await loadCatalogue(pool) }));
-
-  return {
-    async close() {
-      for (const s of subscriptions) s.unsubscribe();
-      await Promise.allSettled([...inFlight]);
-    },
-  };
-}
+    reservations: await reservationSnapshots(ctx.pool, request.partner_id, request.reservation_ids),
+  })),
+  responder('catalogue', async (_request, ctx) => ({ ok: true, products: await loadCatalogue(ctx.pool) })),
+];

@@ -1,21 +1,17 @@
 // GET /api/ota/inventory: a thin adapter over `inventoryView`.
-import { type App, type inventoryQuery, routeSchema, venueDate } from '@cruise/shared';
-import type { z } from 'zod';
+import { type getInventoryRoute, type Handler, venueDate } from '@cruise/shared';
+import type { InventoryContext } from '../context.ts';
 import { inventoryView } from '../domain/inventory-view.ts';
-import { callingPartner } from './caller.ts';
-import type { InventoryRouteOptions } from './options.ts';
-import { contractRoute } from './route-catalogue.ts';
 
-export function registerInventoryRoutes(app: App, { pool, config }: InventoryRouteOptions) {
-  const route = contractRoute('getInventory');
-  app.get(route.path, { schema: routeSchema(route) }, async (request) => {
-    const partnerId = callingPartner(request);
-    const query = request.query as z.infer<typeof inventoryQuery>;
-    const now = new Date();
-    return inventoryView(pool, {
-      partnerId,
-      visitDate: query.visit_date ?? venueDate(now, config.VENUE_TIMEZONE),
-      now,
-    });
+export const getInventory: Handler<typeof getInventoryRoute, InventoryContext> = async ({
+  query,
+  caller,
+  ctx,
+}) => {
+  const now = new Date();
+  return inventoryView(ctx.pool, {
+    partnerId: caller.partnerId,
+    visitDate: query.visit_date ?? venueDate(now, ctx.config.VENUE_TIMEZONE),
+    now,
   });
-}
+};

@@ -1,16 +1,8 @@
 // POST /api/direct/orders (operator): a thin adapter over domain/direct-orders.ts.
 import { createHash } from 'node:crypto';
-import {
-  type App,
-  createDirectOrderRoute,
-  type DirectOrderBody,
-  idempotent,
-  newId,
-  requireAdmin,
-  routeSchema,
-} from '@cruise/shared';
-import { createDirectOrder } from '../domain/direct-orders.ts';
-import { idempotencyKeyOf, orRefuse, type RouteContext } from './context.ts';
+import { type createDirectOrderRoute, type Handler, idempotent, newId } from '@cruise/shared';
+import { createDirectOrder as sellDirect } from '../domain/direct-orders.ts';
+import { type IssuanceContext, orRefuse } from './context.ts';
 
 /** With an Idempotency-Key the order id is derived from it, so inventory sells a retried order once. */
 function orderIdFromKey(key: string): string {
@@ -19,29 +11,25 @@ function orderIdFromKey(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export async function directOrderRoutes(app: App, ctx: RouteContext) {
-  app.post(
-    createDirectOrderRoute.path,
-    { schema: routeSchema(createDirectOrderRoute) },
-    async (request, reply) => {
-      requireAdmin(request);
-      const body = request.body as DirectOrderBody;
-      const key = idempotencyKeyOf(request);
-      const orderId = key ? orderIdFromKey(key) : newId();
-      const result = await idempotent(
-        ctx.pool,
-        'issuance',
-        { scope: 'operator', key, operation: 'direct-order', request: body },
-        async (client) => ({
-          status: 201,
-          body: orRefuse(await createDirectOrder(client, ctx.inventory, orderId, body)).order,
-        }),
-      );
-      if (!result.replayed) {
-        ctx.eventsWritten();
-        ctx.metrics?.ticketsIssued.inc({ channel: 'direct' }, result.body.tickets.length);
-      }
-      return reply.code(result.status).send(result.body);
-    },
+export const createDirectOrder: Handler<typeof createDirectOrderRoute, IssuanceContext> = async ({
+  body,
+  headers,
+  ctx,
+}) => {
+  const key = headers['idempotency-key'];
+  const orderId = key ? orderIdFromKey(key) : newId();
+  const result = await idempotent(
+    ctx.pool,
+    'issuance',
+    { scope: 'operator', key, operation: 'direct-order', request: body },
+    async (client) => ({
+      status: 201,
+      body: orRefuse(await sellDirect(client, ctx.inventory, orderId, body)).order,
+    }),
   );
-}
+  if (!result.replayed) {
+    ctx.eventsWritten();
+    ctx.metrics.ticketsIssued.inc({ channel: 'direct' }, result.body.tickets.length);
+  }
+  return result.body;
+};

@@ -1,16 +1,9 @@
-// GET /api/admin/pending-releases (operator): a thin adapter over domain/pending-releases.ts.
-import { type App, listPendingReleasesRoute, requireAdmin, routeSchema } from '@cruise/shared';
+// GET /api/admin/pending-releases (operator): releases inventory has not taken yet, with their last error.
+import type { Handler, listPendingReleasesRoute } from '@cruise/shared';
+import type { IssuanceContext } from '../context.ts';
 import { listPendingReleases } from '../domain/pending-releases.ts';
-import type { RouteContext } from './context.ts';
 
-export async function pendingReleaseRoutes(app: App, ctx: RouteContext) {
-  app.get(
-    listPendingReleasesRoute.path,
-    { schema: routeSchema(listPendingReleasesRoute) },
-    async (request) => {
-      requireAdmin(request);
-      const q = request.query as { page: number; page_size: number };
-      return listPendingReleases(ctx.pool, q.page, q.page_size);
-    },
-  );
-}
+export const pendingReleases: Handler<typeof listPendingReleasesRoute, IssuanceContext> = async ({
+  query,
+  ctx,
+}) => listPendingReleases(ctx.pool, query.page, query.page_size);

@@ -1,15 +1,12 @@
 // Reseller routes: thin adapters over domain/resellers.ts.
 import {
-  type App,
-  type CreateResellerBody,
-  createResellerRoute,
-  deleteResellerRoute,
-  getResellerRoute,
+  type createResellerRoute,
+  type deleteResellerRoute,
+  type getResellerRoute,
+  type Handler,
   idempotent,
-  listResellersRoute,
-  routeSchema,
-  type UpdateResellerBody,
-  updateResellerRoute,
+  type listResellersRoute,
+  type updateResellerRoute,
   withTransaction,
 } from '@cruise/shared';
 import {
@@ -19,55 +16,57 @@ import {
   listResellers,
   updateReseller,
 } from '../domain/resellers.ts';
-import { idempotencyKeyOf, orRefuse, partnerOf, type RouteContext } from './context.ts';
+import { type IssuanceContext, orRefuse } from './context.ts';
 
-type ResellerParams = { reseller_id: string };
-
-export async function resellerRoutes(app: App, ctx: RouteContext) {
-  app.post(createResellerRoute.path, { schema: routeSchema(createResellerRoute) }, async (request, reply) => {
-    const partnerId = partnerOf(request);
-    const body = request.body as CreateResellerBody;
-    const result = await idempotent(
-      ctx.pool,
-      'issuance',
-      { scope: partnerId, key: idempotencyKeyOf(request), operation: 'create-reseller', request: body },
-      async (client) => ({ status: 201, body: await createReseller(client, partnerId, body) }),
-    );
-    return reply.code(result.status).send(result.body);
-  });
-
-  app.get(listResellersRoute.path, { schema: routeSchema(listResellersRoute) }, async (request) =>
-    listResellers(
-      ctx.pool,
-      partnerOf(request),
-      request.query as { page: number; page_size: number; status?: 'ACTIVE' | 'INACTIVE' },
-    ),
+export const createOwnReseller: Handler<typeof createResellerRoute, IssuanceContext> = async ({
+  body,
+  headers,
+  caller,
+  ctx,
+}) => {
+  const { partnerId } = caller;
+  const result = await idempotent(
+    ctx.pool,
+    'issuance',
+    { scope: partnerId, key: headers['idempotency-key'], operation: 'create-reseller', request: body },
+    async (client) => ({ status: 201, body: await createReseller(client, partnerId, body) }),
   );
+  return result.body;
+};
 
-  app.get(getResellerRoute.path, { schema: routeSchema(getResellerRoute) }, async (request) => {
-    const { reseller_id } = request.params as ResellerParams;
-    return orRefuse(await getReseller(ctx.pool, partnerOf(request), reseller_id)).reseller;
-  });
+export const listOwnResellers: Handler<typeof listResellersRoute, IssuanceContext> = async ({
+  query,
+  caller,
+  ctx,
+}) => listResellers(ctx.pool, caller.partnerId, query);
 
-  app.patch(updateResellerRoute.path, { schema: routeSchema(updateResellerRoute) }, async (request) => {
-    const partnerId = partnerOf(request);
-    const { reseller_id } = request.params as ResellerParams;
-    const updated = await withTransaction(ctx.pool, (client) =>
-      updateReseller(client, partnerId, reseller_id, request.body as UpdateResellerBody),
-    );
-    return orRefuse(updated).reseller;
-  });
+export const getOwnReseller: Handler<typeof getResellerRoute, IssuanceContext> = async ({
+  params,
+  caller,
+  ctx,
+}) => orRefuse(await getReseller(ctx.pool, caller.partnerId, params.reseller_id)).reseller;
 
-  app.delete(
-    deleteResellerRoute.path,
-    { schema: routeSchema(deleteResellerRoute) },
-    async (request, reply) => {
-      const partnerId = partnerOf(request);
-      const { reseller_id } = request.params as ResellerParams;
-      const outcome = orRefuse(
-        await withTransaction(ctx.pool, (client) => deleteReseller(client, partnerId, reseller_id)),
-      );
-      return outcome.deleted ? reply.code(204).send() : reply.code(200).send(outcome.reseller);
-    },
+export const updateOwnReseller: Handler<typeof updateResellerRoute, IssuanceContext> = async ({
+  params,
+  body,
+  caller,
+  ctx,
+}) => {
+  const updated = await withTransaction(ctx.pool, (client) =>
+    updateReseller(client, caller.partnerId, params.reseller_id, body),
   );
-}
+  return orRefuse(updated).reseller;
+};
+
+export const deleteOwnReseller: Handler<typeof deleteResellerRoute, IssuanceContext> = async ({
+  params,
+  caller,
+  ctx,
+  respond,
+}) => {
+  const outcome = orRefuse(
+    await withTransaction(ctx.pool, (client) => deleteReseller(client, caller.partnerId, params.reseller_id)),
+  );
+  // Deleted outright (no history) → 204; with tickets or batches it is kept INACTIVE → 200 with it.
+  return outcome.deleted ? respond(204, null) : respond(200, outcome.reseller);
+};

@@ -1,63 +1,72 @@
 // Ticket routes: thin adapters over domain/tickets.ts.
 import {
-  type ActivateTicketBody,
-  type App,
-  activateTicketRoute,
-  cancelTicketRoute,
-  getTicketRoute,
+  type activateTicketRoute,
+  type cancelTicketRoute,
+  type getTicketRoute,
+  type Handler,
   idempotent,
-  listTicketsRoute,
-  routeSchema,
-  type TicketListQuery,
+  type listTicketsRoute,
   venueDate,
   withTransaction,
 } from '@cruise/shared';
 import { activateTicket, cancelTicket, getTicket, listTickets } from '../domain/tickets.ts';
-import { idempotencyKeyOf, orRefuse, partnerOf, type RouteContext } from './context.ts';
+import { type IssuanceContext, orRefuse } from './context.ts';
 
-type CodeParams = { ticket_code: string };
+export const listPartnerTickets: Handler<typeof listTicketsRoute, IssuanceContext> = async ({
+  query,
+  caller,
+  ctx,
+}) => listTickets(ctx.pool, caller.partnerId, query);
 
-export async function ticketRoutes(app: App, ctx: RouteContext) {
-  app.get(listTicketsRoute.path, { schema: routeSchema(listTicketsRoute) }, async (request) =>
-    listTickets(ctx.pool, partnerOf(request), request.query as TicketListQuery),
+export const getPartnerTicket: Handler<typeof getTicketRoute, IssuanceContext> = async ({
+  params,
+  caller,
+  ctx,
+}) => orRefuse(await getTicket(ctx.pool, caller.partnerId, params.ticket_code)).ticket;
+
+export const activatePartnerTicket: Handler<typeof activateTicketRoute, IssuanceContext> = async ({
+  params,
+  body,
+  headers,
+  caller,
+  ctx,
+}) => {
+  const { ticket_code } = params;
+  const result = await idempotent(
+    ctx.pool,
+    'issuance',
+    {
+      scope: caller.partnerId,
+      key: headers['idempotency-key'],
+      operation: `activate:${ticket_code}`,
+      request: body,
+    },
+    async (client) => {
+      const today = venueDate(new Date(), ctx.config.VENUE_TIMEZONE);
+      const activated = await activateTicket(
+        client,
+        ctx.inventory,
+        caller.partnerId,
+        ticket_code,
+        body,
+        today,
+      );
+      return { status: 200, body: orRefuse(activated).ticket };
+    },
   );
+  if (!result.replayed) ctx.eventsWritten();
+  return result.body;
+};
 
-  app.get(getTicketRoute.path, { schema: routeSchema(getTicketRoute) }, async (request) => {
-    const { ticket_code } = request.params as CodeParams;
-    return orRefuse(await getTicket(ctx.pool, partnerOf(request), ticket_code)).ticket;
-  });
-
-  app.post(activateTicketRoute.path, { schema: routeSchema(activateTicketRoute) }, async (request, reply) => {
-    const partnerId = partnerOf(request);
-    const { ticket_code } = request.params as CodeParams;
-    const body = request.body as ActivateTicketBody;
-    const result = await idempotent(
-      ctx.pool,
-      'issuance',
-      {
-        scope: partnerId,
-        key: idempotencyKeyOf(request),
-        operation: `activate:${ticket_code}`,
-        request: body,
-      },
-      async (client) => {
-        const today = venueDate(new Date(), ctx.config.VENUE_TIMEZONE);
-        const activated = await activateTicket(client, ctx.inventory, partnerId, ticket_code, body, today);
-        return { status: 200, body: orRefuse(activated).ticket };
-      },
-    );
-    if (!result.replayed) ctx.eventsWritten();
-    return reply.code(result.status).send(result.body);
-  });
-
-  app.post(cancelTicketRoute.path, { schema: routeSchema(cancelTicketRoute) }, async (request) => {
-    const partnerId = partnerOf(request);
-    const { ticket_code } = request.params as CodeParams;
-    const { ticket, release } = orRefuse(
-      await withTransaction(ctx.pool, (client) => cancelTicket(client, partnerId, ticket_code)),
-    );
-    ctx.eventsWritten();
-    await ctx.sendReleases([release.ref]);
-    return ticket;
-  });
-}
+export const cancelPartnerTicket: Handler<typeof cancelTicketRoute, IssuanceContext> = async ({
+  params,
+  caller,
+  ctx,
+}) => {
+  const { ticket, release } = orRefuse(
+    await withTransaction(ctx.pool, (client) => cancelTicket(client, caller.partnerId, params.ticket_code)),
+  );
+  ctx.eventsWritten();
+  await ctx.sendReleases([release.ref]);
+  return ticket;
+};
