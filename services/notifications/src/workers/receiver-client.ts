@@ -10,6 +10,8 @@ import { checkUrlShape, isPublicAddress } from '../domain/url-safety.ts';
 
 /** Bytes of a receiver's answer read at most (the status is what counts; the body is not kept). */
 export const RESPONSE_BODY_CAP = 4_096;
+/** Keep-alive connections per receiver origin at most (requests beyond wait for one; slots bound them anyway). */
+export const CONNECTIONS_PER_ORIGIN = 8;
 
 export interface PostResult {
   statusCode: number | null;
@@ -48,7 +50,7 @@ function publicOnlyLookup(hostname: string, options: LookupOptions, callback: Lo
 
 export function createReceiverClient(opts: { timeoutMs: number; allowPrivate: boolean }): ReceiverClient {
   const agent = new Agent({
-    connections: 8,
+    connections: CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: 10_000,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
