@@ -1,6 +1,7 @@
 // The notifications service's app factory: partner webhooks and the event feed (api.md "Partner webhooks
 // and the event feed"). It wires the webhook and feed routes, the durable consumer of the services'
-// partner events, and (when RUN_WORKERS) the dispatcher, its sweeper and the retention scheduler.
+// partner events, and (when RUN_WORKERS) the dispatcher (batched first attempts, one job per retry), its
+// sweeper and the retention scheduler.
 import {
   type App,
   addDependencyChecks,

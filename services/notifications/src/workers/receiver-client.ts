@@ -77,11 +77,8 @@ export function createReceiverClient(opts: { timeoutMs: number; allowPrivate: bo
           dispatcher: agent,
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
-        let read = 0;
-        for await (const chunk of res.body) {
-          read += (chunk as Buffer).length;
-          if (read >= RESPONSE_BODY_CAP) break; // leaving the loop destroys the stream
-        }
+        // Reads at most the cap and drops it; a longer body is cut off (the connection is closed).
+        await res.body.dump({ limit: RESPONSE_BODY_CAP });
         return { statusCode: res.statusCode, error: null, durationMs: elapsed() };
       } catch (err) {
         const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
