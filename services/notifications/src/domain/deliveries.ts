@@ -340,18 +340,6 @@ export async function claimFirstAttempts(
   };
 }
 
-/** Whether an enabled webhook has first attempts due and unclaimed (the check after giving slots back). */
-export async function hasDueFirstAttempts(pool: Pool, webhookId: string): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `SELECT 1 FROM notifications.deliveries d
-     JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
-     WHERE d.webhook_id = $1 AND d.status = 'PENDING' AND d.attempts = 0 AND d.next_attempt_at <= now()
-     LIMIT 1`,
-    [webhookId],
-  );
-  return (rowCount ?? 0) > 0;
-}
-
 /**
  * PENDING deliveries of enabled webhooks due for a while: their job may be missing (Redis lost it, or
  * the process died between commit and enqueue). Enqueuing them again is harmless: job ids are per attempt.

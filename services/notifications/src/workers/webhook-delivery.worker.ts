@@ -24,7 +24,6 @@ import type { Redis } from 'ioredis';
 import {
   type AttemptRecord,
   claimFirstAttempts,
-  hasDueFirstAttempts,
   loadAttempt,
   overdueDeliveries,
   recordAttempts,
@@ -236,14 +235,6 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
-  /**
-   * After giving a webhook's slots back: first attempts that a `drain` found no slot for (and so left to
-   * the slots' holders) may still be waiting; one more drain job picks them up.
-   */
-  async function handOver(webhookId: string): Promise<void> {
-    if (await hasDueFirstAttempts(pool, webhookId)) await queue.drain(webhookId);
-  }
-
   /** One attempt of one delivery (the retries): the job waits for a slot of its webhook. */
   async function processAttempt(
     job: Job,
@@ -281,30 +272,44 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await afterRecorded([record], recorded, webhook_id, new Map([[delivery_id, ctx.event_created_at]]));
       return recorded.has(delivery_id) ? record.next.kind : 'stale';
     } finally {
-      await slots.release(webhook_id, held);
-      await handOver(webhook_id);
+      // A drain found no free slot meanwhile: hand its work on.
+      if (await slots.release(webhook_id, held)) await queue.drain(webhook_id);
     }
   }
 
   /**
-   * The due first attempts of one webhook: one sender per free slot of the webhook, each claiming
-   * DRAIN_BATCH of them at a time (one statement), sending them one after the other over its keep-alive
-   * connection and recording the batch's attempts in one statement, until none is due or the budget is
-   * spent. No free slot: the holders will look for due first attempts when they give their slots back
-   * (handOver), so this job has nothing to wait for.
+   * The due first attempts of one webhook. A sender (holding one slot of the webhook) claims DRAIN_BATCH
+   * of them at a time (one statement), sends them one after the other over its keep-alive connection and
+   * records the batch's attempts in one statement, until none is due or the budget is spent; while its
+   * claims come back full, it starts one more sender, up to the webhook's limit. No free slot at all:
+   * the job leaves the wanted mark and ends; whoever gives a slot back next hands the work on.
    */
   async function processDrain(job: Job, token: string | undefined, webhookId: string): Promise<string> {
-    const held = await slots.acquire(webhookId, `${job.id}:${token ?? ''}`, limit);
-    if (held.length === 0) return 'busy';
+    const holder = `${job.id}:${token ?? ''}`;
+    const [first] = await slots.acquire(webhookId, holder, 1, { markWanted: true });
+    if (!first) return 'busy';
     const deadline = Date.now() + DRAIN_BUDGET_MS;
+    const senders: Promise<void>[] = [];
+    let slotNames = 1;
     let sent = 0;
     let gone = false;
+    let handOn = false;
     const sender = async (slot: string) => {
       try {
-        while (!gone && Date.now() < deadline) {
+        for (;;) {
+          if (gone) return;
+          if (Date.now() >= deadline) {
+            handOn = true; // what is still due goes to the next drain job
+            return;
+          }
           const batch = await claimFirstAttempts(pool, webhookId, DRAIN_BATCH, claimLeaseMs);
           if (!batch) return;
           const { webhook, deliveries } = batch;
+          if (deliveries.length === DRAIN_BATCH && senders.length < limit) {
+            // More may be due: one more sender, if the webhook has a free slot.
+            const [more] = await slots.acquire(webhookId, holder, 1, { first: ++slotNames });
+            if (more) senders.push(sender(more));
+          }
           const secrets = signingSecrets(webhook, sealer, new Date()).map(signingKey);
           const records: AttemptRecord[] = [];
           let next = 0;
@@ -328,13 +333,19 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
           await slots.renew(webhookId, slot);
         }
       } finally {
-        await slots.release(webhookId, [slot]);
+        // A drain found no free slot meanwhile: its work is handed on below.
+        if (await slots.release(webhookId, [slot])) handOn = true;
       }
     };
-    const results = await Promise.allSettled(held.map(sender));
-    await handOver(webhookId);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    senders.push(sender(first));
+    let failure: unknown;
+    for (let i = 0; i < senders.length; i++) {
+      await senders[i]!.catch((err) => {
+        failure ??= err;
+      });
+    }
+    if (handOn && !gone) await queue.drain(webhookId);
+    if (failure) throw failure;
     return `sent ${sent}`;
   }
 
