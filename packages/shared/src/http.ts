@@ -247,6 +247,13 @@ function provenCaller(
   return c.kind === 'none' ? { kind: 'anonymous' } : c;
 }
 
+/** The token of `Authorization: Bearer <token>`, or undefined when the header is missing or another scheme. */
+export function bearerToken(request: Pick<FastifyRequest, 'headers'>): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 /** The calling partner's id, or 401 when the request did not come through the gateway as a partner. */
 export function requirePartner(request: FastifyRequest): string {
   if (request.caller.kind !== 'partner') throw new AppError('UNAUTHORIZED', 'A partner API key is required');
@@ -408,8 +415,7 @@ function installOperations(
   app.get('/metrics', { schema: hide }, async (request, reply) => {
     // Required in production (config.ts): the metrics name routes, partners' volumes and the process.
     if (config.METRICS_TOKEN !== undefined) {
-      const auth = request.headers.authorization;
-      const given = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+      const given = bearerToken(request) ?? '';
       if (!safeEqual(given, config.METRICS_TOKEN)) {
         throw new AppError('UNAUTHORIZED', 'Metrics need Authorization: Bearer <METRICS_TOKEN>');
       }

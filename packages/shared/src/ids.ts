@@ -30,6 +30,11 @@ export function newTicketCode(): string {
   return base32(randomBytes(15));
 }
 
+/** A UUID in its canonical text form (any version; either case). */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (value: string): boolean => UUID_RE.test(value);
+
 export const TICKET_CODE_RE = /^[0-9A-HJKMNP-TV-Z]{24}$/;
 
 /** A secret shown once to its owner (API key, device key): prefix + 256 random bits. */

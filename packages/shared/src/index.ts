@@ -8,6 +8,7 @@ export * from './idempotency.ts';
 export * from './ids.ts';
 export * from './internal-auth.ts';
 export * from './logger.ts';
+export * from './manifest/index.ts';
 export * from './messages.ts';
 export * from './nats.ts';
 export * from './nats-permissions.ts';

@@ -104,7 +104,8 @@ export function createCommandClient(nc: NatsConnection, prefix: string, timeoutM
   };
 }
 
-type Handler<N extends CommandName> = (
+/** What answers one command: its validated request in, an `ok` reply or a refusal out. */
+export type CommandHandler<N extends CommandName> = (
   request: z.output<(typeof commands)[N]['request']>,
 ) => Promise<Exclude<CommandReply<N>, Refusal> | Refusal>;
 
@@ -114,7 +115,7 @@ export function respond<N extends CommandName>(
   prefix: string,
   name: N,
   queue: string,
-  handler: Handler<N>,
+  handler: CommandHandler<N>,
   log: Logger,
 ): Subscription {
   const def = commands[name];

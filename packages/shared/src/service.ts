@@ -14,6 +14,8 @@ import {
 } from './db.ts';
 import type { App } from './http.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { buildService } from './manifest/build.ts';
+import type { ServiceManifest } from './manifest/define.ts';
 import { connectNats, type NatsConnection, pingNats } from './nats.ts';
 import { createRedis, pingRedis } from './queues.ts';
 
@@ -70,8 +72,22 @@ export interface ServiceDefinition {
   build: (config: Config, deps: ServiceDeps) => Promise<App>;
 }
 
-/** The process entry of a service: config → database ready → deps → app → listen → graceful stop. */
-export async function runService(def: ServiceDefinition): Promise<void> {
+/**
+ * The process entry of a service (its manifest): config → database ready → deps → app → listen →
+ * graceful stop (HTTP, then the manifest's consumers, workers and relay, then the connections).
+ */
+export async function runService<Ctx, O>(
+  service: ServiceDefinition | ServiceManifest<Ctx, O>,
+): Promise<void> {
+  const def: ServiceDefinition =
+    'build' in service
+      ? service
+      : {
+          name: service.name,
+          port: service.port,
+          migrations: service.migrations,
+          build: (config, deps) => buildService(service, config, deps),
+        };
   await loadDotenv();
   let config: Config;
   try {

@@ -1,0 +1,13 @@
+// What redemption's handlers share (built once by the manifest's `context`): configuration, the
+// database, issuance as a ticket source, the outbox relay to nudge after a commit that wrote events,
+// and the same per-client and per-device budgets as the gateway's (scanners may call this port directly).
+import type { ClientBudgets, Config, OutboxRelay, Pool } from '@cruise/shared';
+import type { TicketSource } from './domain/projection.ts';
+
+export interface RedemptionContext {
+  config: Config;
+  pool: Pool;
+  source: TicketSource;
+  relay: OutboxRelay;
+  budgets: ClientBudgets;
+}
