@@ -3,32 +3,48 @@
 // unguarded control) and lapse when their dispatcher dies; a 410 in the middle of a batch stops it and
 // leaves the rest PENDING for when the webhook is enabled again.
 import { randomUUID } from 'node:crypto';
-import { type App, closeServiceDeps, createServiceDeps, type ServiceDeps } from '@cruise/shared';
+import {
+  type App,
+  closeServiceDeps,
+  createServiceDeps,
+  type ServiceDeps,
+  withTransaction,
+} from '@cruise/shared';
 import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
+import { buildApp, webhookSecretSealer } from '../src/app.ts';
 import { claimFirstAttempts } from '../src/domain/deliveries.ts';
 import { storeEvents } from '../src/domain/event-store.ts';
+import { createWebhook } from '../src/domain/webhooks.ts';
 import { CONNECTIONS_PER_ORIGIN } from '../src/workers/receiver-client.ts';
 import { eventually, partnerHeaders, publishPartnerEvents, type Receiver, startReceiver } from './support.ts';
 
-interface Running {
+interface Bare {
   ctx: TestContext;
   deps: ServiceDeps;
+}
+interface Running extends Bare {
   app: App;
 }
-const running: Running[] = [];
+const running: (Bare & { app?: App })[] = [];
 const receivers: Receiver[] = [];
 
-async function start(env: Record<string, string>, workers = true): Promise<Running> {
+/** The service with its dispatcher. */
+async function start(env: Record<string, string>): Promise<Running> {
   const ctx = await createTestContext(env);
   const deps = await createServiceDeps(ctx.config, 'notifications');
-  const app = injectAsGateway(
-    await buildApp(ctx.config, deps, { logger: false, workers }),
-    ctx.config.INTERNAL_TOKEN,
-  );
+  const app = injectAsGateway(await buildApp(ctx.config, deps, { logger: false }), ctx.config.INTERNAL_TOKEN);
   await app.ready();
   const r = { ctx, deps, app };
+  running.push(r);
+  return r;
+}
+
+/** The database alone: no dispatcher claims anything behind the test's back. */
+async function bare(): Promise<Bare> {
+  const ctx = await createTestContext({});
+  const deps = await createServiceDeps(ctx.config, 'notifications');
+  const r = { ctx, deps };
   running.push(r);
   return r;
 }
@@ -36,11 +52,20 @@ async function start(env: Record<string, string>, workers = true): Promise<Runni
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));
   for (const r of running) {
-    await r.app.close();
+    await r.app?.close();
     await closeServiceDeps(r.deps);
     await r.ctx.cleanup();
   }
 });
+
+/** A webhook created as the route creates it, straight in the database. */
+async function subscribeBare(r: Bare, partner: string, url: string) {
+  const created = await withTransaction(r.deps.pool, (client) =>
+    createWebhook(client, webhookSecretSealer(r.ctx.config), partner, { url, events: ['*'] }, true),
+  );
+  if (!created.ok) throw new Error(created.detail);
+  return created.webhook;
+}
 
 async function receiver(): Promise<Receiver> {
   const r = await startReceiver();
@@ -60,7 +85,7 @@ async function subscribe(r: Running, partner: string, url: string) {
 }
 
 /** `n` PENDING first attempts of one webhook, stored as the consumer stores them (no dispatcher running). */
-async function storeMany(r: Running, partner: string, n: number) {
+async function storeMany(r: Bare, partner: string, n: number) {
   return storeEvents(
     r.deps.pool,
     Array.from({ length: n }, (_, i) => ({
@@ -102,23 +127,26 @@ describe('a burst to one receiver', () => {
     expect(maxInFlight).toBeLessThanOrEqual(3);
     // Connections are kept alive and reused: a handful for 300 requests.
     expect(new Set(rx.received.map((q) => q.socket)).size).toBeLessThanOrEqual(CONNECTIONS_PER_ORIGIN);
-    const { rows } = await r.deps.pool.query<{ n: number; attempts: number; succeeded: number }>(
-      `SELECT count(DISTINCT d.delivery_id)::int AS n, count(a.id)::int AS attempts,
-         count(*) FILTER (WHERE d.status = 'SUCCEEDED' AND d.attempts = 1)::int AS succeeded
-       FROM notifications.deliveries d JOIN notifications.delivery_attempts a USING (delivery_id)
-       WHERE d.webhook_id = $1`,
-      [hook.webhook_id],
-    );
-    expect(rows[0]).toEqual({ n: 300, attempts: 300, succeeded: 300 });
+    // A batch is recorded after its last request was answered: wait for the last record.
+    const counts = await eventually(async () => {
+      const { rows } = await r.deps.pool.query<{ n: number; attempts: number; succeeded: number }>(
+        `SELECT count(DISTINCT d.delivery_id)::int AS n, count(a.id)::int AS attempts,
+           count(*) FILTER (WHERE d.status = 'SUCCEEDED' AND d.attempts = 1)::int AS succeeded
+         FROM notifications.deliveries d LEFT JOIN notifications.delivery_attempts a USING (delivery_id)
+         WHERE d.webhook_id = $1`,
+        [hook.webhook_id],
+      );
+      return rows[0]!.succeeded === 300 ? rows[0] : null;
+    }, 'every attempt recorded');
+    expect(counts).toEqual({ n: 300, attempts: 300, succeeded: 300 });
   });
 });
 
 describe('claims', () => {
   it('control: two claimers reading due first attempts without a lock take the same deliveries', async () => {
-    const r = await start({}, false);
-    const rx = await receiver();
+    const r = await bare();
     const partner = randomUUID();
-    const hook = await subscribe(r, partner, rx.url);
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
     await storeMany(r, partner, 40);
     // The unguarded claim: read the due rows, then move them on. Both read before either moves them on
     // (the interleaving two dispatchers hit whenever their reads overlap).
@@ -143,10 +171,9 @@ describe('claims', () => {
   });
 
   it('eight concurrent claimers never share a delivery, and together take every one', async () => {
-    const r = await start({}, false);
-    const rx = await receiver();
+    const r = await bare();
     const partner = randomUUID();
-    const hook = await subscribe(r, partner, rx.url);
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
     const stored = await storeMany(r, partner, 400);
     const claimer = async () => {
       const mine: string[] = [];
@@ -162,10 +189,9 @@ describe('claims', () => {
   });
 
   it('a claim whose dispatcher died lapses, and the deliveries are claimed again', async () => {
-    const r = await start({}, false);
-    const rx = await receiver();
+    const r = await bare();
     const partner = randomUUID();
-    const hook = await subscribe(r, partner, rx.url);
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
     await storeMany(r, partner, 5);
     const first = await claimFirstAttempts(r.deps.pool, hook.webhook_id, 50, 500);
     expect(first?.deliveries).toHaveLength(5);

@@ -8,18 +8,17 @@
 // the sweeper, and a claim whose dispatcher died runs out and is claimed again.
 
 import { type KeyObject, randomUUID } from 'node:crypto';
-import type { PartnerEvent } from '@cruise/shared';
 import {
-  bullPrefix,
   type Config,
   createRedis,
-  jobSchemas,
+  type JobPayload,
   type Logger,
+  type PartnerEvent,
   type Pool,
-  QUEUES,
+  type QUEUES,
   type SecretSealer,
 } from '@cruise/shared';
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type AttemptRecord,
@@ -43,10 +42,9 @@ export interface DeliveryQueue {
    * Job ids are derived from the deliveries, so enqueuing the same list twice is harmless.
    */
   enqueue(deliveries: NewDelivery[], delayMs?: number): Promise<void>;
-  /** One more `drain` job for a webhook (the check after giving its slots back found work). */
+  /** One more `drain` job for a webhook (its work handed on). */
   drain(webhookId: string): Promise<void>;
   queue: Queue;
-  close(): Promise<void>;
 }
 
 export function jobIdOf(deliveryId: string, attempt: number): string {
@@ -61,10 +59,8 @@ const JOB_OPTIONS = {
   removeOnFail: true,
 } as const;
 
-export function createDeliveryQueue(config: Config, log: Logger): DeliveryQueue {
-  const connection = createRedis(config, 'blocking');
-  const queue = new Queue(QUEUES.webhookDelivery, { connection, prefix: bullPrefix(config) });
-  queue.on('error', (err) => log.warn({ err }, 'webhook delivery queue error'));
+/** The delivery queue over the BullMQ queue the service framework owns (and closes). */
+export function createDeliveryQueue(queue: Queue): DeliveryQueue {
   return {
     queue,
     async enqueue(deliveries, delayMs = 0) {
@@ -98,10 +94,6 @@ export function createDeliveryQueue(config: Config, log: Logger): DeliveryQueue 
         { ...JOB_OPTIONS, jobId: `drain_${webhookId}_${randomUUID()}` },
       );
     },
-    async close() {
-      await queue.close();
-      connection.disconnect();
-    },
   };
 }
 
@@ -115,20 +107,20 @@ function outcomeLabel(statusCode: number | null, error: string | null): string {
   return 'error';
 }
 
-export interface DeliveryWorkerDeps {
+export interface DispatcherDeps {
   config: Config;
   pool: Pool;
   log: Logger;
   sealer: SecretSealer;
   queue: DeliveryQueue;
   metrics: NotificationMetrics;
-  /** e.g. a short `stalledInterval` in tests that kill a dispatcher mid-delivery. */
-  tuning?: Pick<WorkerOptions, 'stalledInterval' | 'lockDuration'>;
 }
 
-export interface DeliveryWorker {
-  worker: Worker;
-  /** One sweep for deliveries whose job is missing (the interval runs it every 10 s). */
+/** The dispatcher: what the `webhook-delivery` worker runs, and the sweep job. */
+export interface Dispatcher {
+  /** One `webhook-delivery` job: a retry's attempt, or a drain of a webhook's first attempts. */
+  run(data: JobPayload<typeof QUEUES.webhookDelivery>, job: Job): Promise<string>;
+  /** Re-enqueues PENDING deliveries overdue for a while (their job lost, or their claim lapsed). */
   sweep(): Promise<number>;
   close(): Promise<void>;
 }
@@ -138,11 +130,9 @@ export const DRAIN_BATCH = 50;
 /** A drain starts no new request after this long; what it claimed and did not send is due again at once. */
 const DRAIN_BUDGET_MS = 5_000;
 
-export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { config, pool, log, sealer, queue, metrics } = deps;
-  const prefix = bullPrefix(config);
   const semaphoreRedis: Redis = createRedis(config, 'blocking');
-  const workerConnection = createRedis(config, 'blocking');
   const client = createReceiverClient({
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS,
@@ -349,45 +339,18 @@ export function startDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     return `sent ${sent}`;
   }
 
-  async function process(job: Job, token?: string): Promise<string> {
-    const parsed = jobSchemas[QUEUES.webhookDelivery].safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`bad ${QUEUES.webhookDelivery} payload`);
-    const data = parsed.data;
-    return 'drain' in data ? processDrain(job, token, data.webhook_id) : processAttempt(job, token, data);
-  }
-
-  const worker = new Worker(QUEUES.webhookDelivery, process, {
-    connection: workerConnection,
-    prefix,
-    concurrency: config.WEBHOOK_WORKER_CONCURRENCY,
-    // A dispatcher killed mid-delivery leaves its job active; after the lock lapses another picks it up.
-    maxStalledCount: 100,
-    ...deps.tuning,
-  });
-  worker.on('failed', (job, err) => {
-    if (err instanceof DelayedError) return;
-    log.warn({ err, job: job?.id }, 'delivery attempt failed before reaching the receiver; retrying');
-  });
-  worker.on('error', (err) => log.warn({ err }, 'webhook delivery worker error'));
-
   async function sweep(): Promise<number> {
     const overdue = await overdueDeliveries(pool, 10);
     await queue.enqueue(overdue);
     return overdue.length;
   }
-  const timer = setInterval(() => {
-    sweep().catch((err) => log.warn({ err }, 'delivery sweep failed; next round retries'));
-  }, 10_000);
-  timer.unref();
 
   return {
-    worker,
+    run: (data, job) =>
+      'drain' in data ? processDrain(job, job.token, data.webhook_id) : processAttempt(job, job.token, data),
     sweep,
     async close() {
-      clearInterval(timer);
-      await worker.close();
       await client.close();
-      workerConnection.disconnect();
       semaphoreRedis.disconnect();
     },
   };
