@@ -136,14 +136,18 @@ export async function redeliver(
   return rows[0] ? { ok: true, ...rows[0] } : refuse('NOT_FOUND', 'No such delivery');
 }
 
-/** What one attempt needs: the delivery, its webhook and the exact body to send. */
+/**
+ * What one attempt needs: the delivery, its webhook and the exact body to send (the stored JSON as
+ * PostgreSQL renders it: the same bytes for every attempt, and nothing parsed only to be serialised).
+ */
 export interface AttemptContext {
   delivery_id: string;
   status: DeliveryRow['status'];
   attempts: number;
   created_at: Date;
   event_created_at: Date;
-  body: PartnerEvent;
+  event_id: string;
+  body: string;
   webhook: Pick<
     WebhookRow,
     | 'webhook_id'
@@ -163,7 +167,7 @@ export async function loadAttempt(db: Queryable, deliveryId: string): Promise<At
       Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
   >(
     `SELECT d.delivery_id, d.status, d.attempts, d.created_at, d.event_created_at,
-       COALESCE(d.payload, e.payload) AS body,
+       d.event_id, COALESCE(d.payload, e.payload)::text AS body,
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
        w.previous_secret_expires_at,
        (SELECT min(a.started_at) FROM notifications.delivery_attempts a WHERE a.delivery_id = d.delivery_id)
@@ -182,6 +186,7 @@ export async function loadAttempt(db: Queryable, deliveryId: string): Promise<At
     attempts: r.attempts,
     created_at: r.created_at,
     event_created_at: r.event_created_at,
+    event_id: r.event_id,
     body: r.body,
     first_attempt_at: r.first_attempt_at,
     webhook: {
@@ -284,7 +289,7 @@ export async function recordAttempt(pool: Pool, input: AttemptRecord): Promise<A
 /** First attempts claimed for one webhook: the webhook as it is now and each delivery's exact body. */
 export interface ClaimedBatch {
   webhook: AttemptContext['webhook'];
-  deliveries: { delivery_id: string; event_created_at: Date; body: PartnerEvent }[];
+  deliveries: { delivery_id: string; event_id: string; event_created_at: Date; body: string }[];
 }
 
 /**
@@ -314,7 +319,7 @@ export async function claimFirstAttempts(
          FOR UPDATE SKIP LOCKED)
        RETURNING d.delivery_id, d.event_id, d.payload, d.event_created_at, d.webhook_id
      )
-     SELECT c.delivery_id, c.event_created_at, COALESCE(c.payload, e.payload) AS body,
+     SELECT c.delivery_id, c.event_id, c.event_created_at, COALESCE(c.payload, e.payload)::text AS body,
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
        w.previous_secret_expires_at
      FROM claimed c
@@ -336,7 +341,12 @@ export async function claimFirstAttempts(
     // A delivery whose event is gone (retention) has no body: it stays claimed and the lease runs out.
     deliveries: rows
       .filter((r) => r.body)
-      .map((r) => ({ delivery_id: r.delivery_id, event_created_at: r.event_created_at, body: r.body })),
+      .map((r) => ({
+        delivery_id: r.delivery_id,
+        event_id: r.event_id,
+        event_created_at: r.event_created_at,
+        body: r.body,
+      })),
   };
 }
 

@@ -13,7 +13,6 @@ import {
   createRedis,
   type JobPayload,
   type Logger,
-  type PartnerEvent,
   type Pool,
   type QUEUES,
   type SecretSealer,
@@ -161,13 +160,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     url: string,
     secrets: KeyObject[],
     deliveryId: string,
-    body: PartnerEvent,
+    eventId: string,
+    raw: string,
     attempt: number,
     firstAt: Date | null,
   ): Promise<AttemptRecord> {
     const now = new Date();
-    const raw = JSON.stringify(body);
-    const headers = webhookHeaders(secrets, body.event_id, Math.floor(now.getTime() / 1000), raw);
+    const headers = webhookHeaders(secrets, eventId, Math.floor(now.getTime() / 1000), raw);
     const sent = await client.post(url, headers, raw);
     metrics.attempts.inc({ outcome: outcomeLabel(sent.statusCode, sent.error) });
     const code = sent.statusCode;
@@ -254,6 +253,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         ctx.webhook.url,
         signingSecrets(ctx.webhook, sealer, new Date()).map(signingKey),
         delivery_id,
+        ctx.event_id,
         ctx.body,
         attempt,
         ctx.first_attempt_at,
@@ -305,7 +305,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           let next = 0;
           while (next < deliveries.length && !gone && Date.now() < deadline) {
             const d = deliveries[next++]!;
-            const record = await attemptOnce(webhook.url, secrets, d.delivery_id, d.body, 1, null);
+            const record = await attemptOnce(
+              webhook.url,
+              secrets,
+              d.delivery_id,
+              d.event_id,
+              d.body,
+              1,
+              null,
+            );
             records.push(record);
             if (record.next.kind === 'gone') gone = true;
           }
