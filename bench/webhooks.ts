@@ -56,7 +56,7 @@ async function startReceivers(): Promise<Receivers> {
         const id = String(req.headers['webhook-id'] ?? '');
         if (id && !seen.has(id)) {
           seen.add(id);
-          const createdAt = /"created_at":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+          const createdAt = /"created_at":\s*"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
           if (createdAt) r.lags.push(Date.now() - Date.parse(createdAt));
         }
         res.writeHead(204).end();

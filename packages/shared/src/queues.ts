@@ -15,13 +15,19 @@ export const jobSchemas = {
   [QUEUES.batchGeneration]: z.object({ batch_id: z.uuid() }),
   [QUEUES.reservationExpiry]: z.object({}).passthrough(),
   [QUEUES.batchExpiry]: z.object({}).passthrough(),
-  /** One attempt of one delivery; `attempt` is the attempt number the delivery row expects (1 = first). */
-  [QUEUES.webhookDelivery]: z.object({
-    delivery_id: z.uuid(),
-    /** The delivery's webhook, so the per-endpoint slot is taken before anything is read. */
-    webhook_id: z.uuid(),
-    attempt: z.number().int().positive(),
-  }),
+  /**
+   * Either one attempt of one delivery (`attempt` is the attempt number the delivery row expects; the
+   * retries), or `drain`: the due first attempts of one webhook, claimed and sent in batches.
+   */
+  [QUEUES.webhookDelivery]: z.union([
+    z.object({
+      delivery_id: z.uuid(),
+      /** The delivery's webhook, so the per-endpoint slot is taken before anything is read. */
+      webhook_id: z.uuid(),
+      attempt: z.number().int().positive(),
+    }),
+    z.object({ webhook_id: z.uuid(), drain: z.literal(true) }),
+  ]),
   [QUEUES.eventRetention]: z.object({}).passthrough(),
 } as const;
 

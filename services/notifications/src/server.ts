@@ -1,10 +1,4 @@
 import { runService } from '@cruise/shared';
-import { buildApp } from './app.ts';
-import { migrationSet } from './db/migrations.ts';
+import manifest from './service.ts';
 
-await runService({
-  name: 'notifications',
-  port: (c) => c.NOTIFICATIONS_PORT,
-  migrations: migrationSet,
-  build: buildApp,
-});
+await runService(manifest);

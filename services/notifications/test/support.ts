@@ -8,6 +8,8 @@ export interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The client's end of the connection (`port`): which keep-alive connection carried the request. */
+  socket: number;
 }
 
 export interface Receiver {
@@ -43,6 +45,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         at: Date.now(),
+        socket: req.socket.remotePort ?? 0,
       };
       receiver.received.push(r);
       const status = await receiver.answer(r, receiver.received.length);

@@ -208,7 +208,13 @@ export async function buildService<Ctx, O>(
       if (j.kind === 'job') {
         const queueName = j.queue ?? `${manifest.name}-${j.name}`;
         const every = everyMs(j.every, config);
-        schedulers.push(upsertScheduler(queueOf(queueName), j, every, log, () => closing, stopped));
+        const schedule = () => upsertScheduler(queueOf(queueName), j, every, log, () => closing, stopped);
+        schedulers.push(schedule());
+        // Job schedulers live in Redis: one restarted empty has lost them. Upserting again whenever the
+        // connection is (re)established puts them back (an upsert of a present scheduler changes nothing).
+        bullConnection().on('ready', () => {
+          if (!closing) schedulers.push(schedule());
+        });
         workers.push(
           startWorker(queueName, 1, j.name, bullConnection(), config, log, telemetry, (job) =>
             j.run(ctx, { id: String(job.id), scheduledFor: new Date(job.timestamp) }),

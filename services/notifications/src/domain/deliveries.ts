@@ -136,14 +136,18 @@ export async function redeliver(
   return rows[0] ? { ok: true, ...rows[0] } : refuse('NOT_FOUND', 'No such delivery');
 }
 
-/** What one attempt needs: the delivery, its webhook and the exact body to send. */
+/**
+ * What one attempt needs: the delivery, its webhook and the exact body to send (the stored JSON as
+ * PostgreSQL renders it: the same bytes for every attempt, and nothing parsed only to be serialised).
+ */
 export interface AttemptContext {
   delivery_id: string;
   status: DeliveryRow['status'];
   attempts: number;
   created_at: Date;
   event_created_at: Date;
-  body: PartnerEvent;
+  event_id: string;
+  body: string;
   webhook: Pick<
     WebhookRow,
     | 'webhook_id'
@@ -163,7 +167,7 @@ export async function loadAttempt(db: Queryable, deliveryId: string): Promise<At
       Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
   >(
     `SELECT d.delivery_id, d.status, d.attempts, d.created_at, d.event_created_at,
-       COALESCE(d.payload, e.payload) AS body,
+       d.event_id, COALESCE(d.payload, e.payload)::text AS body,
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
        w.previous_secret_expires_at,
        (SELECT min(a.started_at) FROM notifications.delivery_attempts a WHERE a.delivery_id = d.delivery_id)
@@ -182,6 +186,7 @@ export async function loadAttempt(db: Queryable, deliveryId: string): Promise<At
     attempts: r.attempts,
     created_at: r.created_at,
     event_created_at: r.event_created_at,
+    event_id: r.event_id,
     body: r.body,
     first_attempt_at: r.first_attempt_at,
     webhook: {
@@ -210,45 +215,139 @@ export type AttemptOutcome =
   /** Another attempt got there first (a duplicate job): nothing recorded. */
   | { kind: 'stale' };
 
+/** One attempt to record: the delivery, the attempt number its row expects, what happened, what next. */
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  result: AttemptResult;
+  next: Exclude<AttemptOutcome, { kind: 'stale' }>;
+}
+
 /**
- * Records attempt number `attempt` and moves the delivery on, atomically (one statement: the delivery's
- * update, the attempt row and, on a 410, the webhook's disabling). Only the attempt the row expects is
- * recorded, so a duplicate job (a stalled job run twice) changes nothing.
+ * Records attempts and moves their deliveries on, all in one statement (the deliveries' update, one
+ * multi-row insert of the attempts and, on a 410, the webhook's disabling), and hands the first attempts
+ * in `release` back (claimed but never sent: due again at once). Only the attempt a row expects is
+ * recorded, so a duplicate job (a stalled job run twice) changes nothing: the ids returned are those
+ * recorded.
  */
-export async function recordAttempt(
+export async function recordAttempts(
   pool: Pool,
-  input: { deliveryId: string; attempt: number; result: AttemptResult; next: AttemptOutcome },
-): Promise<AttemptOutcome> {
-  const { result, next } = input;
-  const status = next.kind === 'succeeded' ? 'SUCCEEDED' : next.kind === 'retry' ? 'PENDING' : 'FAILED';
-  const { rows } = await pool.query<{ webhook_id: string }>(
-    `WITH moved AS (
-       UPDATE notifications.deliveries SET attempts = $2, status = $3, last_status_code = $4, last_error = $5,
-         next_attempt_at = CASE WHEN $3 = 'PENDING' THEN now() + make_interval(secs => $6::double precision / 1000) END,
-         delivered_at = CASE WHEN $3 = 'SUCCEEDED' THEN now() END
-       WHERE delivery_id = $1 AND status = 'PENDING' AND attempts = $2 - 1
-       RETURNING delivery_id, webhook_id
+  records: AttemptRecord[],
+  release: string[] = [],
+): Promise<Set<string>> {
+  if (records.length === 0 && release.length === 0) return new Set();
+  const status = (r: AttemptRecord) =>
+    r.next.kind === 'succeeded' ? 'SUCCEEDED' : r.next.kind === 'retry' ? 'PENDING' : 'FAILED';
+  const { rows } = await pool.query<{ delivery_id: string }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::double precision[],
+         $7::timestamptz[], $8::int[], $9::boolean[])
+         AS x(delivery_id, attempt, status, status_code, error, delay_ms, started_at, duration_ms, gone)
+     ), moved AS (
+       UPDATE notifications.deliveries d SET attempts = i.attempt, status = i.status,
+         last_status_code = i.status_code, last_error = i.error,
+         next_attempt_at = CASE WHEN i.status = 'PENDING'
+           THEN now() + make_interval(secs => i.delay_ms / 1000) END,
+         delivered_at = CASE WHEN i.status = 'SUCCEEDED' THEN now() END
+       FROM input i
+       WHERE d.delivery_id = i.delivery_id AND d.status = 'PENDING' AND d.attempts = i.attempt - 1
+       RETURNING d.delivery_id, d.webhook_id
      ), recorded AS (
        INSERT INTO notifications.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)
-       SELECT delivery_id, $2, $7, $8, $4, $5 FROM moved
+       SELECT i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error
+       FROM input i JOIN moved m ON m.delivery_id = i.delivery_id
      ), disabled AS (
        UPDATE notifications.webhooks SET status = 'DISABLED', updated_at = now()
-       WHERE $9 AND webhook_id = (SELECT webhook_id FROM moved)
+       WHERE webhook_id IN (SELECT m.webhook_id FROM moved m JOIN input i ON i.delivery_id = m.delivery_id WHERE i.gone)
+     ), released AS (
+       UPDATE notifications.deliveries SET next_attempt_at = now()
+       WHERE delivery_id = ANY($10::uuid[]) AND status = 'PENDING' AND attempts = 0
      )
-     SELECT webhook_id FROM moved`,
+     SELECT delivery_id FROM moved`,
     [
-      input.deliveryId,
-      input.attempt,
-      status,
-      result.statusCode,
-      result.error,
-      next.kind === 'retry' ? next.delayMs : 0,
-      result.startedAt,
-      result.durationMs,
-      next.kind === 'gone',
+      records.map((r) => r.deliveryId),
+      records.map((r) => r.attempt),
+      records.map(status),
+      records.map((r) => r.result.statusCode),
+      records.map((r) => r.result.error),
+      records.map((r) => (r.next.kind === 'retry' ? r.next.delayMs : 0)),
+      records.map((r) => r.result.startedAt),
+      records.map((r) => r.result.durationMs),
+      records.map((r) => r.next.kind === 'gone'),
+      release,
     ],
   );
-  return rows[0] ? next : { kind: 'stale' };
+  return new Set(rows.map((r) => r.delivery_id));
+}
+
+/** Records attempt number `attempt` of one delivery (see recordAttempts); `stale` when it was not expected. */
+export async function recordAttempt(pool: Pool, input: AttemptRecord): Promise<AttemptOutcome> {
+  const recorded = await recordAttempts(pool, [input]);
+  return recorded.has(input.deliveryId) ? input.next : { kind: 'stale' };
+}
+
+/** First attempts claimed for one webhook: the webhook as it is now and each delivery's exact body. */
+export interface ClaimedBatch {
+  webhook: AttemptContext['webhook'];
+  deliveries: { delivery_id: string; event_id: string; event_created_at: Date; body: string }[];
+}
+
+/**
+ * Claims up to `limit` due first attempts of an enabled webhook for `leaseMs`: their `next_attempt_at`
+ * moves past the lease, so concurrent claimers (SKIP LOCKED) and the sweeper leave them alone while
+ * they are sent; if the claimer dies they are due again when the lease runs out. Null when none is due.
+ */
+export async function claimFirstAttempts(
+  pool: Pool,
+  webhookId: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedBatch | null> {
+  const { rows } = await pool.query<
+    ClaimedBatch['deliveries'][number] &
+      Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
+  >(
+    `WITH claimed AS (
+       UPDATE notifications.deliveries d
+       SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+       WHERE d.delivery_id IN (
+         SELECT c.delivery_id FROM notifications.deliveries c
+         WHERE c.webhook_id = $1 AND c.status = 'PENDING' AND c.attempts = 0 AND c.next_attempt_at <= now()
+           AND EXISTS (SELECT 1 FROM notifications.webhooks w WHERE w.webhook_id = $1 AND w.status = 'ENABLED')
+         ORDER BY c.next_attempt_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       RETURNING d.delivery_id, d.event_id, d.payload, d.event_created_at, d.webhook_id
+     )
+     SELECT c.delivery_id, c.event_id, c.event_created_at, COALESCE(c.payload, e.payload)::text AS body,
+       w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
+       w.previous_secret_expires_at
+     FROM claimed c
+     JOIN notifications.webhooks w ON w.webhook_id = c.webhook_id
+     LEFT JOIN notifications.events e ON e.event_id = c.event_id`,
+    [webhookId, limit, leaseMs],
+  );
+  const first = rows[0];
+  if (!first) return null;
+  return {
+    webhook: {
+      webhook_id: first.webhook_id,
+      url: first.url,
+      status: first.webhook_status,
+      secret_sealed: first.secret_sealed,
+      previous_secret_sealed: first.previous_secret_sealed,
+      previous_secret_expires_at: first.previous_secret_expires_at,
+    },
+    // A delivery whose event is gone (retention) has no body: it stays claimed and the lease runs out.
+    deliveries: rows
+      .filter((r) => r.body)
+      .map((r) => ({
+        delivery_id: r.delivery_id,
+        event_id: r.event_id,
+        event_created_at: r.event_created_at,
+        body: r.body,
+      })),
+  };
 }
 
 /**

@@ -1,129 +1,140 @@
-// Webhook subscription routes: thin adapters over domain/webhooks.ts and domain/deliveries.ts.
+// Webhook subscription routes: thin handlers over domain/webhooks.ts and domain/deliveries.ts (the
+// manifest declares the created webhook's secret sealed in the stored Idempotency-Key answer).
 import {
-  type App,
   AppError,
-  type CreateWebhookBody,
-  type Delivery,
-  idempotent,
-  routeSchema,
-  type UpdateWebhookBody,
+  type createWebhookRoute,
+  type deleteWebhookRoute,
+  type getWebhookRoute,
+  type Handler,
+  type IdempotentHandler,
+  type listWebhookDeliveriesRoute,
+  type listWebhooksRoute,
+  type Outcome,
+  type redeliverWebhookDeliveryRoute,
+  refusalError,
+  type rotateWebhookSecretRoute,
+  type testWebhookRoute,
+  type updateWebhookRoute,
 } from '@cruise/shared';
+import type { NotificationsContext } from '../context.ts';
 import { listDeliveries, queuePing, redeliver } from '../domain/deliveries.ts';
 import {
-  createWebhook,
-  deleteWebhook,
-  listWebhooks,
+  updateWebhook as changeWebhook,
+  createWebhook as insertWebhook,
   readWebhook,
+  listWebhooks as readWebhooks,
+  deleteWebhook as removeWebhook,
   rotateSecret,
   toWebhook,
-  updateWebhook,
 } from '../domain/webhooks.ts';
-import { contractRoute, orRefuse, partnerOf, type RouteContext } from './context.ts';
 
-type WebhookParams = { webhook_id: string };
+type Ctx = NotificationsContext;
 
-function register(app: App, operationId: string, handler: Parameters<App['route']>[0]['handler']) {
-  const route = contractRoute(operationId);
-  app.route({ method: route.method, url: route.path, schema: routeSchema(route), handler });
+/** A domain refusal becomes the contract's problem response. */
+function orRefuse<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw refusalError(outcome);
+  return outcome;
 }
 
-export function registerWebhookRoutes(app: App, ctx: RouteContext): void {
-  const allowPrivate = ctx.config.WEBHOOK_ALLOW_PRIVATE_URLS;
+/** A delivery just stored: its first attempt goes out with its webhook's next drain. */
+async function enqueueFirstAttempt(ctx: Ctx, webhookId: string, deliveryId: string): Promise<void> {
+  // A lost enqueue only delays: the sweeper re-creates jobs of overdue PENDING deliveries.
+  await ctx.queue
+    .enqueue([{ delivery_id: deliveryId, webhook_id: webhookId, attempts: 0 }])
+    .catch((err) => ctx.log.warn({ err }, 'delivery not enqueued; the sweeper will'));
+}
 
-  register(app, 'createWebhook', async (request, reply) => {
-    const partnerId = partnerOf(request);
-    const body = request.body as CreateWebhookBody;
-    const key = (request.headers as { 'idempotency-key'?: string })['idempotency-key'];
-    // The stored response (for Idempotency-Key replays) holds the secret sealed, never plain.
-    const result = await idempotent(
+export const createWebhook: IdempotentHandler<typeof createWebhookRoute, Ctx> = async ({
+  body,
+  caller,
+  ctx,
+  tx,
+  respond,
+}) => {
+  const created = orRefuse(
+    await insertWebhook(tx, ctx.sealer, caller.partnerId, body, ctx.config.WEBHOOK_ALLOW_PRIVATE_URLS),
+  );
+  return respond(201, { ...created.webhook, secret: created.secret });
+};
+
+export const listWebhooks: Handler<typeof listWebhooksRoute, Ctx> = async ({ caller, ctx }) => ({
+  data: await readWebhooks(ctx.pool, caller.partnerId),
+});
+
+export const getWebhook: Handler<typeof getWebhookRoute, Ctx> = async ({ params, caller, ctx }) => {
+  const row = await readWebhook(ctx.pool, caller.partnerId, params.webhook_id);
+  if (!row) throw new AppError('NOT_FOUND', 'No such webhook');
+  return toWebhook(row);
+};
+
+export const updateWebhook: Handler<typeof updateWebhookRoute, Ctx> = async ({ params, body, caller, ctx }) =>
+  orRefuse(
+    await changeWebhook(
       ctx.pool,
-      'notifications',
-      { scope: partnerId, key, operation: 'create-webhook', request: body },
-      async (client) => {
-        const created = orRefuse(await createWebhook(client, ctx.sealer, partnerId, body, allowPrivate));
-        return { status: 201, body: { ...created.webhook, secret: ctx.sealer.seal(created.secret) } };
-      },
-    );
-    return reply.code(result.status).send({ ...result.body, secret: ctx.sealer.open(result.body.secret) });
-  });
+      caller.partnerId,
+      params.webhook_id,
+      body,
+      ctx.config.WEBHOOK_ALLOW_PRIVATE_URLS,
+    ),
+  ).webhook;
 
-  register(app, 'listWebhooks', async (request) => ({
-    data: await listWebhooks(ctx.pool, partnerOf(request)),
-  }));
+export const deleteWebhook: Handler<typeof deleteWebhookRoute, Ctx> = async ({ params, caller, ctx }) => {
+  if (!(await removeWebhook(ctx.pool, caller.partnerId, params.webhook_id))) {
+    throw new AppError('NOT_FOUND', 'No such webhook');
+  }
+  return undefined;
+};
 
-  register(app, 'getWebhook', async (request) => {
-    const { webhook_id } = request.params as WebhookParams;
-    const row = await readWebhook(ctx.pool, partnerOf(request), webhook_id);
-    if (!row) throw new AppError('NOT_FOUND', 'No such webhook');
-    return toWebhook(row);
-  });
+export const rotateWebhookSecret: Handler<typeof rotateWebhookSecretRoute, Ctx> = async ({
+  params,
+  caller,
+  ctx,
+}) => ({
+  secret: orRefuse(await rotateSecret(ctx.pool, ctx.sealer, caller.partnerId, params.webhook_id)).secret,
+});
 
-  register(app, 'updateWebhook', async (request) => {
-    const { webhook_id } = request.params as WebhookParams;
-    return orRefuse(
-      await updateWebhook(
-        ctx.pool,
-        partnerOf(request),
-        webhook_id,
-        request.body as UpdateWebhookBody,
-        allowPrivate,
-      ),
-    ).webhook;
-  });
+export const testWebhook: Handler<typeof testWebhookRoute, Ctx> = async ({ params, caller, ctx }) => {
+  const ping = orRefuse(await queuePing(ctx.pool, caller.partnerId, params.webhook_id));
+  await enqueueFirstAttempt(ctx, params.webhook_id, ping.delivery_id);
+  return { delivery_id: ping.delivery_id, event_id: ping.event_id };
+};
 
-  register(app, 'deleteWebhook', async (request, reply) => {
-    const { webhook_id } = request.params as WebhookParams;
-    if (!(await deleteWebhook(ctx.pool, partnerOf(request), webhook_id))) {
-      throw new AppError('NOT_FOUND', 'No such webhook');
-    }
-    return reply.code(204).send();
-  });
+export const listWebhookDeliveries: Handler<typeof listWebhookDeliveriesRoute, Ctx> = async ({
+  params,
+  query,
+  caller,
+  ctx,
+}) => {
+  const page = orRefuse(
+    await listDeliveries(ctx.pool, {
+      partnerId: caller.partnerId,
+      webhookId: params.webhook_id,
+      status: query.status,
+      page: query.page,
+      pageSize: query.page_size,
+    }),
+  );
+  return {
+    data: page.data,
+    page: page.page,
+    page_size: page.page_size,
+    total: page.total,
+    has_more: page.has_more,
+  };
+};
 
-  register(app, 'rotateWebhookSecret', async (request) => {
-    const { webhook_id } = request.params as WebhookParams;
-    return {
-      secret: orRefuse(await rotateSecret(ctx.pool, ctx.sealer, partnerOf(request), webhook_id)).secret,
-    };
-  });
-
-  register(app, 'testWebhook', async (request, reply) => {
-    const { webhook_id } = request.params as WebhookParams;
-    const ping = orRefuse(await queuePing(ctx.pool, partnerOf(request), webhook_id));
-    await ctx.enqueue([{ delivery_id: ping.delivery_id, webhook_id, attempts: 0 }]);
-    return reply.code(202).send({ delivery_id: ping.delivery_id, event_id: ping.event_id });
-  });
-
-  register(app, 'listWebhookDeliveries', async (request) => {
-    const { webhook_id } = request.params as WebhookParams;
-    const q = request.query as { page: number; page_size: number; status?: Delivery['status'] };
-    const page = orRefuse(
-      await listDeliveries(ctx.pool, {
-        partnerId: partnerOf(request),
-        webhookId: webhook_id,
-        status: q.status,
-        page: q.page,
-        pageSize: q.page_size,
-      }),
-    );
-    return {
-      data: page.data,
-      page: page.page,
-      page_size: page.page_size,
-      total: page.total,
-      has_more: page.has_more,
-    };
-  });
-
-  register(app, 'redeliverWebhookDelivery', async (request, reply) => {
-    const { webhook_id, delivery_id } = request.params as WebhookParams & { delivery_id: string };
-    const again = orRefuse(
-      await redeliver(ctx.pool, {
-        partnerId: partnerOf(request),
-        webhookId: webhook_id,
-        deliveryId: delivery_id,
-      }),
-    );
-    await ctx.enqueue([{ delivery_id: again.delivery_id, webhook_id, attempts: 0 }]);
-    return reply.code(202).send({ delivery_id: again.delivery_id, event_id: again.event_id });
-  });
-}
+export const redeliverWebhookDelivery: Handler<typeof redeliverWebhookDeliveryRoute, Ctx> = async ({
+  params,
+  caller,
+  ctx,
+}) => {
+  const again = orRefuse(
+    await redeliver(ctx.pool, {
+      partnerId: caller.partnerId,
+      webhookId: params.webhook_id,
+      deliveryId: params.delivery_id,
+    }),
+  );
+  await enqueueFirstAttempt(ctx, params.webhook_id, again.delivery_id);
+  return { delivery_id: again.delivery_id, event_id: again.event_id };
+};

@@ -10,6 +10,8 @@ import { checkUrlShape, isPublicAddress } from '../domain/url-safety.ts';
 
 /** Bytes of a receiver's answer read at most (the status is what counts; the body is not kept). */
 export const RESPONSE_BODY_CAP = 4_096;
+/** Keep-alive connections per receiver origin at most (requests beyond wait for one; slots bound them anyway). */
+export const CONNECTIONS_PER_ORIGIN = 8;
 
 export interface PostResult {
   statusCode: number | null;
@@ -48,7 +50,7 @@ function publicOnlyLookup(hostname: string, options: LookupOptions, callback: Lo
 
 export function createReceiverClient(opts: { timeoutMs: number; allowPrivate: boolean }): ReceiverClient {
   const agent = new Agent({
-    connections: 8,
+    connections: CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: 10_000,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
@@ -75,11 +77,8 @@ export function createReceiverClient(opts: { timeoutMs: number; allowPrivate: bo
           dispatcher: agent,
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
-        let read = 0;
-        for await (const chunk of res.body) {
-          read += (chunk as Buffer).length;
-          if (read >= RESPONSE_BODY_CAP) break; // leaving the loop destroys the stream
-        }
+        // Reads at most the cap and drops it; a longer body is cut off (the connection is closed).
+        await res.body.dump({ limit: RESPONSE_BODY_CAP });
         return { statusCode: res.statusCode, error: null, durationMs: elapsed() };
       } catch (err) {
         const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };

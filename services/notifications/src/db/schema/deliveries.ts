@@ -38,5 +38,9 @@ export const deliveries = notificationsSchema.table(
     uniqueIndex('deliveries_fanout_key').on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
     index('deliveries_webhook_idx').on(t.webhookId, t.createdAt),
     index('deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
+    /** A webhook's due first attempts, claimed a batch at a time by the dispatcher. */
+    index('deliveries_first_attempts_idx')
+      .on(t.webhookId, t.nextAttemptAt)
+      .where(sql`status = 'PENDING' AND attempts = 0`),
   ],
 );

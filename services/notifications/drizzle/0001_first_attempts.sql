@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_first_attempts_idx" ON "notifications"."deliveries" USING btree ("webhook_id","next_attempt_at") WHERE status = 'PENDING' AND attempts = 0;
