@@ -1,7 +1,7 @@
 // Units handed back to inventory. The ticket change and the pending release commit together; the
 // release command is sent afterwards and retried by the sweep until inventory acknowledges it, with a
 // stable `ref` so inventory applies it once.
-import type { CommandClient, Logger, Pool, PoolClient } from '@cruise/shared';
+import { type CommandClient, type Logger, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
 import { S } from './ticket-records.ts';
 
 export interface ReleaseRequest {
@@ -44,19 +44,17 @@ export async function flushPendingReleases(
   opts: { refs?: string[]; limit?: number } = {},
 ): Promise<number> {
   let sent = 0;
-  let unreachable = false;
   for (;;) {
-    const client = await pool.connect();
-    let claimed: PendingRow[] = [];
-    try {
-      await client.query('BEGIN');
+    // A retried transaction (deadlock) starts over: count only what the committed attempt sent.
+    const round = await withTransaction(pool, async (client) => {
+      let acknowledged = 0;
+      let stop = false;
       const { rows } = await client.query<PendingRow>(
         `SELECT ref, partner_id, product_id, channel, from_state, quantity, reason
          FROM ${S}.pending_releases WHERE sent_at IS NULL ${opts.refs ? 'AND ref = ANY($2::text[])' : ''}
          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         opts.refs ? [opts.limit ?? 100, opts.refs] : [opts.limit ?? 100],
       );
-      claimed = rows;
       for (const row of rows) {
         try {
           const reply = await inventory.send('release', {
@@ -70,7 +68,7 @@ export async function flushPendingReleases(
           });
           if (reply.ok) {
             await client.query(`UPDATE ${S}.pending_releases SET sent_at = now() WHERE ref = $1`, [row.ref]);
-            sent++;
+            acknowledged++;
           } else {
             // A refusal is not transient: keep it visible for an operator rather than retry forever fast.
             log.error(
@@ -88,18 +86,15 @@ export async function flushPendingReleases(
             [row.ref, (err as Error).message],
           );
           // Inventory unreachable: the rest would only wait out the same timeout; the sweep retries.
-          unreachable = true;
+          stop = true;
           break;
         }
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-    if (unreachable || opts.refs || claimed.length < (opts.limit ?? 100)) return sent;
-    if (sent === 0) return sent; // only refusals left: they wait for an operator, not for this loop
+      return { claimed: rows.length, acknowledged, unreachable: stop };
+    });
+    sent += round.acknowledged;
+    const { claimed, unreachable } = round;
+    if (unreachable || opts.refs || claimed < (opts.limit ?? 100)) return sent;
+    if (round.acknowledged === 0) return sent; // only refusals left: they wait for an operator, not for this loop
   }
 }
