@@ -11,7 +11,6 @@ import {
   startOutboxRelay,
 } from '@cruise/shared';
 import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
-import type { HoldStrategy } from './domain/pools.ts';
 import { startResponders } from './messaging/responders.ts';
 import { registerAllocationRoutes } from './routes/allocations.ts';
 import { registerAppRoutes } from './routes/apps.ts';
@@ -21,8 +20,6 @@ import { startReservationExpiryWorker } from './workers/reservation-expiry.worke
 
 export interface InventoryAppOptions {
   logger?: boolean;
-  /** Only the concurrency tests' control run sets `read-then-write`, to show the race it allows. */
-  holdStrategy?: HoldStrategy;
 }
 
 export async function buildApp(
@@ -40,7 +37,6 @@ export async function buildApp(
   const routeOptions = {
     pool: deps.pool,
     config,
-    holdStrategy: opts.holdStrategy ?? 'conditional',
     issuance: createCommandClient(deps.nc, config.NATS_PREFIX, config.NATS_REQUEST_TIMEOUT_MS),
   } as const;
   registerInventoryRoutes(app, routeOptions);
@@ -56,9 +52,7 @@ export async function buildApp(
     schema: INVENTORY_SCHEMA,
     log: deps.log,
   });
-  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log, {
-    holdStrategy: routeOptions.holdStrategy,
-  });
+  const responders = startResponders(deps.nc, config.NATS_PREFIX, deps.pool, deps.log);
   const expiry = config.RUN_WORKERS ? startReservationExpiryWorker(config, deps.pool, deps.log) : undefined;
 
   app.addHook('onClose', async () => {

@@ -37,13 +37,6 @@ export interface PoolView {
   available: number;
 }
 
-/**
- * How `moveUnits` applies a change. `conditional` is the real one. `read-then-write` reads the counters,
- * decides in JavaScript and writes the result back: the naive version, kept only so the concurrency
- * tests can show the oversell it allows (their control run).
- */
-export type HoldStrategy = 'conditional' | 'read-then-write';
-
 export async function findPool(
   db: Queryable,
   productId: number,
@@ -70,41 +63,17 @@ export type MoveResult = { moved: true; pool: PoolRow } | { moved: false; pool: 
 
 /**
  * Applies a change to a pool's held/sold counters only if the pool stays valid, and records it in the
- * ledger. With `conditional` the check and the change are one UPDATE, so concurrent callers (in this or
- * any other process) can never together take more than is available.
+ * ledger. The check and the change are one UPDATE, so concurrent callers (in this or any other process)
+ * can never together take more than is available.
  */
-export async function moveUnits(
-  client: PoolClient,
-  move: UnitMove,
-  strategy: HoldStrategy = 'conditional',
-): Promise<MoveResult> {
-  let pool: PoolRow | undefined;
-  if (strategy === 'conditional') {
-    const { rows } = await client.query<PoolRow>(
-      `UPDATE "inventory".pools SET held = held + $2, sold = sold + $3, updated_at = now()
-       WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
-       RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
-      [move.poolId, move.heldDelta, move.soldDelta],
-    );
-    pool = rows[0];
-  } else {
-    const { rows } = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
-      [move.poolId],
-    );
-    const read = rows[0];
-    if (read) {
-      const held = read.held + move.heldDelta;
-      const sold = read.sold + move.soldDelta;
-      if (held >= 0 && sold >= 0 && read.allocated - held - sold >= 0) {
-        await client.query(
-          `UPDATE "inventory".pools SET held = $2, sold = $3, updated_at = now() WHERE id = $1`,
-          [move.poolId, held, sold],
-        );
-        pool = { ...read, held, sold };
-      }
-    }
-  }
+export async function moveUnits(client: PoolClient, move: UnitMove): Promise<MoveResult> {
+  const { rows } = await client.query<PoolRow>(
+    `UPDATE "inventory".pools SET held = held + $2, sold = sold + $3, updated_at = now()
+     WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
+     RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
+    [move.poolId, move.heldDelta, move.soldDelta],
+  );
+  const pool = rows[0];
   if (!pool) {
     const { rows } = await client.query<PoolRow>(
       `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
@@ -157,11 +126,6 @@ export interface AllocationInput {
   partnerId: string | null;
   allocated: number;
   now?: Date;
-  /**
-   * `product-lock` is the real one. `unlocked` skips the product row lock: kept only so the concurrency
-   * test's control run can show two allocations passing the capacity together.
-   */
-  capacityCheck?: 'product-lock' | 'unlocked';
 }
 
 /**
@@ -179,9 +143,8 @@ export async function setAllocation(
   return withTransaction(pool, async (client) => {
     // FOR NO KEY UPDATE: serialises allocations of the product without blocking the foreign-key checks
     // of reservations and ledger rows that reference it.
-    const lock = input.capacityCheck === 'unlocked' ? '' : 'FOR NO KEY UPDATE';
     const product = await client.query<{ capacity: number }>(
-      `SELECT capacity FROM "inventory".products WHERE id = $1 ${lock}`,
+      `SELECT capacity FROM "inventory".products WHERE id = $1 FOR NO KEY UPDATE`,
       [input.productId],
     );
     const capacity = product.rows[0]?.capacity;

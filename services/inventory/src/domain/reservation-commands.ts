@@ -10,7 +10,6 @@ import {
   withTransaction,
 } from '@cruise/shared';
 import { runOnce } from './command-log.ts';
-import type { HoldStrategy } from './pools.ts';
 import type { RequestedItem } from './pricing.ts';
 import {
   cancelReservation,
@@ -56,7 +55,6 @@ export function holdReservation(
     items: RequestedItem[];
     hold_seconds: number;
   },
-  strategy?: HoldStrategy,
 ): Promise<Outcome<{ reservation: ReservationSnapshot }>> {
   return runOnce(pool, 'holdReservation', input.ref, input, async (client) => {
     if (!isValidDate(input.visit_date)) {
@@ -75,7 +73,6 @@ export function holdReservation(
       items: input.items,
       holdSeconds: input.hold_seconds,
       now,
-      ...(strategy ? { strategy } : {}),
     });
     if (!held.ok) return held;
     const { rows } = await client.query<ReservationRow>(

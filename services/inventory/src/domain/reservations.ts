@@ -15,7 +15,7 @@ import {
 } from '@cruise/shared';
 import { findProduct, productInfo } from './catalogue.ts';
 import { expireLockedHolds, expireStaleHolds } from './expiry.ts';
-import { available, findPool, type HoldStrategy, moveUnits } from './pools.ts';
+import { available, findPool, moveUnits } from './pools.ts';
 import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 
 type Queryable = Pool | PoolClient;
@@ -133,7 +133,6 @@ export interface ReserveInput {
   items: RequestedItem[];
   holdSeconds: number;
   now?: Date;
-  strategy?: HoldStrategy;
 }
 
 /** Holds units in the partner's ota pool, inside the caller's transaction. */
@@ -165,17 +164,13 @@ export async function reserve(
 
   await expireStaleHolds(client, pool.id, now);
   const id = randomUUID();
-  const moved = await moveUnits(
-    client,
-    {
-      poolId: pool.id,
-      kind: 'hold',
-      heldDelta: priced.quantity,
-      soldDelta: 0,
-      reference: `reservation:${id}`,
-    },
-    input.strategy,
-  );
+  const moved = await moveUnits(client, {
+    poolId: pool.id,
+    kind: 'hold',
+    heldDelta: priced.quantity,
+    soldDelta: 0,
+    reference: `reservation:${id}`,
+  });
   if (!moved.moved) return insufficient(moved.pool ? Math.max(0, available(moved.pool)) : 0);
 
   const expiresAt = new Date(now.getTime() + input.holdSeconds * 1000);

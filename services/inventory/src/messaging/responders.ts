@@ -4,7 +4,6 @@ import { type CommandName, type Logger, type NatsConnection, type Pool, respond 
 import type { Subscription } from 'nats';
 import { loadCatalogue } from '../domain/catalogue.ts';
 import { directSale, holdBatch, listPools, releaseUnits, sellHeld } from '../domain/issuance-commands.ts';
-import type { HoldStrategy } from '../domain/pools.ts';
 import {
   cancelHold,
   closeReservation,
@@ -20,13 +19,7 @@ export interface Responders {
   close(): Promise<void>;
 }
 
-export function startResponders(
-  nc: NatsConnection,
-  prefix: string,
-  pool: Pool,
-  log: Logger,
-  opts: { holdStrategy?: HoldStrategy } = {},
-): Responders {
+export function startResponders(nc: NatsConnection, prefix: string, pool: Pool, log: Logger): Responders {
   const inFlight = new Set<Promise<unknown>>();
   const subscriptions: Subscription[] = [];
   const answer = <N extends CommandName>(name: N, handler: Parameters<typeof respond<N>>[4]) => {
@@ -57,7 +50,7 @@ export function startResponders(
   answer('release', (request) => releaseUnits(pool, request));
   answer('directSale', (request) => directSale(pool, request));
   answer('listPools', async (request) => ({ ok: true, pools: await listPools(pool, request) }));
-  answer('holdReservation', (request) => holdReservation(pool, request, opts.holdStrategy));
+  answer('holdReservation', (request) => holdReservation(pool, request));
   answer('extendHold', (request) => extendHold(pool, request));
   answer('cancelHold', (request) => cancelHold(pool, request));
   answer('closeReservation', (request) => closeReservation(pool, request));

@@ -30,10 +30,7 @@ function filterInstant(value: string | undefined): Date | undefined {
   return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);
 }
 
-export function registerReservationRoutes(
-  app: App,
-  { pool, config, holdStrategy, issuance }: InventoryRouteOptions,
-) {
+export function registerReservationRoutes(app: App, { pool, config, issuance }: InventoryRouteOptions) {
   const create = contractRoute('createReservation');
   app.post(create.path, { schema: routeSchema(create) }, async (request, reply) => {
     const partnerId = callingPartner(request);
@@ -73,7 +70,6 @@ export function registerReservationRoutes(
           items: body.items,
           holdSeconds: config.RESERVATION_HOLD_SECONDS,
           now,
-          strategy: holdStrategy,
         });
         // Thrown so the transaction (and the idempotency record) rolls back; the key stays reusable.
         if (!outcome.ok) throw refusalError(outcome);

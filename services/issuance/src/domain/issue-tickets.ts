@@ -25,11 +25,6 @@ export interface IssueUnitsInput {
   resellerId: string | null;
   functions: string[];
   items: PricedItem[];
-  /**
-   * `keyed` (the real thing) writes unit indexes, so the unique key turns a duplicate into a no-op.
-   * `unkeyed` leaves them out: only the race-demonstration test uses it.
-   */
-  strategy?: 'keyed' | 'unkeyed';
 }
 
 /** Inserts the missing units' tickets; returns every ticket of the source in unit order. */
@@ -40,7 +35,6 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       price: item.unit_price,
     })),
   );
-  const keyed = (input.strategy ?? 'keyed') === 'keyed';
   const reservationId = input.source.kind === 'reservation' ? input.source.reservationId : null;
   const orderId = input.source.kind === 'order' ? input.source.orderId : null;
   const conflictTarget =
@@ -50,9 +44,9 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
   const inserted = await client.query<{ ticket_code: string }>(
     `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, reservation_id, order_id,
        unit_index, reseller_id, customer_type, price_amount, price_currency, entitlements, activated_at)
-     SELECT u.code, $1, $2, $3, 'ACTIVE', $4, $5, CASE WHEN $6 THEN u.idx - 1 END, $7, u.ctype, u.amount,
-       u.currency, $8::jsonb, now()
-     FROM unnest($9::text[], $10::text[], $11::int[], $12::text[]) WITH ORDINALITY
+     SELECT u.code, $1, $2, $3, 'ACTIVE', $4, $5, u.idx - 1, $6, u.ctype, u.amount,
+       u.currency, $7::jsonb, now()
+     FROM unnest($8::text[], $9::text[], $10::int[], $11::text[]) WITH ORDINALITY
        AS u(code, ctype, amount, currency, idx)
      ON CONFLICT ${conflictTarget} DO NOTHING
      RETURNING ticket_code`,
@@ -62,7 +56,6 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       input.productId,
       reservationId,
       orderId,
-      keyed,
       input.resellerId,
       JSON.stringify(entitlementsOf(input.functions)),
       units.map(() => newTicketCode()),

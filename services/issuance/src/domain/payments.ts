@@ -29,25 +29,13 @@ type StoredOutcome =
   | { status: 200; body: PaymentResult }
   | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } };
 
-export interface PaymentOptions {
-  /**
-   * `serialized` (the real thing): concurrent notifications of one payment_id queue on an advisory
-   * lock and the later ones replay the first one's stored response; tickets are keyed per unit.
-   * `naive`: read-then-write without lock or unit keys; only the race-demonstration test uses it.
-   */
-  strategy?: 'serialized' | 'naive';
-  /** Test hook: runs after inventory confirmed and before tickets are written (a crash there is repaired by the retry). */
-  afterConfirm?: () => Promise<void>;
-}
-
 export async function handlePaymentNotification(
   pool: Pool,
   inventory: CommandClient,
   n: PaymentNotification,
-  opts: PaymentOptions = {},
 ): Promise<Outcome<{ result: PaymentResult }>> {
   // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write, so committing it changes nothing.
-  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n, opts));
+  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n));
   if ('ok' in outcome) return outcome;
   if (outcome.status === 200) return { ok: true, result: outcome.body };
   return refuse(outcome.body.code, outcome.body.detail);
@@ -57,14 +45,11 @@ async function processPayment(
   client: PoolClient,
   inventory: CommandClient,
   n: PaymentNotification,
-  opts: PaymentOptions,
 ): Promise<StoredOutcome | Refusal> {
-  const naive = opts.strategy === 'naive';
-  if (!naive) {
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `issuance:payment:${n.payment_id}`,
-    ]);
-  }
+  // Concurrent notifications of one payment_id queue here; the later ones replay the first one's response.
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `issuance:payment:${n.payment_id}`,
+  ]);
   const { rows } = await client.query<{
     outcome: string;
     reservation_id: string;
@@ -123,7 +108,6 @@ async function processPayment(
     }
     return reply; // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
   }
-  await opts.afterConfirm?.();
   const { reservation, product } = reply;
   await rememberProduct(client, product);
   const tickets = await issueUnits(client, {
@@ -139,7 +123,6 @@ async function processPayment(
         : null,
     functions: product.functions,
     items: reservation.items,
-    strategy: naive ? 'unkeyed' : 'keyed',
   });
   const body: PaymentResult = {
     payment_id: n.payment_id,
