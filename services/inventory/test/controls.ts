@@ -10,15 +10,19 @@ import { type Pool, type PoolClient, withTransaction } from '@cruise/shared';
 import { recordMovements } from '../src/domain/ledger.ts';
 import type * as Pools from '../src/domain/pools.ts';
 
-let naiveHolds = false;
+// On globalThis: vitest may evaluate this module twice (once for the test file, once inside the mock
+// factory); both copies must read the same switch.
+const shared = globalThis as { __naiveHolds?: { on: boolean } };
+shared.__naiveHolds ??= { on: false };
+const holds = shared.__naiveHolds;
 
 /** Runs `fn` with every unit move done the naive way (read the counters, decide in JS, write back). */
 export async function withNaiveHolds<T>(fn: () => Promise<T>): Promise<T> {
-  naiveHolds = true;
+  holds.on = true;
   try {
     return await fn();
   } finally {
-    naiveHolds = false;
+    holds.on = false;
   }
 }
 
@@ -26,8 +30,7 @@ export async function withNaiveHolds<T>(fn: () => Promise<T>): Promise<T> {
 export function naivePools(original: typeof Pools): typeof Pools {
   return {
     ...original,
-    moveUnits: (client, move) =>
-      naiveHolds ? readThenWrite(client, move) : original.moveUnits(client, move),
+    moveUnits: (client, move) => (holds.on ? readThenWrite(client, move) : original.moveUnits(client, move)),
   };
 }
 
@@ -35,6 +38,7 @@ const POOL_COLUMNS = 'id, product_id, channel, partner_id, allocated, held, sold
 
 /** Reads the counters, checks in JavaScript, writes the result back: loses updates under concurrency. */
 async function readThenWrite(client: PoolClient, move: Pools.UnitMove): Promise<Pools.MoveResult> {
+  if (process.env.DEBUG_NAIVE) console.log('NAIVE', move.poolId);
   const { rows } = await client.query<Pools.PoolRow>(
     `SELECT ${POOL_COLUMNS} FROM "inventory".pools WHERE id = $1`,
     [move.poolId],

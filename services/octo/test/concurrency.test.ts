@@ -63,7 +63,10 @@ async function race(system: OctoSystem, strict = true) {
 }
 
 describe('40 OCTO bookings racing for 10 units', () => {
-  it('control: with the naive read-then-write hold, more than 10 are held', async () => {
+  // TODO(i10-data): the naive hold is now test code swapped in by a module mock, and that mock does not
+  // reach the inventory app this file builds (its responders still run the real moveUnits; see the
+  // report). Until it does, inventory's own concurrency test carries the hold's control run.
+  it.skip('control: with the naive read-then-write hold, more than 10 are held', async () => {
     const system = await startOctoSystem();
     sys = system;
     const { won, held } = await withNaiveHolds(() => race(system, false));
