@@ -4,6 +4,7 @@ import {
   type App,
   AppError,
   type CreateReservationBody,
+  filterInstant,
   idempotent,
   refusalError,
   type reservationListQuery,
@@ -23,12 +24,6 @@ import {
 import { callingPartner } from './caller.ts';
 import type { InventoryRouteOptions } from './options.ts';
 import { contractRoute } from './route-catalogue.ts';
-
-/** A date filter means midnight UTC of that day; a date-time is taken as given. */
-function filterInstant(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);
-}
 
 export function registerReservationRoutes(app: App, { pool, config, issuance }: InventoryRouteOptions) {
   const create = contractRoute('createReservation');
@@ -89,8 +84,8 @@ export function registerReservationRoutes(app: App, { pool, config, issuance }: 
       status: query.status,
       productId: query.product_id,
       resellerReference: query.reseller_reference,
-      createdFrom: filterInstant(query.created_from),
-      createdTo: filterInstant(query.created_to),
+      createdFrom: query.created_from === undefined ? undefined : filterInstant(query.created_from),
+      createdTo: query.created_to === undefined ? undefined : filterInstant(query.created_to),
       page: query.page,
       pageSize: query.page_size,
     });

@@ -1,10 +1,10 @@
 // Issues the ACTIVE tickets of a paid reservation or a direct order: one per unit, keyed by
 // (reservation_id | order_id, unit index) so a retried issuance finds the tickets instead of doubling them.
 import { type Money, newTicketCode, type PoolClient } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { appendTicketEvents } from './ticket-events.ts';
 import {
   entitlementsOf,
-  S,
   TICKET_COLUMNS,
   TICKET_JOINS,
   type TicketRow,
@@ -42,7 +42,7 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       ? '(reservation_id, unit_index) WHERE reservation_id IS NOT NULL'
       : '(order_id, unit_index) WHERE order_id IS NOT NULL';
   const inserted = await client.query<{ ticket_code: string }>(
-    `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, reservation_id, order_id,
+    `INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, reservation_id, order_id,
        unit_index, reseller_id, customer_type, price_amount, price_currency, entitlements, activated_at)
      SELECT u.code, $1, $2, $3, 'ACTIVE', $4, $5, u.idx - 1, $6, u.ctype, u.amount,
        u.currency, $7::jsonb, now()
@@ -66,7 +66,7 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
   );
   const where = reservationId ? 't.reservation_id = $1' : 't.order_id = $1';
   const { rows } = await client.query<TicketRow>(
-    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS} WHERE ${where} ORDER BY t.unit_index, t.id`,
+    `SELECT ${TICKET_COLUMNS} FROM ${table.tickets} t ${TICKET_JOINS} WHERE ${where} ORDER BY t.unit_index, t.id`,
     [reservationId ?? orderId],
   );
   const fresh = new Set(inserted.rows.map((r) => r.ticket_code));
@@ -74,7 +74,7 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
     await appendTicketEvents(
       client,
       'ticketsIssued',
-      rows.filter((r) => fresh.has(r.ticket_code)).map(toSnapshot),
+      rows.filter((r) => fresh.has(r.ticketCode)).map(toSnapshot),
     );
   }
   return rows;

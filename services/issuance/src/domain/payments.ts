@@ -12,9 +12,10 @@ import {
   type Ticket,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { issueUnits } from './issue-tickets.ts';
 import { rememberProduct } from './product-catalogue.ts';
-import { S, toTicket } from './ticket-records.ts';
+import { toTicket } from './ticket-records.ts';
 import { ownReseller } from './tickets.ts';
 
 export interface PaymentResult {
@@ -59,7 +60,7 @@ async function processPayment(
     response_body: never;
   }>(
     `SELECT outcome, reservation_id, amount, currency, response_status, response_body
-       FROM ${S}.payments WHERE payment_id = $1`,
+       FROM ${table.payments} WHERE payment_id = $1`,
     [n.payment_id],
   );
   const existing = rows[0];
@@ -141,7 +142,7 @@ async function recordPayment(
   stored: StoredOutcome,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${S}.payments (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
+    `INSERT INTO ${table.payments} (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
        response_status, response_body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (payment_id) DO UPDATE SET notified_status = EXCLUDED.notified_status,

@@ -2,7 +2,7 @@
 // release command is sent afterwards and retried by the sweep until inventory acknowledges it, with a
 // stable `ref` so inventory applies it once.
 import { type CommandClient, type Logger, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
-import { S } from './ticket-records.ts';
+import { table } from '../db/tables.ts';
 
 export interface ReleaseRequest {
   ref: string;
@@ -16,7 +16,7 @@ export interface ReleaseRequest {
 
 export async function recordRelease(client: PoolClient, r: ReleaseRequest): Promise<void> {
   await client.query(
-    `INSERT INTO ${S}.pending_releases (ref, partner_id, product_id, channel, from_state, quantity, reason)
+    `INSERT INTO ${table.pending_releases} (ref, partner_id, product_id, channel, from_state, quantity, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ref) DO NOTHING`,
     [r.ref, r.partnerId, r.productId, r.channel, r.from, r.quantity, r.reason],
   );
@@ -51,7 +51,7 @@ export async function flushPendingReleases(
       let stop = false;
       const { rows } = await client.query<PendingRow>(
         `SELECT ref, partner_id, product_id, channel, from_state, quantity, reason
-         FROM ${S}.pending_releases WHERE sent_at IS NULL ${opts.refs ? 'AND ref = ANY($2::text[])' : ''}
+         FROM ${table.pending_releases} WHERE sent_at IS NULL ${opts.refs ? 'AND ref = ANY($2::text[])' : ''}
          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         opts.refs ? [opts.limit ?? 100, opts.refs] : [opts.limit ?? 100],
       );
@@ -67,7 +67,9 @@ export async function flushPendingReleases(
             reason: row.reason,
           });
           if (reply.ok) {
-            await client.query(`UPDATE ${S}.pending_releases SET sent_at = now() WHERE ref = $1`, [row.ref]);
+            await client.query(`UPDATE ${table.pending_releases} SET sent_at = now() WHERE ref = $1`, [
+              row.ref,
+            ]);
             acknowledged++;
           } else {
             // A refusal is not transient: keep it visible for an operator rather than retry forever fast.
@@ -76,13 +78,13 @@ export async function flushPendingReleases(
               'inventory refused a release',
             );
             await client.query(
-              `UPDATE ${S}.pending_releases SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
+              `UPDATE ${table.pending_releases} SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
               [row.ref, `${reply.code}: ${reply.detail}`],
             );
           }
         } catch (err) {
           await client.query(
-            `UPDATE ${S}.pending_releases SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
+            `UPDATE ${table.pending_releases} SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
             [row.ref, (err as Error).message],
           );
           // Inventory unreachable: the rest would only wait out the same timeout; the sweep retries.
