@@ -2,7 +2,7 @@
 // Subjects here are relative: `subject(prefix, name)` puts the deployment's prefix in front.
 import { z } from 'zod';
 import { customerType, money, productId } from './contract/common.ts';
-import { ticket } from './contract/issuance.ts';
+import { ticket } from './contract/issuance/index.ts';
 import { webhookEventType } from './contract/webhooks.ts';
 import { ERROR_STATUS, type ErrorCode } from './errors.ts';
 

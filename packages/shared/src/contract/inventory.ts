@@ -14,7 +14,7 @@ import {
   type RouteDef,
   uuid,
 } from './common.ts';
-import { ticket } from './issuance.ts';
+import { ticket } from './issuance/index.ts';
 
 export const MAX_UNITS_PER_RESERVATION = 100;
 

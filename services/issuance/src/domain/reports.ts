@@ -1,5 +1,5 @@
 // Billing summary and reconciliation for one partner. The counting rules are stated in the contract
-// (packages/shared/src/contract/issuance.ts, BillingSummary / ReconciliationReport descriptions).
+// (packages/shared/src/contract/issuance/reports.ts, BillingSummary / ReconciliationReport descriptions).
 import type { CommandClient, Outcome, ReconciliationReport } from '@cruise/shared';
 import { table } from '../db/tables.ts';
 import type { Queryable } from './ticket-records.ts';
