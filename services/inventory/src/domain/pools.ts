@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   appendPartnerEvents,
+  type Channel,
   type Outcome,
   type Pool,
   type PoolClient,
@@ -14,8 +15,6 @@ import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
 
 type Queryable = Pool | PoolClient;
-
-export type Channel = 'direct' | 'ota' | 'reseller';
 
 export interface PoolRow {
   id: string;

@@ -1,14 +1,21 @@
 // Units handed back to inventory. The ticket change and the pending release commit together; the
 // release command is sent afterwards and retried by the sweep until inventory acknowledges it, with a
 // stable `ref` so inventory applies it once.
-import { type CommandClient, type Logger, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
+import {
+  type Channel,
+  type CommandClient,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from '@cruise/shared';
 import { table } from '../db/tables.ts';
 
 export interface ReleaseRequest {
   ref: string;
   partnerId: string | null;
   productId: number;
-  channel: 'direct' | 'ota' | 'reseller';
+  channel: Channel;
   from: 'held' | 'sold';
   quantity: number;
   reason: 'cancel' | 'expire';

@@ -1,8 +1,6 @@
 // What the issuance contract's subdomains share: the status enums and a few field shapes.
 import { z } from 'zod';
 
-export const ticketStatus = z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']);
-export type TicketStatus = z.infer<typeof ticketStatus>;
 export const batchStatus = z.enum(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED']);
 export const resellerStatus = z.enum(['ACTIVE', 'INACTIVE']);
 

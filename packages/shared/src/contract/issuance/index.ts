@@ -26,7 +26,7 @@ import {
 import { activateTicketRoute, cancelTicketRoute, getTicketRoute, listTicketsRoute } from './tickets.ts';
 
 export * from './batches.ts';
-export { batchStatus, resellerStatus, type TicketStatus, ticketStatus } from './common.ts';
+export { batchStatus, resellerStatus } from './common.ts';
 export * from './direct-orders.ts';
 export * from './payments.ts';
 export * from './reports.ts';

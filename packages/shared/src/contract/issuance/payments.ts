@@ -1,6 +1,6 @@
 // Issuance's public contract, the payment provider's webhook (see ../shared/api.md).
 import { z } from 'zod';
-import { defineRoute, isoDateTime, money, uuid } from '../common.ts';
+import { defineRoute, isoDateTime, money, reservationStatus, uuid } from '../common.ts';
 import { shortText } from './common.ts';
 import { ticket } from './tickets.ts';
 
@@ -35,7 +35,7 @@ export const paymentNotifyRoute = defineRoute({
       .object({
         payment_id: z.string(),
         reservation_id: uuid,
-        reservation_status: z.enum(['ON_HOLD', 'CONFIRMED', 'EXPIRED', 'CANCELLED']),
+        reservation_status: reservationStatus,
         tickets: z.array(ticket),
       })
       .meta({ id: 'PaymentResult' }),

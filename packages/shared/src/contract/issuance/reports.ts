@@ -1,7 +1,7 @@
 // Issuance's public contract, reports: billing summary and reconciliation, and the console's view of
 // one partner's (see ../shared/api.md).
 import { z } from 'zod';
-import { defineRoute, isoDate, money, uuid } from '../common.ts';
+import { defineRoute, isoDate, money, partnerChannel, uuid } from '../common.ts';
 import { partnerErrors } from './common.ts';
 
 export const reportPeriodQuery = z
@@ -38,7 +38,7 @@ export const billingSummary = z
 
 const reconciliationRow = z.object({
   product_id: z.number().int(),
-  channel: z.enum(['ota', 'reseller']),
+  channel: partnerChannel,
   allocated: z.number().int(),
   held: z.number().int(),
   sold: z.number().int(),

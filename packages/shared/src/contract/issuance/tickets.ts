@@ -1,6 +1,7 @@
 // Issuance's public contract, tickets: the list, one ticket, activation and cancel (see ../shared/api.md).
 import { z } from 'zod';
 import {
+  channel,
   customerType,
   dateOrDateTime,
   defineRoute,
@@ -9,16 +10,17 @@ import {
   pageOf,
   paginationQuery,
   productId,
+  ticketStatus,
   uuid,
 } from '../common.ts';
-import { email, partnerErrors, shortText, ticketStatus } from './common.ts';
+import { email, partnerErrors, shortText } from './common.ts';
 
 export const ticket = z
   .object({
     ticket_code: z.string(),
     product_id: z.number().int(),
     status: ticketStatus,
-    channel: z.enum(['direct', 'ota', 'reseller']),
+    channel,
     reservation_id: uuid.nullable(),
     batch_id: uuid.nullable(),
     order_id: uuid.nullable(),
