@@ -1,10 +1,10 @@
 // The operator's allocations: pool shape, conflicts below held + sold and beyond capacity, and
 // concurrent allocations that cannot together pass the product's capacity (with a control run).
 import { randomUUID } from 'node:crypto';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { barrier, createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, setAllocation } from '../src/index.ts';
-import { barrier, unlockedAllocation } from './controls.ts';
+import { unlockedAllocation } from './controls.ts';
 import {
   adminHeaders,
   newPartner,

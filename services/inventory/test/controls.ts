@@ -57,20 +57,6 @@ async function readThenWrite(client: PoolClient, move: Pools.UnitMove): Promise<
   return { moved: true, pool: { ...read, held, sold } };
 }
 
-/** A promise every caller waits on until `parties` callers have arrived. */
-export function barrier(parties: number): () => Promise<void> {
-  let arrived = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return () => {
-    arrived++;
-    if (arrived >= parties) open();
-    return opened;
-  };
-}
-
 /**
  * An allocation without the product row lock: reads the capacity and the other pools' allocations,
  * then writes. `beforeWrite` lets the caller line every racer up between the read and the write, the

@@ -9,20 +9,6 @@ import {
   withTransaction,
 } from '@cruise/shared';
 
-/** A promise every caller waits on until `parties` callers have arrived. */
-export function barrier(parties: number): () => Promise<void> {
-  let arrived = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return () => {
-    arrived++;
-    if (arrived >= parties) open();
-    return opened;
-  };
-}
-
 /**
  * The naive read-then-write: no advisory lock on the payment id and tickets written without unit
  * indexes, so the unique (reservation_id, unit_index) key cannot turn a duplicate into a no-op.

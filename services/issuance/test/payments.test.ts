@@ -1,10 +1,10 @@
 // The payment webhook end to end: reservation created through inventory's app, payment through
 // issuance's, every failure code, duplicates sequential and concurrent, and the crash-repair path.
 import { createCommandClient } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { barrier, createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlePaymentNotification } from '../src/domain/payments.ts';
-import { barrier, dyingAfterConfirm, naivePaymentNotification } from './controls.ts';
+import { dyingAfterConfirm, naivePaymentNotification } from './controls.ts';
 import {
   getReservation,
   newPartner,
