@@ -1,6 +1,8 @@
 // No oversell under concurrency, in one instance and across two, with a control run that uses the naive
 // read-then-write hold and shows the oversell the conditional update prevents. Then a mixed concurrent
 // workload after which the ledger rebuilds every pool's counters exactly.
+// First: reservations.ts must load before pools.ts (see controls.ts) for the mock to reach the holds.
+import '../src/domain/reservations.ts';
 import { randomUUID } from 'node:crypto';
 import { createCommandClient } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';

@@ -5,16 +5,14 @@
 // a test file that wants it declares
 //   vi.mock('<path to>/src/domain/pools.ts', async (importOriginal) =>
 //     (await import('<path to>/test/controls.ts')).naivePools(await importOriginal()));
-// and runs its control inside `withNaiveHolds(...)`; outside it the real conditional update runs.
+// and runs its control inside `withNaiveHolds(...)`; outside it the real conditional update runs. It must
+// import '<path to>/src/domain/reservations.ts' before anything else of inventory: pools → expiry →
+// reservations → pools is a cycle, and reservations reached first through the mocked pools binds the original.
 import { type Pool, type PoolClient, withTransaction } from '@cruise/shared';
 import { recordMovements } from '../src/domain/ledger.ts';
 import type * as Pools from '../src/domain/pools.ts';
 
-// On globalThis: vitest may evaluate this module twice (once for the test file, once inside the mock
-// factory); both copies must read the same switch.
-const shared = globalThis as { __naiveHolds?: { on: boolean } };
-shared.__naiveHolds ??= { on: false };
-const holds = shared.__naiveHolds;
+const holds = { on: false };
 
 /** Runs `fn` with every unit move done the naive way (read the counters, decide in JS, write back). */
 export async function withNaiveHolds<T>(fn: () => Promise<T>): Promise<T> {
