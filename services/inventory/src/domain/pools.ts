@@ -11,6 +11,7 @@ import {
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
 
@@ -43,7 +44,7 @@ export async function findPool(
   partnerId: string | null,
 ): Promise<PoolRow | undefined> {
   const { rows } = await db.query<PoolRow>(
-    `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools
+    `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools}
      WHERE product_id = $1 AND channel = $2 AND partner_id IS NOT DISTINCT FROM $3`,
     [productId, channel, partnerId],
   );
@@ -67,7 +68,7 @@ export type MoveResult = { moved: true; pool: PoolRow } | { moved: false; pool: 
  */
 export async function moveUnits(client: PoolClient, move: UnitMove): Promise<MoveResult> {
   const { rows } = await client.query<PoolRow>(
-    `UPDATE "inventory".pools SET held = held + $2, sold = sold + $3, updated_at = now()
+    `UPDATE ${table.pools} SET held = held + $2, sold = sold + $3, updated_at = now()
      WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
      RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
     [move.poolId, move.heldDelta, move.soldDelta],
@@ -75,7 +76,7 @@ export async function moveUnits(client: PoolClient, move: UnitMove): Promise<Mov
   const pool = rows[0];
   if (!pool) {
     const { rows } = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools} WHERE id = $1`,
       [move.poolId],
     );
     return { moved: false, pool: rows[0] };
@@ -110,9 +111,9 @@ export async function poolViews(
 ): Promise<PoolView[]> {
   const { rows } = await db.query<PoolRow & { stale: number }>(
     `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
-            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+            COALESCE((SELECT sum(r.quantity) FROM ${table.reservations} r
                       WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
-     FROM "inventory".pools p WHERE p.partner_id IS NOT DISTINCT FROM $1
+     FROM ${table.pools} p WHERE p.partner_id IS NOT DISTINCT FROM $1
      ORDER BY p.product_id, p.channel`,
     [filter.partnerId, filter.now],
   );
@@ -143,21 +144,21 @@ export async function setAllocation(
     // FOR NO KEY UPDATE: serialises allocations of the product without blocking the foreign-key checks
     // of reservations and ledger rows that reference it.
     const product = await client.query<{ capacity: number }>(
-      `SELECT capacity FROM "inventory".products WHERE id = $1 FOR NO KEY UPDATE`,
+      `SELECT capacity FROM ${table.products} WHERE id = $1 FOR NO KEY UPDATE`,
       [input.productId],
     );
     const capacity = product.rows[0]?.capacity;
     if (capacity === undefined) return refuse('UNKNOWN_PRODUCT', `Product ${input.productId} does not exist`);
 
     await client.query(
-      `INSERT INTO "inventory".pools (product_id, channel, partner_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${table.pools} (product_id, channel, partner_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [input.productId, input.channel, input.partnerId],
     );
     const target = (await findPool(client, input.productId, input.channel, input.partnerId))!;
     // Release this pool's expired holds first: they must not make a lower allocation look impossible.
     await expireStaleHolds(client, target.id, input.now ?? new Date());
     const locked = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1 FOR UPDATE`,
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools} WHERE id = $1 FOR UPDATE`,
       [target.id],
     );
     const current = locked.rows[0]!;
@@ -169,7 +170,7 @@ export async function setAllocation(
       );
     }
     const others = await client.query<{ total: number }>(
-      `SELECT COALESCE(sum(allocated), 0)::int AS total FROM "inventory".pools WHERE product_id = $1 AND id <> $2`,
+      `SELECT COALESCE(sum(allocated), 0)::int AS total FROM ${table.pools} WHERE product_id = $1 AND id <> $2`,
       [input.productId, current.id],
     );
     const elsewhere = others.rows[0]!.total;
@@ -182,7 +183,7 @@ export async function setAllocation(
     }
     const delta = input.allocated - current.allocated;
     if (delta !== 0) {
-      await client.query(`UPDATE "inventory".pools SET allocated = $2, updated_at = now() WHERE id = $1`, [
+      await client.query(`UPDATE ${table.pools} SET allocated = $2, updated_at = now() WHERE id = $1`, [
         current.id,
         input.allocated,
       ]);
@@ -239,9 +240,9 @@ export async function allPoolViews(
 ): Promise<PoolView[]> {
   const { rows } = await db.query<PoolRow & { stale: number }>(
     `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
-            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+            COALESCE((SELECT sum(r.quantity) FROM ${table.reservations} r
                       WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
-     FROM "inventory".pools p WHERE ($1::uuid IS NULL OR p.partner_id = $1)
+     FROM ${table.pools} p WHERE ($1::uuid IS NULL OR p.partner_id = $1)
      ORDER BY p.partner_id NULLS FIRST, p.product_id, p.channel`,
     [filter.partnerId ?? null, filter.now],
   );

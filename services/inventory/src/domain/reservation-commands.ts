@@ -9,6 +9,7 @@ import {
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { runOnce } from './command-log.ts';
 import type { RequestedItem } from './pricing.ts';
 import {
@@ -32,7 +33,7 @@ export async function reservationSnapshots(
   now: Date = new Date(),
 ): Promise<ReservationSnapshot[]> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE partner_id = $1 AND id = ANY($2::uuid[])`,
+    `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE partner_id = $1 AND id = ANY($2::uuid[])`,
     [partnerId, reservationIds],
   );
   return rows.map((r) => toReservationSnapshot(r, now));
@@ -76,7 +77,7 @@ export function holdReservation(
     });
     if (!held.ok) return held;
     const { rows } = await client.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
+      `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE id = $1`,
       [held.reservation.reservation_id],
     );
     return { ok: true, reservation: toReservationSnapshot(rows[0]!, now) };
@@ -108,7 +109,7 @@ export async function extendHold(
     const latest = row.created_at.getTime() + MAX_HOLD_LIFETIME_SECONDS * 1000;
     const expiresAt = new Date(Math.min(row.expires_at.getTime() + input.seconds * 1000, latest));
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET expires_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
+      `UPDATE ${table.reservations} SET expires_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, expiresAt],
     );
     return { ok: true, reservation: toReservationSnapshot(rows[0]!, now) };
@@ -147,7 +148,7 @@ export async function closeReservation(
       });
     }
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1
+      `UPDATE ${table.reservations} SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1
        RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
