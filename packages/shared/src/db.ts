@@ -2,6 +2,7 @@
 // failures, and the migration runner (one schema and one migrations folder per service).
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Config } from './config.ts';
 
@@ -36,6 +37,15 @@ export function createPool(
     client.on('error', () => {});
   });
   return pool;
+}
+
+/**
+ * A drizzle table's schema-qualified SQL name (`"issuance"."tickets"`), for the hand-tuned statements
+ * written as SQL: they name tables through the drizzle definitions, so the schema is named once.
+ */
+export function sqlName(table: PgTable): string {
+  const { schema, name } = getTableConfig(table);
+  return schema ? `"${schema}"."${name}"` : `"${name}"`;
 }
 
 export function createDb(pool: Pool): Db {

@@ -1,13 +1,18 @@
 // NATS commands (request/reply between services) and events (JetStream), each with its zod schema.
 // Subjects here are relative: `subject(prefix, name)` puts the deployment's prefix in front.
 import { z } from 'zod';
-import { customerType, money, productId } from './contract/common.ts';
+import {
+  channel,
+  customerType,
+  errorCode,
+  money,
+  productId,
+  reservationStatus,
+  ticketStatus,
+} from './contract/common.ts';
 import { createReservationBody, reservationResponse } from './contract/inventory.ts';
-import { ticket } from './contract/issuance.ts';
+import { ticket } from './contract/issuance/index.ts';
 import { webhookEventType } from './contract/webhooks.ts';
-import { ERROR_STATUS, type ErrorCode } from './errors.ts';
-
-const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
 /** Every command reply: `{ ok: true, ... }` or a typed refusal the caller turns into its own answer. */
 export const refusalSchema = z.object({
@@ -31,7 +36,6 @@ const pricedItem = z.object({
   quantity: z.number().int().positive(),
   unit_price: money,
 });
-const channel = z.enum(['direct', 'ota', 'reseller']);
 
 export const reservationSnapshot = z.object({
   reservation_id: z.uuid(),
@@ -40,7 +44,7 @@ export const reservationSnapshot = z.object({
   visit_date: z.string(),
   reseller_id: z.uuid().nullable(),
   reseller_reference: z.string().nullable(),
-  status: z.enum(['ON_HOLD', 'CONFIRMED', 'EXPIRED', 'CANCELLED']),
+  status: reservationStatus,
   items: z.array(pricedItem),
   quantity: z.number().int(),
   total: money,
@@ -59,7 +63,7 @@ export const ticketSnapshot = z.object({
   channel,
   product_id: productId,
   product_name: z.string(),
-  status: z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']),
+  status: ticketStatus,
   entitlements: z.array(z.object({ function_code: z.string(), redeemed_at: z.string().nullable() })),
   /** Increases with every state change, so a consumer applies only newer snapshots. */
   revision: z.number().int().nonnegative(),

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import type { Pool, PoolClient } from './db.ts';
+import { type Pool, type PoolClient, withTransaction } from './db.ts';
 import type { Logger } from './logger.ts';
 import { type EventData, type EventName, events } from './messages.ts';
 import { type NatsConnection, publishSerializedEvent } from './nats.ts';
@@ -95,19 +95,14 @@ export function startOutboxRelay(opts: {
   let failing = false;
 
   async function drainOnce(): Promise<number> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(pool, async (client) => {
       const { rows } = await client.query<{ id: number; subject: string; msg_id: string; json: string }>(
         `SELECT id, subject, envelope->>'id' AS msg_id, envelope::text AS json
            FROM "${schema}".outbox WHERE published_at IS NULL
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
-      if (rows.length === 0) {
-        await client.query('COMMIT');
-        return 0;
-      }
+      if (rows.length === 0) return 0;
       await Promise.all(
         rows.map((r) =>
           publishSerializedEvent(nc, prefix, { id: r.msg_id, subject: r.subject, json: r.json }),
@@ -116,14 +111,8 @@ export function startOutboxRelay(opts: {
       await client.query(`UPDATE "${schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
       ]);
-      await client.query('COMMIT');
       return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async function loop() {

@@ -16,6 +16,14 @@ export function venueDate(at: Date, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
+/**
+ * A bound of a time filter (`created_from`, `to`, …) as an instant: a bare date (YYYY-MM-DD) means its
+ * start at 00:00 UTC; a date-time is taken as given.
+ */
+export function filterInstant(value: string): Date {
+  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);
+}
+
 export type DayType = 'weekday' | 'weekend';
 
 /** Saturday and Sunday are weekend; a calendar date has the same weekday everywhere. */

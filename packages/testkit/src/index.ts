@@ -1,3 +1,4 @@
+export * from './barrier.ts';
 export * from './context.ts';
 export * from './databases.ts';
 export * from './gateway-signing.ts';

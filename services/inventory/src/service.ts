@@ -35,7 +35,6 @@ export default defineService<InventoryContext, InventoryAppOptions>({
     config,
     pool: deps.pool,
     log: deps.log,
-    holdStrategy: kit.options.holdStrategy ?? 'conditional',
     metrics: createInventoryMetrics(kit.metrics, deps.pool),
   }),
   routes: [

@@ -1,9 +1,10 @@
 // The operator's allocations: pool shape, conflicts below held + sold and beyond capacity, and
 // concurrent allocations that cannot together pass the product's capacity (with a control run).
 import { randomUUID } from 'node:crypto';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { barrier, createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger, setAllocation } from '../src/index.ts';
+import { unlockedAllocation } from './controls.ts';
 import {
   adminHeaders,
   createReservation,
@@ -150,28 +151,26 @@ describe('PUT allocations', () => {
 });
 
 describe('concurrent allocations against the capacity', () => {
-  async function raceAllocations(capacityCheck: 'product-lock' | 'unlocked') {
-    // Product 108: 10 000 capacity, 5 000 in the direct pool; 10 partners ask for 1 000 each at once.
+  // Product 108: 10 000 capacity, 5 000 in the direct pool; partners ask for 1 000 each at once.
+  it('control: without the product lock they pass the capacity together', async () => {
     const before = await allocatedTotal(108);
     const room = 10_000 - before;
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        setAllocation(inv.deps.pool, {
-          productId: 108,
-          channel: 'ota',
-          partnerId: randomUUID(),
-          allocated: 1_000,
-          capacityCheck,
-        }),
-      ),
-    );
-    return { room, granted: results.filter((r) => r.ok).length, after: await allocatedTotal(108) };
-  }
-
-  it('control: without the product lock they pass the capacity together', async () => {
-    const { room, granted, after } = await raceAllocations('unlocked');
+    // Eight racers (the test pool has ten connections), each lined up between its read and its write.
+    const racers = 8;
+    const arrive = barrier(racers);
+    const granted = (
+      await Promise.all(
+        Array.from({ length: racers }, () =>
+          unlockedAllocation(
+            inv.deps.pool,
+            { productId: 108, partnerId: randomUUID(), allocated: 1_000 },
+            arrive,
+          ),
+        ),
+      )
+    ).filter(Boolean).length;
     expect(granted * 1_000).toBeGreaterThan(room);
-    expect(after).toBeGreaterThan(10_000);
+    expect(await allocatedTotal(108)).toBeGreaterThan(10_000);
     // Undo the control run's over-allocation so the real run starts from a valid state.
     await inv.deps.pool.query(
       `WITH p AS (SELECT id FROM inventory.pools WHERE product_id = 108 AND channel = 'ota')
@@ -181,9 +180,20 @@ describe('concurrent allocations against the capacity', () => {
   });
 
   it('with the product lock exactly the room is granted', async () => {
-    const { room, granted, after } = await raceAllocations('product-lock');
-    expect(granted).toBe(Math.floor(room / 1_000));
-    expect(after).toBeLessThanOrEqual(10_000);
+    const before = await allocatedTotal(108);
+    const room = 10_000 - before;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        setAllocation(inv.deps.pool, {
+          productId: 108,
+          channel: 'ota',
+          partnerId: randomUUID(),
+          allocated: 1_000,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok).length).toBe(Math.floor(room / 1_000));
+    expect(await allocatedTotal(108)).toBeLessThanOrEqual(10_000);
     expect((await checkLedger(inv.deps.pool)).ok).toBe(true);
   });
 });

@@ -1,12 +1,15 @@
 // No oversell under concurrency, in one instance and across two, with a control run that uses the naive
 // read-then-write hold and shows the oversell the conditional update prevents. Then a mixed concurrent
 // workload after which the ledger rebuilds every pool's counters exactly.
+// First: reservations.ts must load before pools.ts (see controls.ts) for the mock to reach the holds.
+import '../src/domain/reservations.ts';
 import { randomUUID } from 'node:crypto';
 import { createCommandClient } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { confirmHold } from '../src/domain/reservations.ts';
 import { checkLedger, expireHolds, rebuildPoolCounters, setAllocation } from '../src/index.ts';
+import { withNaiveHolds } from './controls.ts';
 import {
   createReservation,
   newPartner,
@@ -14,8 +17,12 @@ import {
   partnerHeaders,
   type RunningInventory,
   startInventory,
-  startInventoryApart,
 } from './harness.ts';
+
+// The control runs swap in the naive read-then-write hold (test code, see controls.ts).
+vi.mock('../src/domain/pools.ts', async (importOriginal) =>
+  (await import('./controls.ts')).naivePools(await importOriginal()),
+);
 
 let ctx: TestContext;
 let a: RunningInventory;
@@ -68,21 +75,16 @@ async function heldReservations(partnerId: string): Promise<number> {
 
 describe('40 concurrent holds against 10 available', () => {
   it('control: the naive read-then-write hold oversells', async () => {
-    const naive = await startInventoryApart(ctx.config, 'naive', { holdStrategy: 'read-then-write' });
-    try {
-      const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-      const codes = await race([naive], partnerId);
-      const won = codes.filter((c) => c === 201).length;
-      expect(won).toBeGreaterThan(10);
-      expect(await heldReservations(partnerId)).toBeGreaterThan(10);
-      // The counters lost updates, and the ledger shows it.
-      const check = await checkLedger(a.deps.pool);
-      expect(check.ok).toBe(false);
-      expect(check.mismatches.some((m) => m.partner_id === partnerId)).toBe(true);
-      await repairPools(partnerId);
-    } finally {
-      await naive.close();
-    }
+    const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
+    const codes = await withNaiveHolds(() => race([a], partnerId));
+    const won = codes.filter((c) => c === 201).length;
+    expect(won).toBeGreaterThan(10);
+    expect(await heldReservations(partnerId)).toBeGreaterThan(10);
+    // The counters lost updates, and the ledger shows it.
+    const check = await checkLedger(a.deps.pool);
+    expect(check.ok).toBe(false);
+    expect(check.mismatches.some((m) => m.partner_id === partnerId)).toBe(true);
+    await repairPools(partnerId);
   });
 
   it('one instance: exactly 10 succeed', async () => {
@@ -95,18 +97,11 @@ describe('40 concurrent holds against 10 available', () => {
   });
 
   it('control with two instances: the naive hold oversells', async () => {
-    const naive1 = await startInventoryApart(ctx.config, 'naive2', { holdStrategy: 'read-then-write' });
-    const naive2 = await startInventoryApart(ctx.config, 'naive2', { holdStrategy: 'read-then-write' });
-    try {
-      const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-      const codes = await race([naive1, naive2], partnerId);
-      expect(codes.filter((c) => c === 201).length).toBeGreaterThan(10);
-      expect(await heldReservations(partnerId)).toBeGreaterThan(10);
-      await repairPools(partnerId);
-    } finally {
-      await naive1.close();
-      await naive2.close();
-    }
+    const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
+    const codes = await withNaiveHolds(() => race([a, b], partnerId));
+    expect(codes.filter((c) => c === 201).length).toBeGreaterThan(10);
+    expect(await heldReservations(partnerId)).toBeGreaterThan(10);
+    await repairPools(partnerId);
   });
 
   it('two instances: exactly 10 succeed', async () => {

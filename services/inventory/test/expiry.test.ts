@@ -9,6 +9,7 @@ import { EXPIRY_SCHEDULER_ID } from '../src/jobs/reservation-expiry.ts';
 
 /** The manifest job `outbox-retention` of the inventory service runs on this queue. */
 const OUTBOX_RETENTION_QUEUE = 'inventory-outbox-retention';
+
 import {
   createReservation,
   newPartner,

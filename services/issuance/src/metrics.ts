@@ -3,7 +3,7 @@
 // waiting for inventory (read from the database at scrape time).
 import { type Pool, sharedRead } from '@cruise/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { S } from './domain/ticket-records.ts';
+import { table } from './db/tables.ts';
 
 export interface IssuanceMetrics {
   /**
@@ -46,7 +46,7 @@ export function createIssuanceMetrics(registry: Registry, pool: Pool): IssuanceM
   const pending = sharedRead(async () => {
     const { rows } = await pool.query<{ n: number; age: number | null }>(
       `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
-         FROM ${S}.pending_releases WHERE sent_at IS NULL`,
+         FROM ${table.pending_releases} WHERE sent_at IS NULL`,
     );
     return { count: rows[0]?.n ?? 0, oldest: rows[0]?.age ?? 0 };
   });

@@ -22,8 +22,8 @@ import {
   job,
   listAllBatchesRoute,
   listBatchesRoute,
-  listResellersRoute,
   listPendingReleasesRoute,
+  listResellersRoute,
   listTicketsRoute,
   partnerBillingSummaryRoute,
   partnerReconciliationRoute,
@@ -43,11 +43,11 @@ import { batchGenerationProcessor, batchJobOptions, onBatchJobFailed } from './j
 import { applyRedemption, REDEMPTION_EVENTS } from './messaging/redemption-events.ts';
 import { issuanceResponders } from './messaging/responders.ts';
 import { createIssuanceMetrics } from './metrics.ts';
-import { pendingReleases } from './routes/pending-releases.ts';
 import { batchTicketsCsv, bulkGenerate, getPartnerBatch, listPartnerBatches } from './routes/batches.ts';
 import { createDirectOrder } from './routes/direct-orders.ts';
 import { allBatches, partnerBilling, partnerReconciliation } from './routes/operator-views.ts';
 import { notifyPayment, paymentScope } from './routes/payments.ts';
+import { pendingReleases } from './routes/pending-releases.ts';
 import { ownBilling, ownReconciliation } from './routes/reports.ts';
 import {
   createOwnReseller,

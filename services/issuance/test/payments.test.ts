@@ -1,9 +1,10 @@
 // The payment webhook end to end: reservation created through issuance (inventory holds it), payment through
 // issuance's, every failure code, duplicates sequential and concurrent, and the crash-repair path.
 import { createCommandClient } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { barrier, createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handlePaymentNotification } from '../src/domain/payments.ts';
+import { dyingAfterConfirm, naivePaymentNotification } from './controls.ts';
 import {
   getReservation,
   newPartner,
@@ -137,14 +138,11 @@ describe('reservation → payment → tickets', () => {
       status: 'SUCCEEDED' as const,
       amount: r.total,
     };
+    // Every duplicate reads "no payment yet" and gets inventory's confirmation before any writes: the
+    // window a real race opens, held open by a barrier instead of left to timing.
+    const arrive = barrier(6);
     await Promise.all(
-      Array.from({ length: 6 }, () =>
-        handlePaymentNotification(sys.deps.pool, inventory, n, {
-          strategy: 'naive',
-          // Every duplicate reads "no payment yet" before any writes: the window a real race opens.
-          afterConfirm: () => new Promise((done) => setTimeout(done, 50)),
-        }),
-      ),
+      Array.from({ length: 6 }, () => naivePaymentNotification(sys.deps.pool, inventory, n, arrive)),
     );
     expect(await ticketCount(r.reservation_id)).toBeGreaterThan(3);
   });
@@ -158,13 +156,9 @@ describe('reservation → payment → tickets', () => {
       status: 'SUCCEEDED' as const,
       amount: r.total,
     };
-    await expect(
-      handlePaymentNotification(sys.deps.pool, inventory, n, {
-        afterConfirm: async () => {
-          throw new Error('process died');
-        },
-      }),
-    ).rejects.toThrow('process died');
+    await expect(handlePaymentNotification(sys.deps.pool, dyingAfterConfirm(inventory), n)).rejects.toThrow(
+      'process died',
+    );
     // Inventory already confirmed; issuance wrote nothing.
     expect((await getReservation(sys, ctx.config, partner, r.reservation_id)).status).toBe('CONFIRMED');
     expect(await ticketCount(r.reservation_id)).toBe(0);

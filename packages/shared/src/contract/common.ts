@@ -29,6 +29,14 @@ export const isoDateTime = z
 /** A date (`2026-11-24`) or date-time; used by list filters. */
 export const dateOrDateTime = z.union([isoDate, isoDateTime]);
 export const channel = z.enum(['direct', 'ota', 'reseller']);
+export type Channel = z.infer<typeof channel>;
+/** The channels of a partner's pools (`direct` is the operator's own). */
+export const partnerChannel = channel.exclude(['direct']);
+export const reservationStatus = z.enum(['ON_HOLD', 'CONFIRMED', 'EXPIRED', 'CANCELLED']);
+export const ticketStatus = z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']);
+export type TicketStatus = z.infer<typeof ticketStatus>;
+/** Every error code (problem+json `code`, command refusals). */
+export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
 export const paginationQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
@@ -50,7 +58,7 @@ export const problem = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    code: errorCode,
     detail: z.string().optional(),
     request_id: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

@@ -1,14 +1,14 @@
 export * from './common.ts';
 export * from './gateway.ts';
 export * from './inventory.ts';
-export * from './issuance.ts';
+export * from './issuance/index.ts';
 export * from './octo.ts';
 export * from './redemption.ts';
 export * from './webhooks.ts';
 
 import { gatewayRoutes } from './gateway.ts';
 import { inventoryRoutes } from './inventory.ts';
-import { issuanceRoutes } from './issuance.ts';
+import { issuanceRoutes } from './issuance/index.ts';
 import { octoRoutes } from './octo.ts';
 import { redemptionRoutes } from './redemption.ts';
 import { webhookRoutes } from './webhooks.ts';

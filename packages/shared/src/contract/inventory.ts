@@ -2,6 +2,7 @@
 // reservations (holds in the partner's ota pool) and the operator's allocations.
 import { z } from 'zod';
 import {
+  channel,
   customerType,
   dateOrDateTime,
   defineRoute,
@@ -10,11 +11,13 @@ import {
   money,
   pageOf,
   paginationQuery,
+  partnerChannel,
   productId,
   type RouteDef,
+  reservationStatus,
   uuid,
 } from './common.ts';
-import { ticket } from './issuance.ts';
+import { ticket } from './issuance/index.ts';
 
 export const MAX_UNITS_PER_RESERVATION = 100;
 
@@ -62,8 +65,6 @@ export const inventoryViewResponse = z
   })
   .meta({ id: 'InventoryView' });
 
-export const reservationStatusEnum = z.enum(['ON_HOLD', 'CONFIRMED', 'EXPIRED', 'CANCELLED']);
-
 export const createReservationBody = z
   .object({
     product_id: productId,
@@ -99,7 +100,7 @@ export type CreateReservationBody = z.infer<typeof createReservationBody>;
 export const reservationResponse = z
   .object({
     reservation_id: uuid,
-    status: reservationStatusEnum,
+    status: reservationStatus,
     product_id: z.number().int(),
     visit_date: z.string(),
     reseller_id: z.string().nullable(),
@@ -122,7 +123,7 @@ export const reservationResponse = z
 export const reservationParams = z.object({ reservation_id: uuid });
 
 export const reservationListQuery = paginationQuery.extend({
-  status: reservationStatusEnum.optional(),
+  status: reservationStatus.optional(),
   product_id: productId.optional(),
   reseller_reference: z.string().min(1).max(255).optional(),
   created_from: dateOrDateTime.optional().describe('Inclusive; a date means 00:00 UTC of that day'),
@@ -132,7 +133,7 @@ export const reservationListQuery = paginationQuery.extend({
 export const allocationPoolResponse = z
   .object({
     product_id: z.number().int(),
-    channel: z.enum(['direct', 'ota', 'reseller']),
+    channel,
     partner_id: z.string().nullable(),
     allocated: z.number().int(),
     held: z.number().int(),
@@ -145,7 +146,7 @@ const allocatedUnits = z.number().int().min(0).max(10_000_000);
 
 export const partnerAllocationBody = z.object({
   product_id: productId,
-  channel: z.enum(['ota', 'reseller']),
+  channel: partnerChannel,
   allocated: allocatedUnits,
 });
 

@@ -9,6 +9,7 @@ import {
   paginationQuery,
   productId,
   type RouteDef,
+  ticketStatus,
   uuid,
 } from './common.ts';
 
@@ -19,7 +20,6 @@ const functionCode = z
   .min(1)
   .max(64)
   .meta({ description: 'An entitlement of the ticket, e.g. `FERRY`' });
-const ticketStatus = z.enum(['PRE_GENERATED', 'ACTIVE', 'USED', 'CANCELLED', 'EXPIRED']);
 
 export const qrTokenResponse = z
   .object({
@@ -74,7 +74,7 @@ export const redeemAccepted = z
     result: z.literal('ACCEPTED'),
     ticket_code: z.string(),
     function_code: z.string(),
-    ticket_status: z.enum(['ACTIVE', 'USED']),
+    ticket_status: ticketStatus.extract(['ACTIVE', 'USED']),
     remaining: z.array(z.string()),
     redeemed_at: isoDateTime,
   })

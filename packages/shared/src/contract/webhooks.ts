@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineRoute, idempotencyHeaders, pageOf, paginationQuery, type RouteDef, uuid } from './common.ts';
 import { allocationPoolResponse, reservationResponse } from './inventory.ts';
-import { batch, ticket } from './issuance.ts';
+import { batch, ticket } from './issuance/index.ts';
 
 export const MAX_WEBHOOKS_PER_PARTNER = 20;
 

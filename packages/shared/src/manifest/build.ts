@@ -14,6 +14,7 @@ import { AppError } from '../errors.ts';
 import { type App, type Caller, createServiceApp } from '../http.ts';
 import { idempotent } from '../idempotency.ts';
 import { isUuid } from '../ids.ts';
+import { countJobFailures, watchOutbox, watchQueues } from '../metrics.ts';
 import {
   type CommandClient,
   consumeEvents,
@@ -22,7 +23,6 @@ import {
   ensureEventStream,
   respond,
 } from '../nats.ts';
-import { countJobFailures, watchOutbox, watchQueues } from '../metrics.ts';
 import { type OutboxRelay, startOutboxRelay } from '../outbox.ts';
 import { bullPrefix, createRedis, jobSchemas } from '../queues.ts';
 import { secretSealer } from '../sealed-secrets.ts';

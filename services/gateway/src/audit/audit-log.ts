@@ -1,6 +1,6 @@
 // The audit trail: rows are buffered in memory and written in multi-row batches, so auditing never
 // slows a request. A database outage keeps rows buffered (bounded) and retries; nothing throws.
-import type { ActorKind, Pool } from '@cruise/shared';
+import { type ActorKind, filterInstant, type Pool } from '@cruise/shared';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 
 export interface AuditRecord {
@@ -167,11 +167,6 @@ export interface AuditRow {
   client_ip: string | null;
 }
 
-/** A date alone means its start in UTC; `to` is exclusive. */
-function instant(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-}
-
 export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number }> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -180,11 +175,11 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: Audi
     where.push(`partner_id = $${params.length}`);
   }
   if (q.from) {
-    params.push(instant(q.from));
+    params.push(filterInstant(q.from).toISOString());
     where.push(`at >= $${params.length}::timestamptz`);
   }
   if (q.to) {
-    params.push(instant(q.to));
+    params.push(filterInstant(q.to).toISOString()); // exclusive
     where.push(`at < $${params.length}::timestamptz`);
   }
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';

@@ -1,6 +1,14 @@
 // Partners and their API keys: creation, suspension, key issue and revocation. Keys are random
 // secrets shown once; the database only ever holds their SHA-256.
-import { newId, newSecret, type PartnerStatus, type Pool, type PoolClient, sha256Hex } from '@cruise/shared';
+import {
+  newId,
+  newSecret,
+  type PartnerStatus,
+  type Pool,
+  type PoolClient,
+  sha256Hex,
+  withTransaction,
+} from '@cruise/shared';
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { apiKeys } from '../db/schema/api-keys.ts';
@@ -201,9 +209,7 @@ export const DEMO_PARTNER_NAME = 'Demo OTA';
 export async function seedDemoPartner(
   pool: Pool,
 ): Promise<{ partner_id: string; api_key: string } | { partner_id: string; api_key: null }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['gateway:seed-demo-partner']);
     const [existing] = await drizzle(client)
       .select({ id: partners.id })
@@ -211,17 +217,8 @@ export async function seedDemoPartner(
       .where(eq(partners.name, DEMO_PARTNER_NAME))
       .orderBy(partners.createdAt)
       .limit(1);
-    if (existing) {
-      await client.query('COMMIT');
-      return { partner_id: existing.id, api_key: null };
-    }
+    if (existing) return { partner_id: existing.id, api_key: null };
     const { partner, key } = await createPartner(client, { name: DEMO_PARTNER_NAME });
-    await client.query('COMMIT');
     return { partner_id: partner.partnerId, api_key: key.apiKey };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

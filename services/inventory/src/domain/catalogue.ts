@@ -1,7 +1,7 @@
 // The catalogue: products, their entitlements (function codes) and the price matrix. The seed below is
 // the contract's ("Seed products and prices" in api.md); migration 0002 and `seedCatalogue` both apply
 // the SQL built from it, so a fresh database and an upgraded one carry the same catalogue.
-import type { DayType, Pool, PoolClient } from '@cruise/shared';
+import { type DayType, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
 
 type Queryable = Pool | PoolClient;
 
@@ -105,17 +105,9 @@ export function catalogueSeedStatements(catalogue: SeedProduct[] = SEED_CATALOGU
 
 /** Products, functions, prices and the direct pools of the seed; idempotent. */
 export async function seedCatalogue(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     for (const statement of catalogueSeedStatements()) await client.query(statement);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface ProductPrice {

@@ -11,6 +11,7 @@ import {
   stableJson,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 class RefusedCommand extends Error {
   readonly refusal: Refusal;
@@ -36,12 +37,12 @@ export async function runOnce<T extends object>(
   try {
     return await withTransaction(pool, async (client) => {
       const claim = await client.query(
-        `INSERT INTO "inventory".command_log (command, ref, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${table.command_log} (command, ref, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
         [command, ref, hash],
       );
       if (claim.rowCount === 0) {
         const { rows } = await client.query<{ request_hash: string; reply: Outcome<T> }>(
-          `SELECT request_hash, reply FROM "inventory".command_log WHERE command = $1 AND ref = $2`,
+          `SELECT request_hash, reply FROM ${table.command_log} WHERE command = $1 AND ref = $2`,
           [command, ref],
         );
         const done = rows[0]!;
@@ -55,7 +56,7 @@ export async function runOnce<T extends object>(
       }
       const outcome = await work(client);
       if (!outcome.ok) throw new RefusedCommand(outcome);
-      await client.query(`UPDATE "inventory".command_log SET reply = $3 WHERE command = $1 AND ref = $2`, [
+      await client.query(`UPDATE ${table.command_log} SET reply = $3 WHERE command = $1 AND ref = $2`, [
         command,
         ref,
         JSON.stringify(outcome),

@@ -9,6 +9,7 @@ import {
   withTransaction,
 } from '@cruise/shared';
 import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
+import { table } from '../db/tables.ts';
 import { recordMovements } from './ledger.ts';
 // A cycle (reservations.ts imports this file); only functions and constants used at call time cross it.
 import { RESERVATION_COLUMNS, type ReservationRow, reservationEvent } from './reservations.ts';
@@ -28,7 +29,7 @@ interface ExpiringHold {
 export async function expireLockedHolds(client: PoolClient, holds: ExpiringHold[], now: Date): Promise<void> {
   if (holds.length === 0) return;
   const { rows: expired } = await client.query<ReservationRow>(
-    `UPDATE "inventory".reservations SET status = 'EXPIRED', expired_at = $2 WHERE id = ANY($1::uuid[])
+    `UPDATE ${table.reservations} SET status = 'EXPIRED', expired_at = $2 WHERE id = ANY($1::uuid[])
      RETURNING ${RESERVATION_COLUMNS}`,
     [holds.map((h) => h.id), now],
   );
@@ -36,7 +37,7 @@ export async function expireLockedHolds(client: PoolClient, holds: ExpiringHold[
   for (const h of holds) perPool.set(h.pool_id, (perPool.get(h.pool_id) ?? 0) + h.quantity);
   // Pools in a fixed order, so two sweepers touching the same pools cannot deadlock.
   for (const [poolId, quantity] of [...perPool].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await client.query(`UPDATE "inventory".pools SET held = held - $2, updated_at = now() WHERE id = $1`, [
+    await client.query(`UPDATE ${table.pools} SET held = held - $2, updated_at = now() WHERE id = $1`, [
       poolId,
       quantity,
     ]);
@@ -71,7 +72,7 @@ export async function expireLockedHolds(client: PoolClient, holds: ExpiringHold[
  */
 export async function expireStaleHolds(client: PoolClient, poolId: string, now: Date): Promise<number> {
   const { rows } = await client.query<ExpiringHold>(
-    `SELECT id, pool_id, partner_id, product_id, quantity FROM "inventory".reservations
+    `SELECT id, pool_id, partner_id, product_id, quantity FROM ${table.reservations}
      WHERE pool_id = $1 AND status = 'ON_HOLD' AND expires_at <= $2 ORDER BY id FOR UPDATE`,
     [poolId, now],
   );
@@ -89,7 +90,7 @@ export async function expireHolds(pool: Pool, now: Date, opts: { batchSize?: num
   for (;;) {
     const expired = await withTransaction(pool, async (client) => {
       const { rows } = await client.query<ExpiringHold>(
-        `SELECT id, pool_id, partner_id, product_id, quantity FROM "inventory".reservations
+        `SELECT id, pool_id, partner_id, product_id, quantity FROM ${table.reservations}
          WHERE status = 'ON_HOLD' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [now, batchSize],
       );

@@ -1,10 +1,10 @@
 // What issuance asks of inventory for tickets outside reservations: holding a batch in the reseller
 // pool, selling one of its held units at activation, releasing units (cancel, expiry), the operator's
 // direct sales, and the pools for reconciliation. Each state change runs once per caller reference.
-import { dayTypeOf, isValidDate, type Outcome, type Pool, refuse } from '@cruise/shared';
+import { type Channel, dayTypeOf, isValidDate, type Outcome, type Pool, refuse } from '@cruise/shared';
 import { findProduct, loadCatalogue, productInfo, unitPrice } from './catalogue.ts';
 import { runOnce } from './command-log.ts';
-import { available, type Channel, findPool, moveUnits, type PoolView, poolViews } from './pools.ts';
+import { available, findPool, moveUnits, type PoolView, poolViews } from './pools.ts';
 import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 
 type ProductInfo = ReturnType<typeof productInfo>;

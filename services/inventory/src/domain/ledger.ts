@@ -1,6 +1,7 @@
 // The inventory ledger: every movement of units is a row, written in the transaction that changes the
 // pool's counters, so the counters can always be rebuilt from it and checked against it.
 import type { Pool, PoolClient } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -20,7 +21,7 @@ export interface Movement {
 export async function recordMovements(client: PoolClient, movements: Movement[]): Promise<void> {
   if (movements.length === 0) return;
   await client.query(
-    `INSERT INTO "inventory".inventory_ledger (pool_id, kind, allocated_delta, held_delta, sold_delta, reference)
+    `INSERT INTO ${table.inventory_ledger} (pool_id, kind, allocated_delta, held_delta, sold_delta, reference)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[])`,
     [
       movements.map((m) => m.poolId),
@@ -67,9 +68,9 @@ export async function rebuildPoolCounters(db: Queryable): Promise<PoolBalance[]>
     `SELECT p.id AS pool_id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
             COALESCE(l.allocated, 0)::int AS l_allocated, COALESCE(l.held, 0)::int AS l_held,
             COALESCE(l.sold, 0)::int AS l_sold
-     FROM "inventory".pools p
+     FROM ${table.pools} p
      LEFT JOIN (SELECT pool_id, sum(allocated_delta) AS allocated, sum(held_delta) AS held, sum(sold_delta) AS sold
-                FROM "inventory".inventory_ledger GROUP BY pool_id) l ON l.pool_id = p.id
+                FROM ${table.inventory_ledger} GROUP BY pool_id) l ON l.pool_id = p.id
      ORDER BY p.product_id, p.channel, p.partner_id NULLS FIRST`,
   );
   return rows.map((r) => ({

@@ -4,18 +4,18 @@
 import { randomUUID } from 'node:crypto';
 import {
   appendPartnerEvents,
+  type Channel,
   type Outcome,
   type Pool,
   type PoolClient,
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
 
 type Queryable = Pool | PoolClient;
-
-export type Channel = 'direct' | 'ota' | 'reseller';
 
 export interface PoolRow {
   id: string;
@@ -37,13 +37,6 @@ export interface PoolView {
   available: number;
 }
 
-/**
- * How `moveUnits` applies a change. `conditional` is the real one. `read-then-write` reads the counters,
- * decides in JavaScript and writes the result back: the naive version, kept only so the concurrency
- * tests can show the oversell it allows (their control run).
- */
-export type HoldStrategy = 'conditional' | 'read-then-write';
-
 export async function findPool(
   db: Queryable,
   productId: number,
@@ -51,7 +44,7 @@ export async function findPool(
   partnerId: string | null,
 ): Promise<PoolRow | undefined> {
   const { rows } = await db.query<PoolRow>(
-    `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools
+    `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools}
      WHERE product_id = $1 AND channel = $2 AND partner_id IS NOT DISTINCT FROM $3`,
     [productId, channel, partnerId],
   );
@@ -70,44 +63,20 @@ export type MoveResult = { moved: true; pool: PoolRow } | { moved: false; pool: 
 
 /**
  * Applies a change to a pool's held/sold counters only if the pool stays valid, and records it in the
- * ledger. With `conditional` the check and the change are one UPDATE, so concurrent callers (in this or
- * any other process) can never together take more than is available.
+ * ledger. The check and the change are one UPDATE, so concurrent callers (in this or any other process)
+ * can never together take more than is available.
  */
-export async function moveUnits(
-  client: PoolClient,
-  move: UnitMove,
-  strategy: HoldStrategy = 'conditional',
-): Promise<MoveResult> {
-  let pool: PoolRow | undefined;
-  if (strategy === 'conditional') {
-    const { rows } = await client.query<PoolRow>(
-      `UPDATE "inventory".pools SET held = held + $2, sold = sold + $3, updated_at = now()
-       WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
-       RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
-      [move.poolId, move.heldDelta, move.soldDelta],
-    );
-    pool = rows[0];
-  } else {
-    const { rows } = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
-      [move.poolId],
-    );
-    const read = rows[0];
-    if (read) {
-      const held = read.held + move.heldDelta;
-      const sold = read.sold + move.soldDelta;
-      if (held >= 0 && sold >= 0 && read.allocated - held - sold >= 0) {
-        await client.query(
-          `UPDATE "inventory".pools SET held = $2, sold = $3, updated_at = now() WHERE id = $1`,
-          [move.poolId, held, sold],
-        );
-        pool = { ...read, held, sold };
-      }
-    }
-  }
+export async function moveUnits(client: PoolClient, move: UnitMove): Promise<MoveResult> {
+  const { rows } = await client.query<PoolRow>(
+    `UPDATE ${table.pools} SET held = held + $2, sold = sold + $3, updated_at = now()
+     WHERE id = $1 AND held + $2 >= 0 AND sold + $3 >= 0 AND allocated - (held + $2) - (sold + $3) >= 0
+     RETURNING id, product_id, channel, partner_id, allocated, held, sold`,
+    [move.poolId, move.heldDelta, move.soldDelta],
+  );
+  const pool = rows[0];
   if (!pool) {
     const { rows } = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1`,
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools} WHERE id = $1`,
       [move.poolId],
     );
     return { moved: false, pool: rows[0] };
@@ -142,9 +111,9 @@ export async function poolViews(
 ): Promise<PoolView[]> {
   const { rows } = await db.query<PoolRow & { stale: number }>(
     `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
-            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+            COALESCE((SELECT sum(r.quantity) FROM ${table.reservations} r
                       WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
-     FROM "inventory".pools p WHERE p.partner_id IS NOT DISTINCT FROM $1
+     FROM ${table.pools} p WHERE p.partner_id IS NOT DISTINCT FROM $1
      ORDER BY p.product_id, p.channel`,
     [filter.partnerId, filter.now],
   );
@@ -157,11 +126,6 @@ export interface AllocationInput {
   partnerId: string | null;
   allocated: number;
   now?: Date;
-  /**
-   * `product-lock` is the real one. `unlocked` skips the product row lock: kept only so the concurrency
-   * test's control run can show two allocations passing the capacity together.
-   */
-  capacityCheck?: 'product-lock' | 'unlocked';
 }
 
 /**
@@ -179,23 +143,22 @@ export async function setAllocation(
   return withTransaction(pool, async (client) => {
     // FOR NO KEY UPDATE: serialises allocations of the product without blocking the foreign-key checks
     // of reservations and ledger rows that reference it.
-    const lock = input.capacityCheck === 'unlocked' ? '' : 'FOR NO KEY UPDATE';
     const product = await client.query<{ capacity: number }>(
-      `SELECT capacity FROM "inventory".products WHERE id = $1 ${lock}`,
+      `SELECT capacity FROM ${table.products} WHERE id = $1 FOR NO KEY UPDATE`,
       [input.productId],
     );
     const capacity = product.rows[0]?.capacity;
     if (capacity === undefined) return refuse('UNKNOWN_PRODUCT', `Product ${input.productId} does not exist`);
 
     await client.query(
-      `INSERT INTO "inventory".pools (product_id, channel, partner_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${table.pools} (product_id, channel, partner_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [input.productId, input.channel, input.partnerId],
     );
     const target = (await findPool(client, input.productId, input.channel, input.partnerId))!;
     // Release this pool's expired holds first: they must not make a lower allocation look impossible.
     await expireStaleHolds(client, target.id, input.now ?? new Date());
     const locked = await client.query<PoolRow>(
-      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM "inventory".pools WHERE id = $1 FOR UPDATE`,
+      `SELECT id, product_id, channel, partner_id, allocated, held, sold FROM ${table.pools} WHERE id = $1 FOR UPDATE`,
       [target.id],
     );
     const current = locked.rows[0]!;
@@ -207,7 +170,7 @@ export async function setAllocation(
       );
     }
     const others = await client.query<{ total: number }>(
-      `SELECT COALESCE(sum(allocated), 0)::int AS total FROM "inventory".pools WHERE product_id = $1 AND id <> $2`,
+      `SELECT COALESCE(sum(allocated), 0)::int AS total FROM ${table.pools} WHERE product_id = $1 AND id <> $2`,
       [input.productId, current.id],
     );
     const elsewhere = others.rows[0]!.total;
@@ -220,7 +183,7 @@ export async function setAllocation(
     }
     const delta = input.allocated - current.allocated;
     if (delta !== 0) {
-      await client.query(`UPDATE "inventory".pools SET allocated = $2, updated_at = now() WHERE id = $1`, [
+      await client.query(`UPDATE ${table.pools} SET allocated = $2, updated_at = now() WHERE id = $1`, [
         current.id,
         input.allocated,
       ]);
@@ -277,9 +240,9 @@ export async function allPoolViews(
 ): Promise<PoolView[]> {
   const { rows } = await db.query<PoolRow & { stale: number }>(
     `SELECT p.id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
-            COALESCE((SELECT sum(r.quantity) FROM "inventory".reservations r
+            COALESCE((SELECT sum(r.quantity) FROM ${table.reservations} r
                       WHERE r.pool_id = p.id AND r.status = 'ON_HOLD' AND r.expires_at <= $2), 0)::int AS stale
-     FROM "inventory".pools p WHERE ($1::uuid IS NULL OR p.partner_id = $1)
+     FROM ${table.pools} p WHERE ($1::uuid IS NULL OR p.partner_id = $1)
      ORDER BY p.partner_id NULLS FIRST, p.product_id, p.channel`,
     [filter.partnerId ?? null, filter.now],
   );

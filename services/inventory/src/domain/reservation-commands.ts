@@ -9,8 +9,8 @@ import {
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { runOnce } from './command-log.ts';
-import type { HoldStrategy } from './pools.ts';
 import type { RequestedItem } from './pricing.ts';
 import {
   cancelReservation,
@@ -33,7 +33,7 @@ export async function reservationSnapshots(
   now: Date = new Date(),
 ): Promise<ReservationSnapshot[]> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE partner_id = $1 AND id = ANY($2::uuid[])`,
+    `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE partner_id = $1 AND id = ANY($2::uuid[])`,
     [partnerId, reservationIds],
   );
   return rows.map((r) => toReservationSnapshot(r, now));
@@ -56,7 +56,6 @@ export function holdReservation(
     items: RequestedItem[];
     hold_seconds: number;
   },
-  strategy?: HoldStrategy,
   /** Called once when the hold is made (not when a duplicate `ref` replays it). */
   onHeld?: () => void,
 ): Promise<Outcome<{ reservation: ReservationSnapshot }>> {
@@ -77,11 +76,10 @@ export function holdReservation(
       items: input.items,
       holdSeconds: input.hold_seconds,
       now,
-      ...(strategy ? { strategy } : {}),
     });
     if (!held.ok) return held;
     const { rows } = await client.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
+      `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE id = $1`,
       [held.reservation.reservation_id],
     );
     onHeld?.();
@@ -114,7 +112,7 @@ export async function extendHold(
     const latest = row.created_at.getTime() + MAX_HOLD_LIFETIME_SECONDS * 1000;
     const expiresAt = new Date(Math.min(row.expires_at.getTime() + input.seconds * 1000, latest));
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET expires_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
+      `UPDATE ${table.reservations} SET expires_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, expiresAt],
     );
     return { ok: true, reservation: toReservationSnapshot(rows[0]!, now) };
@@ -153,7 +151,7 @@ export async function closeReservation(
       });
     }
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1
+      `UPDATE ${table.reservations} SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1
        RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );

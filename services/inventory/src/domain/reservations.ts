@@ -13,9 +13,10 @@ import {
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { findProduct, productInfo } from './catalogue.ts';
 import { expireLockedHolds, expireStaleHolds } from './expiry.ts';
-import { available, findPool, type HoldStrategy, moveUnits } from './pools.ts';
+import { available, findPool, moveUnits } from './pools.ts';
 import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 
 type Queryable = Pool | PoolClient;
@@ -133,7 +134,6 @@ export interface ReserveInput {
   items: RequestedItem[];
   holdSeconds: number;
   now?: Date;
-  strategy?: HoldStrategy;
 }
 
 /** Holds units in the partner's ota pool, inside the caller's transaction. */
@@ -165,22 +165,18 @@ export async function reserve(
 
   await expireStaleHolds(client, pool.id, now);
   const id = randomUUID();
-  const moved = await moveUnits(
-    client,
-    {
-      poolId: pool.id,
-      kind: 'hold',
-      heldDelta: priced.quantity,
-      soldDelta: 0,
-      reference: `reservation:${id}`,
-    },
-    input.strategy,
-  );
+  const moved = await moveUnits(client, {
+    poolId: pool.id,
+    kind: 'hold',
+    heldDelta: priced.quantity,
+    soldDelta: 0,
+    reference: `reservation:${id}`,
+  });
   if (!moved.moved) return insufficient(moved.pool ? Math.max(0, available(moved.pool)) : 0);
 
   const expiresAt = new Date(now.getTime() + input.holdSeconds * 1000);
   const { rows } = await client.query<ReservationRow>(
-    `INSERT INTO "inventory".reservations (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
+    `INSERT INTO ${table.reservations} (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
        reseller_reference, status, items, quantity, total_amount, currency, expires_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ON_HOLD', $9, $10, $11, $12, $13, $14)
      RETURNING ${RESERVATION_COLUMNS}`,
@@ -216,7 +212,7 @@ export async function getReservation(
   input: { partnerId: string; reservationId: string; now?: Date },
 ): Promise<ReservationView | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1 AND partner_id = $2`,
+    `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE id = $1 AND partner_id = $2`,
     [input.reservationId, input.partnerId],
   );
   return rows[0] && toReservationView(rows[0], input.now ?? new Date());
@@ -229,7 +225,7 @@ export async function getReservationSnapshot(
   now: Date = new Date(),
 ): Promise<ReservationSnapshot | undefined> {
   const { rows } = await db.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE id = $1`,
+    `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE id = $1`,
     [reservationId],
   );
   return rows[0] && toReservationSnapshot(rows[0], now);
@@ -271,11 +267,11 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
   const filterParams = [...params];
   const [count, page] = await Promise.all([
     db.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM "inventory".reservations WHERE ${filter}`,
+      `SELECT count(*)::int AS total FROM ${table.reservations} WHERE ${filter}`,
       filterParams,
     ),
     db.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations WHERE ${filter}
+      `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE ${filter}
        ORDER BY created_at DESC, id DESC LIMIT ${param(input.pageSize)} OFFSET ${param((input.page - 1) * input.pageSize)}`,
       params,
     ),
@@ -292,7 +288,7 @@ export async function listReservations(db: Queryable, input: ListReservationsInp
 
 export async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {
   const { rows } = await client.query<ReservationRow>(
-    `SELECT ${RESERVATION_COLUMNS} FROM "inventory".reservations
+    `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations}
      WHERE id = $1 AND ($2::uuid IS NULL OR partner_id = $2) FOR UPDATE`,
     [reservationId, partnerId ?? null],
   );
@@ -338,7 +334,7 @@ export async function cancelReservation(
     });
     if (!moved.moved) throw new Error(`pool ${row.pool_id} holds fewer units than reservation ${row.id}`);
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
+      `UPDATE ${table.reservations} SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now],
     );
     await appendPartnerEvents(client, 'inventory', [
@@ -403,7 +399,7 @@ export async function confirmHold(
         { expected: { amount: locked.total_amount, currency: locked.currency } },
       );
     }
-    const used = await client.query('SELECT 1 FROM "inventory".reservations WHERE payment_id = $1', [
+    const used = await client.query(`SELECT 1 FROM ${table.reservations} WHERE payment_id = $1`, [
       input.paymentId,
     ]);
     if (used.rowCount) {
@@ -440,7 +436,7 @@ export async function confirmHold(
       reheld = true;
     }
     const { rows } = await client.query<ReservationRow>(
-      `UPDATE "inventory".reservations SET status = 'CONFIRMED', confirmed_at = $2, payment_id = $3, reheld = $4
+      `UPDATE ${table.reservations} SET status = 'CONFIRMED', confirmed_at = $2, payment_id = $3, reheld = $4
        WHERE id = $1 RETURNING ${RESERVATION_COLUMNS}`,
       [row.id, now, input.paymentId, reheld],
     );

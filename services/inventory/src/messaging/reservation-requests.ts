@@ -15,7 +15,6 @@ import {
 } from '@cruise/shared';
 import type { z } from 'zod';
 import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
-import type { HoldStrategy } from '../domain/pools.ts';
 import { getReservation, type ReservationView, reserve } from '../domain/reservations.ts';
 
 type Settings = Pick<Config, 'RESERVATION_HOLD_SECONDS' | 'VENUE_TIMEZONE'>;
@@ -26,7 +25,6 @@ export async function createReservation(
   pool: Pool,
   config: Settings,
   request: Request<'createReservation'>,
-  strategy?: HoldStrategy,
 ): Promise<CommandReply<'createReservation'>> {
   const partnerId = request.partner_id.toLowerCase();
   const body = request.reservation;
@@ -51,7 +49,6 @@ export async function createReservation(
           items: body.items,
           holdSeconds: config.RESERVATION_HOLD_SECONDS,
           now,
-          ...(strategy ? { strategy } : {}),
         });
         // Thrown so the transaction (and the idempotency record) rolls back; the key stays reusable.
         if (!outcome.ok) throw refusalError(outcome);

@@ -17,7 +17,7 @@ import { createReservation, partnerReservation } from './reservation-requests.ts
 export const inventoryResponders: ManifestResponder<InventoryContext>[] = [
   // A partner's REST reservation, after issuance checked its reseller; one read alone (issuance adds tickets).
   responder('createReservation', async (request, ctx) => {
-    const reply = await createReservation(ctx.pool, ctx.config, request, ctx.holdStrategy);
+    const reply = await createReservation(ctx.pool, ctx.config, request);
     // A replayed hold (same Idempotency-Key) did not run again, so it is not counted again.
     if (!reply.ok) ctx.metrics.reservations.inc({ outcome: reply.code.toLowerCase() });
     else if (!reply.replayed) ctx.metrics.reservations.inc({ outcome: 'held' });
@@ -48,7 +48,7 @@ export const inventoryResponders: ManifestResponder<InventoryContext>[] = [
   // Holds and cancels asked over NATS (the OCTO adapter) count like the REST ones; a replayed hold
   // (same ref) does not run again, so it is not counted again.
   responder('holdReservation', async (request, ctx) => {
-    const outcome = await holdReservation(ctx.pool, request, ctx.holdStrategy, () =>
+    const outcome = await holdReservation(ctx.pool, request, () =>
       ctx.metrics.reservations.inc({ outcome: 'held' }),
     );
     if (!outcome.ok) ctx.metrics.reservations.inc({ outcome: outcome.code.toLowerCase() });

@@ -3,18 +3,13 @@
 // inventory's commands: messaging/reservation-requests.ts.
 import {
   type cancelReservationRoute,
+  filterInstant,
   type Handler,
   type listReservationsRoute,
   refusalError,
 } from '@cruise/shared';
 import type { InventoryContext } from '../context.ts';
 import { cancelReservation as cancelHeld, listReservations as listOwn } from '../domain/reservations.ts';
-
-/** A date filter means midnight UTC of that day; a date-time is taken as given. */
-function filterInstant(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);
-}
 
 export const listReservations: Handler<typeof listReservationsRoute, InventoryContext> = async ({
   query,
@@ -26,8 +21,8 @@ export const listReservations: Handler<typeof listReservationsRoute, InventoryCo
     status: query.status,
     productId: query.product_id,
     resellerReference: query.reseller_reference,
-    createdFrom: filterInstant(query.created_from),
-    createdTo: filterInstant(query.created_to),
+    createdFrom: query.created_from === undefined ? undefined : filterInstant(query.created_from),
+    createdTo: query.created_to === undefined ? undefined : filterInstant(query.created_to),
     page: query.page,
     pageSize: query.page_size,
   });

@@ -3,9 +3,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Pool, withTransaction } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
 import { appendTicketEvents, appendTicketPartnerEvents } from './ticket-events.ts';
-import { S, TICKET_COLUMNS, TICKET_JOINS, type TicketRow, toSnapshot } from './ticket-records.ts';
+import { TICKET_COLUMNS, TICKET_JOINS, type TicketRow, toSnapshot } from './ticket-records.ts';
 
 /**
  * Expires, chunk by chunk, the PRE_GENERATED tickets of every batch whose tentative period ended by
@@ -16,7 +17,7 @@ export async function expireDueBatches(pool: Pool, now: Date, chunkSize = 2_000)
   let expired = 0;
   {
     const { rows: due } = await pool.query<{ batch_id: string; partner_id: string; product_id: number }>(
-      `SELECT batch_id, partner_id, product_id FROM ${S}.batches
+      `SELECT batch_id, partner_id, product_id FROM ${table.batches}
        WHERE expiry_swept_at IS NULL AND expires_at <= $1 AND status IN ('COMPLETED', 'FAILED')
        ORDER BY expires_at LIMIT 100`,
       [now],
@@ -26,10 +27,10 @@ export async function expireDueBatches(pool: Pool, now: Date, chunkSize = 2_000)
         const n = await withTransaction(pool, async (client) => {
           const { rows } = await client.query<TicketRow>(
             `WITH chosen AS (
-               SELECT id FROM ${S}.tickets WHERE batch_id = $1 AND partner_id = $2 AND status = 'PRE_GENERATED'
+               SELECT id FROM ${table.tickets} WHERE batch_id = $1 AND partner_id = $2 AND status = 'PRE_GENERATED'
                ORDER BY batch_seq LIMIT $3 FOR UPDATE SKIP LOCKED
              ), changed AS (
-               UPDATE ${S}.tickets SET status = 'EXPIRED', expired_at = now(), revision = revision + 1
+               UPDATE ${table.tickets} SET status = 'EXPIRED', expired_at = now(), revision = revision + 1
                WHERE id IN (SELECT id FROM chosen) RETURNING *
              )
              SELECT ${TICKET_COLUMNS} FROM changed t ${TICKET_JOINS}`,
@@ -38,11 +39,11 @@ export async function expireDueBatches(pool: Pool, now: Date, chunkSize = 2_000)
           if (rows.length === 0) {
             // Nothing left unless a locked ticket is being activated right now: then look again next sweep.
             const { rows: left } = await client.query(
-              `SELECT 1 FROM ${S}.tickets WHERE batch_id = $1 AND status = 'PRE_GENERATED' LIMIT 1`,
+              `SELECT 1 FROM ${table.tickets} WHERE batch_id = $1 AND status = 'PRE_GENERATED' LIMIT 1`,
               [b.batch_id],
             );
             if (left.length === 0) {
-              await client.query(`UPDATE ${S}.batches SET expiry_swept_at = now() WHERE batch_id = $1`, [
+              await client.query(`UPDATE ${table.batches} SET expiry_swept_at = now() WHERE batch_id = $1`, [
                 b.batch_id,
               ]);
             }

@@ -16,10 +16,11 @@ import {
   refuse,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
 import { EVENT_TICKETS_MAX } from './ticket-events.ts';
-import { entitlementsOf, type Queryable, S } from './ticket-records.ts';
+import { entitlementsOf, type Queryable } from './ticket-records.ts';
 import { ownActiveReseller } from './tickets.ts';
 
 /** A UUID derived from (partner, Idempotency-Key): a retried request names the same batch, so inventory holds once. */
@@ -87,7 +88,7 @@ export async function createBatch(
   const reseller = await ownActiveReseller(client, partnerId, body.reseller_id);
   if (!reseller.ok) return reseller;
   await client.query(
-    `INSERT INTO ${S}.batches (batch_id, partner_id, product_id, reseller_id, quantity, batch_reference,
+    `INSERT INTO ${table.batches} (batch_id, partner_id, product_id, reseller_id, quantity, batch_reference,
        distribution, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, now() + make_interval(days => $8))`,
     [
@@ -132,7 +133,7 @@ export async function getBatch(
   batchId: string,
 ): Promise<Outcome<{ batch: Batch }>> {
   const { rows } = await client.query<BatchRow>(
-    `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+    `SELECT ${BATCH_COLUMNS} FROM ${table.batches} b LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id
      WHERE b.batch_id = $1 AND b.partner_id = $2 FOR SHARE OF b`,
     [batchId, partnerId],
   );
@@ -142,11 +143,11 @@ export async function getBatch(
 export async function listBatches(client: Queryable, partnerId: string, page: number, pageSize: number) {
   const [{ rows }, count] = await Promise.all([
     client.query<BatchRow>(
-      `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+      `SELECT ${BATCH_COLUMNS} FROM ${table.batches} b LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id
        WHERE b.partner_id = $1 ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
       [partnerId, pageSize, (page - 1) * pageSize],
     ),
-    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.batches WHERE partner_id = $1`, [
+    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.batches} WHERE partner_id = $1`, [
       partnerId,
     ]),
   ]);
@@ -184,7 +185,7 @@ export async function generateNextChunk(
     }>(
       `SELECT b.partner_id, b.product_id, b.reseller_id, b.quantity, b.status, p.name AS product_name,
          p.functions, now() AS tx_now
-       FROM ${S}.batches b LEFT JOIN ${S}.product_catalogue p ON p.product_id = b.product_id
+       FROM ${table.batches} b LEFT JOIN ${table.product_catalogue} p ON p.product_id = b.product_id
        WHERE b.batch_id = $1`,
       [batchId],
     );
@@ -194,7 +195,7 @@ export async function generateNextChunk(
     const written =
       (
         await client.query<{ max: number | null }>(
-          `SELECT max(batch_seq) AS max FROM ${S}.tickets WHERE batch_id = $1`,
+          `SELECT max(batch_seq) AS max FROM ${table.tickets} WHERE batch_id = $1`,
           [batchId],
         )
       ).rows[0]?.max ?? 0;
@@ -210,7 +211,7 @@ export async function generateNextChunk(
       const createdAt = b.tx_now.toISOString();
       const { rows: wrote } = await client.query<{ inserted: number }>(
         `WITH inserted AS (
-           INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+           INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
              reseller_id, entitlements)
            SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
            FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
@@ -224,7 +225,7 @@ export async function generateNextChunk(
                ORDER BY batch_seq) AS tickets
            FROM inserted GROUP BY 1
          ), events AS (
-           INSERT INTO ${S}.outbox (subject, envelope)
+           INSERT INTO ${table.outbox} (subject, envelope)
            SELECT 'events.issuance.tickets.issued', jsonb_build_object('id', gen_random_uuid()::text,
              'type', 'tickets.issued', 'occurred_at', $10::text, 'data', jsonb_build_object('tickets', tickets))
            FROM parts ORDER BY part
@@ -250,14 +251,14 @@ export async function generateNextChunk(
     const done = written + n >= b.quantity;
     if (done) {
       const { rows: c } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM ${S}.tickets WHERE batch_id = $1`,
+        `SELECT count(*)::int AS n FROM ${table.tickets} WHERE batch_id = $1`,
         [batchId],
       );
       if (c[0]!.n !== b.quantity)
         throw new Error(`batch ${batchId} has ${c[0]!.n} tickets, expected ${b.quantity}`);
     }
     const updated = await client.query(
-      `UPDATE ${S}.batches SET generated = $2, status = $3, started_at = COALESCE(started_at, now()),
+      `UPDATE ${table.batches} SET generated = $2, status = $3, started_at = COALESCE(started_at, now()),
          completed_at = CASE WHEN $3 = 'COMPLETED' THEN clock_timestamp() END
        WHERE batch_id = $1 AND status IN ('QUEUED', 'RUNNING')`,
       [batchId, written + n, done ? 'COMPLETED' : 'RUNNING'],
@@ -307,7 +308,7 @@ export async function markBatchFailed(pool: Pool, batchId: string, error: string
       quantity: number;
       generated: number;
     }>(
-      `UPDATE ${S}.batches SET status = 'FAILED', error = $2
+      `UPDATE ${table.batches} SET status = 'FAILED', error = $2
        WHERE batch_id = $1 AND status IN ('QUEUED', 'RUNNING')
        RETURNING partner_id, product_id, quantity, generated`,
       [batchId, error.slice(0, 1000)],
@@ -332,7 +333,7 @@ export async function markBatchFailed(pool: Pool, batchId: string, error: string
 /** Batches that should be running: their job may have been lost between commit and enqueue. */
 export async function unfinishedBatchIds(pool: Pool, olderThanSeconds: number): Promise<string[]> {
   const { rows } = await pool.query<{ batch_id: string }>(
-    `SELECT batch_id FROM ${S}.batches WHERE status IN ('QUEUED', 'RUNNING')
+    `SELECT batch_id FROM ${table.batches} WHERE status IN ('QUEUED', 'RUNNING')
        AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
     [olderThanSeconds],
   );
@@ -356,11 +357,11 @@ export async function listAllBatches(
   const args = [statuses, filter.partnerId ?? null];
   const [{ rows }, count] = await Promise.all([
     client.query<BatchRow>(
-      `SELECT ${BATCH_COLUMNS} FROM ${S}.batches b LEFT JOIN ${S}.resellers r ON r.reseller_id = b.reseller_id
+      `SELECT ${BATCH_COLUMNS} FROM ${table.batches} b LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id
        WHERE ${where} ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $3 OFFSET $4`,
       [...args, pageSize, (page - 1) * pageSize],
     ),
-    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${S}.batches b WHERE ${where}`, args),
+    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.batches} b WHERE ${where}`, args),
   ]);
   const total = count.rows[0]?.n ?? 0;
   return {

@@ -1,10 +1,10 @@
 // Issues the ACTIVE tickets of a paid reservation or a direct order: one per unit, keyed by
 // (reservation_id | order_id, unit index) so a retried issuance finds the tickets instead of doubling them.
 import { type Money, newTicketCode, type PoolClient } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { appendTicketEvents } from './ticket-events.ts';
 import {
   entitlementsOf,
-  S,
   TICKET_COLUMNS,
   TICKET_JOINS,
   type TicketRow,
@@ -25,11 +25,6 @@ export interface IssueUnitsInput {
   resellerId: string | null;
   functions: string[];
   items: PricedItem[];
-  /**
-   * `keyed` (the real thing) writes unit indexes, so the unique key turns a duplicate into a no-op.
-   * `unkeyed` leaves them out: only the race-demonstration test uses it.
-   */
-  strategy?: 'keyed' | 'unkeyed';
 }
 
 /** Inserts the missing units' tickets; returns every ticket of the source in unit order. */
@@ -40,7 +35,6 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       price: item.unit_price,
     })),
   );
-  const keyed = (input.strategy ?? 'keyed') === 'keyed';
   const reservationId = input.source.kind === 'reservation' ? input.source.reservationId : null;
   const orderId = input.source.kind === 'order' ? input.source.orderId : null;
   const conflictTarget =
@@ -48,11 +42,11 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       ? '(reservation_id, unit_index) WHERE reservation_id IS NOT NULL'
       : '(order_id, unit_index) WHERE order_id IS NOT NULL';
   const inserted = await client.query<{ ticket_code: string }>(
-    `INSERT INTO ${S}.tickets (ticket_code, partner_id, channel, product_id, status, reservation_id, order_id,
+    `INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, reservation_id, order_id,
        unit_index, reseller_id, customer_type, price_amount, price_currency, entitlements, activated_at)
-     SELECT u.code, $1, $2, $3, 'ACTIVE', $4, $5, CASE WHEN $6 THEN u.idx - 1 END, $7, u.ctype, u.amount,
-       u.currency, $8::jsonb, now()
-     FROM unnest($9::text[], $10::text[], $11::int[], $12::text[]) WITH ORDINALITY
+     SELECT u.code, $1, $2, $3, 'ACTIVE', $4, $5, u.idx - 1, $6, u.ctype, u.amount,
+       u.currency, $7::jsonb, now()
+     FROM unnest($8::text[], $9::text[], $10::int[], $11::text[]) WITH ORDINALITY
        AS u(code, ctype, amount, currency, idx)
      ON CONFLICT ${conflictTarget} DO NOTHING
      RETURNING ticket_code`,
@@ -62,7 +56,6 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
       input.productId,
       reservationId,
       orderId,
-      keyed,
       input.resellerId,
       JSON.stringify(entitlementsOf(input.functions)),
       units.map(() => newTicketCode()),
@@ -73,7 +66,7 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
   );
   const where = reservationId ? 't.reservation_id = $1' : 't.order_id = $1';
   const { rows } = await client.query<TicketRow>(
-    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS} WHERE ${where} ORDER BY t.unit_index, t.id`,
+    `SELECT ${TICKET_COLUMNS} FROM ${table.tickets} t ${TICKET_JOINS} WHERE ${where} ORDER BY t.unit_index, t.id`,
     [reservationId ?? orderId],
   );
   const fresh = new Set(inserted.rows.map((r) => r.ticket_code));
@@ -81,7 +74,7 @@ export async function issueUnits(client: PoolClient, input: IssueUnitsInput): Pr
     await appendTicketEvents(
       client,
       'ticketsIssued',
-      rows.filter((r) => fresh.has(r.ticket_code)).map(toSnapshot),
+      rows.filter((r) => fresh.has(r.ticketCode)).map(toSnapshot),
     );
   }
   return rows;

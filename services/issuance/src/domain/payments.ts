@@ -12,9 +12,10 @@ import {
   type Ticket,
   withTransaction,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { issueUnits } from './issue-tickets.ts';
 import { rememberProduct } from './product-catalogue.ts';
-import { S, toTicket } from './ticket-records.ts';
+import { toTicket } from './ticket-records.ts';
 import { ownReseller } from './tickets.ts';
 
 export interface PaymentResult {
@@ -30,27 +31,15 @@ type StoredOutcome = (
   | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } }
 ) & { replayed?: boolean };
 
-export interface PaymentOptions {
-  /**
-   * `serialized` (the real thing): concurrent notifications of one payment_id queue on an advisory
-   * lock and the later ones replay the first one's stored response; tickets are keyed per unit.
-   * `naive`: read-then-write without lock or unit keys; only the race-demonstration test uses it.
-   */
-  strategy?: 'serialized' | 'naive';
-  /** Test hook: runs after inventory confirmed and before tickets are written (a crash there is repaired by the retry). */
-  afterConfirm?: () => Promise<void>;
-}
-
 export async function handlePaymentNotification(
   pool: Pool,
   inventory: CommandClient,
   n: PaymentNotification,
-  opts: PaymentOptions = {},
 ): Promise<
   Outcome<{ result: PaymentResult /** the stored answer to an earlier notification */; replayed: boolean }>
 > {
   // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write, so committing it changes nothing.
-  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n, opts));
+  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n));
   if ('ok' in outcome) return outcome;
   if (outcome.status === 200) return { ok: true, result: outcome.body, replayed: outcome.replayed === true };
   return refuse(outcome.body.code, outcome.body.detail);
@@ -60,14 +49,11 @@ async function processPayment(
   client: PoolClient,
   inventory: CommandClient,
   n: PaymentNotification,
-  opts: PaymentOptions,
 ): Promise<StoredOutcome | Refusal> {
-  const naive = opts.strategy === 'naive';
-  if (!naive) {
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `issuance:payment:${n.payment_id}`,
-    ]);
-  }
+  // Concurrent notifications of one payment_id queue here; the later ones replay the first one's response.
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `issuance:payment:${n.payment_id}`,
+  ]);
   const { rows } = await client.query<{
     outcome: string;
     reservation_id: string;
@@ -77,7 +63,7 @@ async function processPayment(
     response_body: never;
   }>(
     `SELECT outcome, reservation_id, amount, currency, response_status, response_body
-       FROM ${S}.payments WHERE payment_id = $1`,
+       FROM ${table.payments} WHERE payment_id = $1`,
     [n.payment_id],
   );
   const existing = rows[0];
@@ -126,7 +112,6 @@ async function processPayment(
     }
     return reply; // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
   }
-  await opts.afterConfirm?.();
   const { reservation, product } = reply;
   await rememberProduct(client, product);
   const tickets = await issueUnits(client, {
@@ -142,7 +127,6 @@ async function processPayment(
         : null,
     functions: product.functions,
     items: reservation.items,
-    strategy: naive ? 'unkeyed' : 'keyed',
   });
   const body: PaymentResult = {
     payment_id: n.payment_id,
@@ -161,7 +145,7 @@ async function recordPayment(
   stored: StoredOutcome,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${S}.payments (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
+    `INSERT INTO ${table.payments} (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
        response_status, response_body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (payment_id) DO UPDATE SET notified_status = EXCLUDED.notified_status,

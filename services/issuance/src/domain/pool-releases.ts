@@ -1,14 +1,21 @@
 // Units handed back to inventory. The ticket change and the pending release commit together; the
 // release command is sent afterwards and retried by the sweep until inventory acknowledges it, with a
 // stable `ref` so inventory applies it once.
-import type { CommandClient, Logger, Pool, PoolClient } from '@cruise/shared';
-import { S } from './ticket-records.ts';
+import {
+  type Channel,
+  type CommandClient,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  withTransaction,
+} from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 export interface ReleaseRequest {
   ref: string;
   partnerId: string | null;
   productId: number;
-  channel: 'direct' | 'ota' | 'reseller';
+  channel: Channel;
   from: 'held' | 'sold';
   quantity: number;
   reason: 'cancel' | 'expire';
@@ -16,7 +23,7 @@ export interface ReleaseRequest {
 
 export async function recordRelease(client: PoolClient, r: ReleaseRequest): Promise<void> {
   await client.query(
-    `INSERT INTO ${S}.pending_releases (ref, partner_id, product_id, channel, from_state, quantity, reason)
+    `INSERT INTO ${table.pending_releases} (ref, partner_id, product_id, channel, from_state, quantity, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ref) DO NOTHING`,
     [r.ref, r.partnerId, r.productId, r.channel, r.from, r.quantity, r.reason],
   );
@@ -44,19 +51,17 @@ export async function flushPendingReleases(
   opts: { refs?: string[]; limit?: number } = {},
 ): Promise<number> {
   let sent = 0;
-  let unreachable = false;
   for (;;) {
-    const client = await pool.connect();
-    let claimed: PendingRow[] = [];
-    try {
-      await client.query('BEGIN');
+    // A retried transaction (deadlock) starts over: count only what the committed attempt sent.
+    const round = await withTransaction(pool, async (client) => {
+      let acknowledged = 0;
+      let stop = false;
       const { rows } = await client.query<PendingRow>(
         `SELECT ref, partner_id, product_id, channel, from_state, quantity, reason
-         FROM ${S}.pending_releases WHERE sent_at IS NULL ${opts.refs ? 'AND ref = ANY($2::text[])' : ''}
+         FROM ${table.pending_releases} WHERE sent_at IS NULL ${opts.refs ? 'AND ref = ANY($2::text[])' : ''}
          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         opts.refs ? [opts.limit ?? 100, opts.refs] : [opts.limit ?? 100],
       );
-      claimed = rows;
       for (const row of rows) {
         try {
           const reply = await inventory.send('release', {
@@ -69,8 +74,10 @@ export async function flushPendingReleases(
             reason: row.reason,
           });
           if (reply.ok) {
-            await client.query(`UPDATE ${S}.pending_releases SET sent_at = now() WHERE ref = $1`, [row.ref]);
-            sent++;
+            await client.query(`UPDATE ${table.pending_releases} SET sent_at = now() WHERE ref = $1`, [
+              row.ref,
+            ]);
+            acknowledged++;
           } else {
             // A refusal is not transient: keep it visible for an operator rather than retry forever fast.
             log.error(
@@ -78,28 +85,25 @@ export async function flushPendingReleases(
               'inventory refused a release',
             );
             await client.query(
-              `UPDATE ${S}.pending_releases SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
+              `UPDATE ${table.pending_releases} SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
               [row.ref, `${reply.code}: ${reply.detail}`],
             );
           }
         } catch (err) {
           await client.query(
-            `UPDATE ${S}.pending_releases SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
+            `UPDATE ${table.pending_releases} SET attempts = attempts + 1, last_error = $2 WHERE ref = $1`,
             [row.ref, (err as Error).message],
           );
           // Inventory unreachable: the rest would only wait out the same timeout; the sweep retries.
-          unreachable = true;
+          stop = true;
           break;
         }
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-    if (unreachable || opts.refs || claimed.length < (opts.limit ?? 100)) return sent;
-    if (sent === 0) return sent; // only refusals left: they wait for an operator, not for this loop
+      return { claimed: rows.length, acknowledged, unreachable: stop };
+    });
+    sent += round.acknowledged;
+    const { claimed, unreachable } = round;
+    if (unreachable || opts.refs || claimed < (opts.limit ?? 100)) return sent;
+    if (round.acknowledged === 0) return sent; // only refusals left: they wait for an operator, not for this loop
   }
 }

@@ -1,14 +1,14 @@
 // What redemption tells issuance: an entitlement was redeemed, a ticket was used. Both handlers are
 // idempotent (JetStream delivers at least once): the UPDATE's WHERE only matches a change not yet made.
 import { type EventData, type Pool, withTransaction } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 import { appendTicketPartnerEvents } from './ticket-events.ts';
-import { S } from './ticket-records.ts';
 import { readTicketRow } from './tickets.ts';
 
 export async function applyEntitlementRedeemed(pool: Pool, e: EventData<'ticketRedeemed'>): Promise<boolean> {
   return withTransaction(pool, async (client) => {
     const { rowCount } = await client.query(
-      `UPDATE ${S}.tickets SET revision = revision + 1, entitlements = (
+      `UPDATE ${table.tickets} SET revision = revision + 1, entitlements = (
        SELECT jsonb_agg(CASE WHEN x.e->>'function_code' = $2 AND x.e->'redeemed_at' = 'null'::jsonb
                              THEN jsonb_set(x.e, '{redeemed_at}', to_jsonb($3::text)) ELSE x.e END ORDER BY x.ord)
        FROM jsonb_array_elements(entitlements) WITH ORDINALITY AS x(e, ord))
@@ -29,7 +29,7 @@ export async function applyTicketUsed(pool: Pool, e: EventData<'ticketUsed'>): P
   );
   return withTransaction(pool, async (client) => {
     const { rowCount } = await client.query(
-      `UPDATE ${S}.tickets SET status = 'USED', used_at = $2, revision = revision + 1, entitlements = COALESCE((
+      `UPDATE ${table.tickets} SET status = 'USED', used_at = $2, revision = revision + 1, entitlements = COALESCE((
        SELECT jsonb_agg(CASE WHEN x.e->'redeemed_at' = 'null'::jsonb AND $3::jsonb ? (x.e->>'function_code')
                              THEN jsonb_set(x.e, '{redeemed_at}', $3::jsonb -> (x.e->>'function_code')) ELSE x.e END
                         ORDER BY x.ord)

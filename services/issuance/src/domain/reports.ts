@@ -1,7 +1,8 @@
 // Billing summary and reconciliation for one partner. The counting rules are stated in the contract
-// (packages/shared/src/contract/issuance.ts, BillingSummary / ReconciliationReport descriptions).
+// (packages/shared/src/contract/issuance/reports.ts, BillingSummary / ReconciliationReport descriptions).
 import type { CommandClient, Outcome, ReconciliationReport } from '@cruise/shared';
-import { type Queryable, S } from './ticket-records.ts';
+import { table } from '../db/tables.ts';
+import type { Queryable } from './ticket-records.ts';
 
 /** The UTC days from..to, both included, as a half-open timestamp range. */
 export function periodBounds(from: string, to: string): [string, string] {
@@ -34,7 +35,7 @@ export async function billingSummary(client: Queryable, partnerId: string, from:
   const params = [partnerId, start, end];
   const currencyOf = async () => {
     const { rows } = await client.query<{ c: string | null }>(
-      `SELECT max(price_currency) AS c FROM ${S}.tickets t WHERE t.partner_id = $1 AND ${TOUCHED}`,
+      `SELECT max(price_currency) AS c FROM ${table.tickets} t WHERE t.partner_id = $1 AND ${TOUCHED}`,
       params,
     );
     return rows[0]?.c ?? 'USD';
@@ -48,18 +49,18 @@ export async function billingSummary(client: Queryable, partnerId: string, from:
     gross: { amount: Number(r.gross), currency },
   });
   const totals = await client.query<CountRow>(
-    `SELECT ${COUNTS} FROM ${S}.tickets t WHERE t.partner_id = $1 AND ${TOUCHED}`,
+    `SELECT ${COUNTS} FROM ${table.tickets} t WHERE t.partner_id = $1 AND ${TOUCHED}`,
     params,
   );
   const byReseller = await client.query<CountRow & { reseller_id: string; name: string }>(
-    `SELECT t.reseller_id, r.name, ${COUNTS} FROM ${S}.tickets t
-     JOIN ${S}.resellers r ON r.reseller_id = t.reseller_id AND r.partner_id = t.partner_id
+    `SELECT t.reseller_id, r.name, ${COUNTS} FROM ${table.tickets} t
+     JOIN ${table.resellers} r ON r.reseller_id = t.reseller_id AND r.partner_id = t.partner_id
      WHERE t.partner_id = $1 AND t.reseller_id IS NOT NULL AND ${TOUCHED}
      GROUP BY t.reseller_id, r.name ORDER BY r.name, t.reseller_id`,
     params,
   );
   const byProduct = await client.query<CountRow & { product_id: number }>(
-    `SELECT t.product_id, ${COUNTS} FROM ${S}.tickets t WHERE t.partner_id = $1 AND ${TOUCHED}
+    `SELECT t.product_id, ${COUNTS} FROM ${table.tickets} t WHERE t.partner_id = $1 AND ${TOUCHED}
      GROUP BY t.product_id ORDER BY t.product_id`,
     params,
   );
@@ -100,7 +101,7 @@ export async function reconciliation(
        count(*) FILTER (WHERE ${inPeriod('t.cancelled_at')})::int AS cancelled,
        count(*) FILTER (WHERE t.status = 'PRE_GENERATED')::int AS tickets_pre_generated,
        count(*) FILTER (WHERE t.status IN ('ACTIVE', 'USED'))::int AS tickets_sold
-     FROM ${S}.tickets t WHERE t.partner_id = $1 AND t.channel IN ('ota', 'reseller')
+     FROM ${table.tickets} t WHERE t.partner_id = $1 AND t.channel IN ('ota', 'reseller')
      GROUP BY t.product_id, t.channel`,
     [partnerId, start, end],
   );

@@ -9,7 +9,8 @@ import {
   refuse,
   type UpdateResellerBody,
 } from '@cruise/shared';
-import { type Queryable, S } from './ticket-records.ts';
+import { table } from '../db/tables.ts';
+import type { Queryable } from './ticket-records.ts';
 
 interface ResellerRow {
   reseller_id: string;
@@ -30,7 +31,7 @@ function toReseller(r: ResellerRow): Reseller {
 
 export async function createReseller(client: PoolClient, partnerId: string, body: CreateResellerBody) {
   const { rows } = await client.query<ResellerRow>(
-    `INSERT INTO ${S}.resellers (reseller_id, partner_id, name, contact_email, region, commission_rate)
+    `INSERT INTO ${table.resellers} (reseller_id, partner_id, name, contact_email, region, commission_rate)
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
     [
       newId(),
@@ -52,7 +53,7 @@ export async function getReseller(
   resellerId: string,
 ): Promise<Outcome<{ reseller: Reseller }>> {
   const { rows } = await client.query<ResellerRow>(
-    `SELECT ${COLUMNS} FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    `SELECT ${COLUMNS} FROM ${table.resellers} WHERE reseller_id = $1 AND partner_id = $2`,
     [resellerId, partnerId],
   );
   return rows[0] ? { ok: true, reseller: toReseller(rows[0]) } : noSuchReseller();
@@ -66,14 +67,14 @@ export async function listResellers(
   const filter = q.status ? 'AND status = $4' : '';
   const params = [partnerId, q.page_size, (q.page - 1) * q.page_size, ...(q.status ? [q.status] : [])];
   const { rows } = await client.query<ResellerRow & { total: number }>(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM ${S}.resellers WHERE partner_id = $1 ${filter}
+    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM ${table.resellers} WHERE partner_id = $1 ${filter}
      ORDER BY created_at DESC NULLS LAST, reseller_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
     params,
   );
   let total = rows[0]?.total;
   if (total === undefined) {
     const c = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${S}.resellers WHERE partner_id = $1 ${q.status ? 'AND status = $2' : ''}`,
+      `SELECT count(*)::int AS n FROM ${table.resellers} WHERE partner_id = $1 ${q.status ? 'AND status = $2' : ''}`,
       q.status ? [partnerId, q.status] : [partnerId],
     );
     total = c.rows[0]?.n ?? 0;
@@ -102,7 +103,7 @@ export async function updateReseller(
     }
   }
   const { rows } = await client.query<ResellerRow>(
-    `UPDATE ${S}.resellers SET ${sets.join(', ')}, updated_at = now()
+    `UPDATE ${table.resellers} SET ${sets.join(', ')}, updated_at = now()
      WHERE reseller_id = $1 AND partner_id = $2 RETURNING ${COLUMNS}`,
     params,
   );
@@ -116,17 +117,17 @@ export async function deleteReseller(
   resellerId: string,
 ): Promise<Outcome<{ deleted: true } | { deleted: false; reseller: Reseller }>> {
   const { rows } = await client.query<{ reseller_id: string }>(
-    `SELECT reseller_id FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2 FOR UPDATE`,
+    `SELECT reseller_id FROM ${table.resellers} WHERE reseller_id = $1 AND partner_id = $2 FOR UPDATE`,
     [resellerId, partnerId],
   );
   if (!rows[0]) return noSuchReseller();
   const { rows: used } = await client.query(
-    `SELECT 1 FROM ${S}.tickets WHERE partner_id = $1 AND reseller_id = $2
-     UNION ALL SELECT 1 FROM ${S}.batches WHERE partner_id = $1 AND reseller_id = $2 LIMIT 1`,
+    `SELECT 1 FROM ${table.tickets} WHERE partner_id = $1 AND reseller_id = $2
+     UNION ALL SELECT 1 FROM ${table.batches} WHERE partner_id = $1 AND reseller_id = $2 LIMIT 1`,
     [partnerId, resellerId],
   );
   if (used.length === 0) {
-    await client.query(`DELETE FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`, [
+    await client.query(`DELETE FROM ${table.resellers} WHERE reseller_id = $1 AND partner_id = $2`, [
       resellerId,
       partnerId,
     ]);

@@ -26,10 +26,10 @@ export async function appendTicketPartnerEvents(
     client,
     'issuance',
     rows
-      .filter((r) => r.partner_id !== null)
+      .filter((r) => r.partnerId !== null)
       .map((r) => ({
         type,
-        partnerId: r.partner_id!,
+        partnerId: r.partnerId!,
         data: { ticket: toTicket(r), ...extra },
         revision: r.revision,
       })),

@@ -1,12 +1,13 @@
+import { filterInstant } from '@cruise/shared';
 import { describe, expect, it } from 'vitest';
-import { boundary, TOTAL_COUNT_CAP, ticketListSql } from './tickets.ts';
+import { TOTAL_COUNT_CAP, ticketListSql } from './tickets.ts';
 
 const partner = '11111111-1111-4111-8111-111111111111';
 
 describe('ticket list query', () => {
   it('a date filter means 00:00 UTC of that day; a date-time is normalised to UTC', () => {
-    expect(boundary('2026-11-24')).toBe('2026-11-24T00:00:00.000Z');
-    expect(boundary('2026-11-24T08:00:00+08:00')).toBe('2026-11-24T00:00:00.000Z');
+    expect(filterInstant('2026-11-24').toISOString()).toBe('2026-11-24T00:00:00.000Z');
+    expect(filterInstant('2026-11-24T08:00:00+08:00').toISOString()).toBe('2026-11-24T00:00:00.000Z');
   });
 
   it('always scopes by the caller and binds every filter as a parameter', () => {

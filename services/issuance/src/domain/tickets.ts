@@ -3,17 +3,21 @@
 import {
   type ActivateTicketBody,
   type CommandClient,
+  filterInstant,
   type Outcome,
   type PoolClient,
   refuse,
   type Ticket,
   type TicketListQuery,
 } from '@cruise/shared';
+import { and, eq } from 'drizzle-orm';
+import { tickets } from '../db/schema/index.ts';
+import { table } from '../db/tables.ts';
 import { type ReleaseRequest, recordRelease } from './pool-releases.ts';
 import { appendTicketEvents, appendTicketPartnerEvents } from './ticket-events.ts';
 import {
   type Queryable,
-  S,
+  selectTickets,
   TICKET_COLUMNS,
   TICKET_JOINS,
   type TicketRow,
@@ -24,12 +28,10 @@ import {
 /** Above this many matches the list reports a lower bound instead of counting every row. */
 export const TOTAL_COUNT_CAP = 10_000;
 
-/** A date means its start at 00:00 UTC; a date-time is taken as given. */
-export function boundary(value: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : new Date(value).toISOString();
-}
-
-/** Builds the list query; exported so the index test can EXPLAIN exactly what the route runs. */
+/**
+ * Builds the list query; exported so the index test can EXPLAIN exactly what the route runs. SQL rather
+ * than the query builder: it pages the tickets before joining their names, which the indexes serve.
+ */
 export function ticketListSql(partnerId: string, q: TicketListQuery) {
   const params: unknown[] = [partnerId];
   const where = ['t.partner_id = $1'];
@@ -42,8 +44,8 @@ export function ticketListSql(partnerId: string, q: TicketListQuery) {
   if (q.reservation_id) add('t.reservation_id = ?', q.reservation_id);
   if (q.reseller_id) add('t.reseller_id = ?', q.reseller_id);
   if (q.product_id) add('t.product_id = ?', q.product_id);
-  if (q.created_from) add('t.created_at >= ?', boundary(q.created_from));
-  if (q.created_to) add('t.created_at < ?', boundary(q.created_to));
+  if (q.created_from) add('t.created_at >= ?', filterInstant(q.created_from).toISOString());
+  if (q.created_to) add('t.created_at < ?', filterInstant(q.created_to).toISOString());
   // Within one batch "newest first" is the highest sequence first (chunks are written in sequence
   // order), which the (batch_id, batch_seq) key serves without sorting a million-ticket batch.
   const order = q.batch_id ? 't.batch_seq DESC' : 't.created_at DESC NULLS LAST, t.id DESC NULLS LAST';
@@ -53,14 +55,14 @@ export function ticketListSql(partnerId: string, q: TicketListQuery) {
   return {
     page: {
       text: `SELECT ${TICKET_COLUMNS} FROM (
-               SELECT t.* FROM ${S}.tickets t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}
+               SELECT t.* FROM ${table.tickets} t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}
              ) t ${TICKET_JOINS} ORDER BY ${order}`,
       values: [...params, q.page_size + 1, offset],
     },
     // Counting walks the same index in the same order and stops at the cap.
     count: {
       text: `SELECT count(*)::int AS n FROM (
-               SELECT 1 FROM ${S}.tickets t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1}
+               SELECT 1 FROM ${table.tickets} t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1}
              ) c`,
       values: [...params, TOTAL_COUNT_CAP + 1],
     },
@@ -91,8 +93,9 @@ export async function listTickets(client: Queryable, partnerId: string, q: Ticke
 const noSuchTicket = () => refuse('NOT_FOUND', 'No such ticket');
 
 async function lockTicket(client: PoolClient, partnerId: string, code: string): Promise<TicketRow | null> {
+  // SQL: drizzle renders `FOR UPDATE OF` with the schema-qualified name, which PostgreSQL refuses.
   const { rows } = await client.query<TicketRow>(
-    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
+    `SELECT ${TICKET_COLUMNS} FROM ${table.tickets} t ${TICKET_JOINS}
      WHERE t.ticket_code = $1 AND t.partner_id = $2 FOR UPDATE OF t`,
     [code, partnerId],
   );
@@ -100,21 +103,17 @@ async function lockTicket(client: PoolClient, partnerId: string, code: string): 
 }
 
 export async function readTicketRow(client: Queryable, code: string, partnerId?: string) {
-  const { rows } = await client.query<TicketRow>(
-    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
-     WHERE t.ticket_code = $1 ${partnerId ? 'AND t.partner_id = $2' : ''}`,
-    partnerId ? [code, partnerId] : [code],
+  const [row] = await selectTickets(client).where(
+    and(eq(tickets.ticketCode, code), partnerId ? eq(tickets.partnerId, partnerId) : undefined),
   );
-  return rows[0] ?? null;
+  return row ?? null;
 }
 
 /** A reservation's tickets in unit order (at most 100: a reservation holds 1..100 units). */
 export async function ticketsOfReservation(client: Queryable, partnerId: string, reservationId: string) {
-  const { rows } = await client.query<TicketRow>(
-    `SELECT ${TICKET_COLUMNS} FROM ${S}.tickets t ${TICKET_JOINS}
-     WHERE t.partner_id = $1 AND t.reservation_id = $2 ORDER BY t.created_at, t.ticket_code`,
-    [partnerId, reservationId],
-  );
+  const rows = await selectTickets(client)
+    .where(and(eq(tickets.partnerId, partnerId), eq(tickets.reservationId, reservationId)))
+    .orderBy(tickets.createdAt, tickets.ticketCode);
   return rows.map(toTicket);
 }
 
@@ -134,7 +133,7 @@ export async function ownReseller(
   resellerId: string,
 ): Promise<{ name: string; status: string } | null> {
   const { rows } = await client.query<{ name: string; status: string }>(
-    `SELECT name, status FROM ${S}.resellers WHERE reseller_id = $1 AND partner_id = $2`,
+    `SELECT name, status FROM ${table.resellers} WHERE reseller_id = $1 AND partner_id = $2`,
     [resellerId, partnerId],
   );
   return rows[0] ?? null;
@@ -189,14 +188,14 @@ export async function activateTicket(
   const reply = await inventory.send('sellHeld', {
     ref: `activate:${code}`,
     partner_id: partnerId,
-    product_id: row.product_id,
+    product_id: row.productId,
     channel: 'reseller',
     customer_type: body.customer_type,
     date: venueToday,
   });
   if (!reply.ok) return reply;
   await client.query(
-    `UPDATE ${S}.tickets SET status = 'ACTIVE', activated_at = now(), customer_type = $2, price_amount = $3,
+    `UPDATE ${table.tickets} SET status = 'ACTIVE', activated_at = now(), customer_type = $2, price_amount = $3,
        price_currency = $4, customer_name = $5, customer_email = $6, order_reference = $7,
        reseller_id = COALESCE($8, reseller_id), revision = revision + 1
      WHERE ticket_code = $1`,
@@ -241,15 +240,15 @@ export async function cancelTicket(
   }
   const release: ReleaseRequest = {
     ref: `cancel:${code}`,
-    partnerId: row.partner_id,
-    productId: row.product_id,
+    partnerId: row.partnerId,
+    productId: row.productId,
     channel: row.status === 'PRE_GENERATED' ? 'reseller' : row.channel,
     from: row.status === 'PRE_GENERATED' ? 'held' : 'sold',
     quantity: 1,
     reason: 'cancel',
   };
   await client.query(
-    `UPDATE ${S}.tickets SET status = 'CANCELLED', cancelled_at = now(), revision = revision + 1
+    `UPDATE ${table.tickets} SET status = 'CANCELLED', cancelled_at = now(), revision = revision + 1
      WHERE ticket_code = $1`,
     [code],
   );

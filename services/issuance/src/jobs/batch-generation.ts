@@ -12,8 +12,8 @@ import {
   type ServiceDeps,
 } from '@cruise/shared';
 import { DelayedError, type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { table } from '../db/tables.ts';
 import { generateBatch, markBatchFailed } from '../domain/batches.ts';
-import { S } from '../domain/ticket-records.ts';
 import type { IssuanceMetrics } from '../metrics.ts';
 
 export const BATCH_JOB_ATTEMPTS = 5;
@@ -111,7 +111,9 @@ async function batchProgress(pool: Pool, batchId: string) {
     generated: number;
     created_at: Date;
     completed_at: Date | null;
-  }>(`SELECT quantity, generated, created_at, completed_at FROM ${S}.batches WHERE batch_id = $1`, [batchId]);
+  }>(`SELECT quantity, generated, created_at, completed_at FROM ${table.batches} WHERE batch_id = $1`, [
+    batchId,
+  ]);
   return rows[0];
 }
 

@@ -140,8 +140,7 @@ function fullContact(given: GivenContact | undefined | null, base?: Contact): Co
 }
 
 async function findRow(deps: BookingDeps, partnerId: string, uuid: string): Promise<BookingRow> {
-  if (!isUuid(uuid))
-    throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was missing or invalid', uuid);
+  if (!isUuid(uuid)) throw new OctoError('INVALID_BOOKING_UUID', 'The uuid was missing or invalid', uuid);
   const [row] = await deps.db
     .select()
     .from(bookings)

@@ -31,7 +31,6 @@ import {
 } from '@octocloud/types';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OctoContext } from '../context.ts';
-import type { OctoBookingOperation } from '../metrics.ts';
 import {
   availabilityOf,
   calendarDayOf,
@@ -52,6 +51,7 @@ import {
 import { badRequest, OctoError, type OctoErrorCode } from '../domain/octo-errors.ts';
 import { checkOption, findProduct, octoProduct, wantsPricing } from '../domain/products.ts';
 import { supplierOf } from '../domain/supplier.ts';
+import type { OctoBookingOperation } from '../metrics.ts';
 
 const PRICING = 'octo/pricing';
 
@@ -234,7 +234,12 @@ export const bookingCreate: OwnBodyHandler<typeof octoCreateBookingRoute, OctoCo
   headers,
   body,
   request,
-}) => checked(request, zBooking, await counted(ctx, 'create', createBooking(scopeOf(ctx, caller, headers), body)));
+}) =>
+  checked(
+    request,
+    zBooking,
+    await counted(ctx, 'create', createBooking(scopeOf(ctx, caller, headers), body)),
+  );
 
 export const bookingList: Handler<typeof octoListBookingsRoute, OctoContext> = async ({
   ctx,
@@ -272,7 +277,12 @@ export const bookingExtend: OwnBodyHandler<typeof octoExtendBookingRoute, OctoCo
   params,
   body,
   request,
-}) => checked(request, zBooking, await counted(ctx, 'extend', extendBooking(scopeOf(ctx, caller, headers), params.uuid, body)));
+}) =>
+  checked(
+    request,
+    zBooking,
+    await counted(ctx, 'extend', extendBooking(scopeOf(ctx, caller, headers), params.uuid, body)),
+  );
 
 export const bookingConfirm: OwnBodyHandler<typeof octoConfirmBookingRoute, OctoContext> = async ({
   ctx,
@@ -281,7 +291,12 @@ export const bookingConfirm: OwnBodyHandler<typeof octoConfirmBookingRoute, Octo
   params,
   body,
   request,
-}) => checked(request, zBooking, await counted(ctx, 'confirm', confirmBooking(scopeOf(ctx, caller, headers), params.uuid, body)));
+}) =>
+  checked(
+    request,
+    zBooking,
+    await counted(ctx, 'confirm', confirmBooking(scopeOf(ctx, caller, headers), params.uuid, body)),
+  );
 
 export const bookingCancel: OwnBodyHandler<typeof octoCancelBookingRoute, OctoContext> = async ({
   ctx,
@@ -290,4 +305,9 @@ export const bookingCancel: OwnBodyHandler<typeof octoCancelBookingRoute, OctoCo
   params,
   body,
   request,
-}) => checked(request, zBooking, await counted(ctx, 'cancel', cancelBooking(scopeOf(ctx, caller, headers), params.uuid, body)));
+}) =>
+  checked(
+    request,
+    zBooking,
+    await counted(ctx, 'cancel', cancelBooking(scopeOf(ctx, caller, headers), params.uuid, body)),
+  );

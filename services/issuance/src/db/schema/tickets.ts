@@ -1,3 +1,4 @@
+import type { TicketSnapshot } from '@cruise/shared';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -31,9 +32,9 @@ export const tickets = issuanceSchema.table(
     ticketCode: text('ticket_code').notNull(),
     /** The owning partner; null for the operator's direct sales. */
     partnerId: uuid('partner_id'),
-    channel: text('channel').notNull(),
+    channel: text('channel').$type<TicketSnapshot['channel']>().notNull(),
     productId: integer('product_id').notNull(),
-    status: text('status').notNull(),
+    status: text('status').$type<TicketSnapshot['status']>().notNull(),
     reservationId: uuid('reservation_id'),
     /** Direct-sale order the ticket belongs to. */
     orderId: uuid('order_id'),
