@@ -115,7 +115,7 @@ export async function buildService<Ctx, O>(
     ]);
     await Promise.allSettled([...answering]);
     log.info({ stage: 'workers' }, 'shutdown: stopping workers and queues');
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all(workers.map((w) => closeWorker(w, log)));
     await Promise.all([...queues.values()].map((q) => q.close()));
     await Promise.all(schedulers);
     bull?.disconnect();
@@ -460,6 +460,28 @@ async function upsertScheduler<Ctx>(
       if (attempt === 0) log.warn({ err, job: j.name }, 'cannot schedule the job yet; retrying');
       await Promise.race([new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt))), stopped]);
     }
+  }
+}
+
+/**
+ * Closing a worker waits for its running job, bounded: BullMQ's `Worker.close()` never resolves while its
+ * blocking connection is stuck reconnecting (taskforcesh/bullmq#4656, open), which after a Redis outage
+ * would hold the whole shutdown. Past the grace the worker is force-closed and shutdown goes on; a job
+ * cut short is retried from its last committed step (every job here is resumable or idempotent).
+ */
+export const WORKER_CLOSE_GRACE_MS = 8_000;
+async function closeWorker(w: Worker, log: App['log']): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), WORKER_CLOSE_GRACE_MS);
+  });
+  const closed = w.close().then(() => 'closed' as const);
+  const outcome = await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log.warn({ queue: w.name }, 'worker did not close in time (Redis connection stuck); forcing');
+    void w.close(true).catch(() => {});
+    void closed.catch(() => {});
   }
 }
 
