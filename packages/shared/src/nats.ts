@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Config } from './config.ts';
 import { AppError, type Refusal } from './errors.ts';
+import { toAppError } from './http.ts';
 import type { Logger } from './logger.ts';
 import {
   type CommandName,
@@ -150,12 +151,17 @@ export function respond<N extends CommandName>(
             ? await handler(parsed.data as never)
             : { ok: false, code: 'VALIDATION_FAILED', detail: parsed.error.message };
         } catch (e) {
-          log.error({ err: e, command: name }, 'command handler failed');
-          const unavailable = e instanceof AppError && e.code === 'SERVICE_UNAVAILABLE';
+          // Classified like an HTTP request's failure: a dependency outage (PostgreSQL restarting, a
+          // dropped connection) is SERVICE_UNAVAILABLE, so the caller answers 503 and the client retries;
+          // the caller's own bad input is its 4xx; anything else is INTERNAL_ERROR and says nothing more.
+          const failure = toAppError(e);
+          const passOn = failure.status < 500 || failure.code === 'SERVICE_UNAVAILABLE';
+          if (passOn) log.warn({ err: e, command: name, code: failure.code }, 'command refused');
+          else log.error({ err: e, command: name }, 'command handler failed');
           answer = {
             ok: false,
-            code: unavailable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR',
-            detail: unavailable ? e.message : 'The command failed',
+            code: passOn ? failure.code : 'INTERNAL_ERROR',
+            detail: passOn ? failure.message : 'The command failed',
           };
         }
         if (msg.reply) msg.respond(codec.encode(answer));
