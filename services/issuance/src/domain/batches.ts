@@ -257,6 +257,10 @@ export async function generateNextChunk(
       if (c[0]!.n !== b.quantity)
         throw new Error(`batch ${batchId} has ${c[0]!.n} tickets, expected ${b.quantity}`);
     }
+    // Lock the row first, then stamp: an UPDATE evaluates clock_timestamp() before it waits for the row,
+    // and polls (FOR SHARE) starting in that wait would read RUNNING after completed_at. Once this lock
+    // is held, every poll that starts waits for the COMMIT and reads what it committed.
+    await client.query(`SELECT 1 FROM ${table.batches} WHERE batch_id = $1 FOR NO KEY UPDATE`, [batchId]);
     const updated = await client.query(
       `UPDATE ${table.batches} SET generated = $2, status = $3, started_at = COALESCE(started_at, now()),
          completed_at = CASE WHEN $3 = 'COMPLETED' THEN clock_timestamp() END

@@ -16,7 +16,12 @@ export const listPartnerTickets: Handler<typeof listTicketsRoute, IssuanceContex
   query,
   caller,
   ctx,
-}) => listTickets(ctx.pool, caller.partnerId, query);
+}) =>
+  // The page and its total are two statements: one REPEATABLE READ snapshot keeps them consistent (a
+  // ticket turning USED between them must not make total 1 with an empty page).
+  withTransaction(ctx.pool, (tx) => listTickets(tx, caller.partnerId, query), {
+    isolation: 'REPEATABLE READ',
+  });
 
 export const getPartnerTicket: Handler<typeof getTicketRoute, IssuanceContext> = async ({
   params,
