@@ -37,7 +37,7 @@ export function notificationsContext(
 ): NotificationsContext {
   const sealer = webhookSecretSealer(config);
   const queue = createDeliveryQueue(kit.queue(QUEUES.webhookDelivery));
-  const metrics = createNotificationMetrics(kit.metrics, () => queue.queue);
+  const metrics = createNotificationMetrics(kit.metrics);
   const dispatcher = createDispatcher({ config, pool: deps.pool, log: deps.log, sealer, queue, metrics });
   kit.onClose(() => dispatcher.close());
   return {

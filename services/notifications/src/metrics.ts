@@ -1,7 +1,6 @@
 // The notifications service's Prometheus series on its /metrics registry: delivery results, attempts,
 // delivery lag (event committed at its source → receiver's 2xx) and the delivery queue's depth.
-import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 export interface NotificationMetrics {
   deliveries: Counter<'result'>;
@@ -9,23 +8,9 @@ export interface NotificationMetrics {
   lag: Histogram;
 }
 
-export function createNotificationMetrics(
-  registry: Registry,
-  queue: () => Queue | undefined,
-): NotificationMetrics {
-  new Gauge({
-    name: 'notifications_webhook_queue_depth',
-    help: 'Delivery attempts in the BullMQ queue, by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    async collect() {
-      const q = queue();
-      if (!q) return;
-      const counts = await q.getJobCounts('waiting', 'delayed', 'active').catch(() => null);
-      if (!counts) return;
-      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-    },
-  });
+// The delivery queue's depth is the shared `bullmq_queue_jobs{queue="webhook-delivery"}`: the manifest
+// watches every queue a service uses, so it is not measured twice here.
+export function createNotificationMetrics(registry: Registry): NotificationMetrics {
   return {
     deliveries: new Counter({
       name: 'notifications_webhook_deliveries_total',

@@ -436,6 +436,8 @@ describe('metrics', () => {
     expect(metrics).toMatch(/notifications_webhook_attempts_total\{outcome="5xx"[^}]*\} 1\n/);
     expect(metrics).toMatch(/notifications_webhook_attempts_total\{outcome="2xx"[^}]*\} 1\n/);
     expect(metrics).toMatch(/notifications_webhook_delivery_lag_seconds_count\{[^}]*\} 1\n/);
-    expect(metrics).toMatch(/notifications_webhook_queue_depth\{state="(waiting|delayed|active)"/);
+    expect(metrics).toMatch(
+      /bullmq_queue_jobs\{[^}]*queue="webhook-delivery"[^}]*state="(waiting|delayed|active)"/,
+    );
   });
 });
