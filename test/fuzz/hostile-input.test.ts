@@ -868,7 +868,12 @@ describe('property-based pass over every route of the catalogue', () => {
           }
         },
       ),
-      { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) },
+      {
+        numRuns: RUNS,
+        endOnFailure: true,
+        includeErrorInReport: true,
+        ...(SEED === undefined ? {} : { seed: SEED }),
+      },
     );
     // The pass reached most of the catalogue (the route is drawn uniformly).
     expect(seen.size).toBeGreaterThan(allRoutes.length / 2);

@@ -78,6 +78,14 @@ export interface ServiceAppOptions {
    * callers prove themselves with credentials, and any caller headers they send are dropped unread.
    */
   callerHeaders?: 'verify' | 'ignore';
+  /** Paths whose clients read another error shape: the router's own refusals are rendered in it too. */
+  errorDialects?: readonly ErrorDialect[];
+}
+
+/** An error shape other than problem+json for the paths under `prefix` (OCTO's `{ error, errorMessage }`). */
+export interface ErrorDialect {
+  prefix: string;
+  render(code: ErrorCode, status: number, message: string): { status: number; body: unknown };
 }
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -125,7 +133,11 @@ export function createServiceApp(opts: ServiceAppOptions): App {
             ? new AppError('VALIDATION_FAILED', 'The request URL is malformed')
             : new AppError('INTERNAL_ERROR', 'An unexpected error occurred');
       reply.header('X-Request-Id', request.id);
-      sendProblem(reply, request, appError);
+      const dialect = opts.errorDialects?.find((d) => request.url.startsWith(d.prefix));
+      if (!dialect) return sendProblem(reply, request, appError);
+      const { status, body } = dialect.render(appError.code, appError.status, appError.message);
+      const plain: FastifyReply = reply;
+      return plain.code(status).type('application/json').send(body);
     },
   }).withTypeProvider<ZodTypeProvider>();
   // Slow clients: a request whose headers do not arrive in 10 s is dropped.

@@ -15,6 +15,7 @@ import {
   job,
   listAuditRoute,
   listPartnersRoute,
+  octoErrorDialect,
   revokeApiKeyRoute,
   route,
   updatePartnerRoute,
@@ -53,6 +54,8 @@ export default defineService<GatewayContext, GatewayAppOptions>({
   migrations: migrationSet,
   // The edge: callers prove themselves with credentials; caller headers they send are dropped.
   edge: true,
+  // OCTO clients read OCTO's error shape, also for a path the router refuses before any route.
+  errorDialects: [octoErrorDialect],
   context: (config, deps, kit) => {
     const limiter = createRateLimiter(deps.redis, kit.app.log);
     kit.addReadinessCheck('rate_limit', async () => {

@@ -9,6 +9,7 @@ import {
   octoCancelBookingRoute,
   octoConfirmBookingRoute,
   octoCreateBookingRoute,
+  octoErrorDialect,
   octoExtendBookingRoute,
   octoGetBookingRoute,
   octoGetProductRoute,
@@ -40,6 +41,8 @@ import {
 export default defineService<OctoContext>({
   name: 'octo',
   schema: octoSchema.schemaName,
+  // OCTO clients read OCTO's error shape, also for a path the router refuses before any route.
+  errorDialects: [octoErrorDialect],
   port: (config) => config.OCTO_PORT,
   migrations: migrationSet,
   context: (config, deps, kit) => ({

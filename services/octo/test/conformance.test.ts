@@ -669,6 +669,22 @@ describe('the edge on /octo', () => {
     const missing = await octo.get('/octo/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe('BAD_REQUEST');
+    // A path segment over the router's length cap is refused before any route: still in OCTO's shape,
+    // at the gateway and at the adapter (the fuzz pass found a 10,000-character booking uuid answered
+    // in problem+json).
+    const long = `/octo/bookings/${'A'.repeat(300)}/extend`;
+    const atGateway = await sys.gateway.inject({
+      method: 'POST',
+      url: long,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    expect(atGateway.statusCode).toBe(404);
+    expect(atGateway.headers['content-type']).toMatch(/^application\/json/);
+    expect(zBaseError.safeParse(atGateway.json()).success).toBe(true);
+    const atAdapter = await sys.octo.inject({ method: 'POST', url: long, payload: '{}' });
+    expect(atAdapter.statusCode).toBe(404);
+    expect(zBaseError.safeParse(atAdapter.json()).success).toBe(true);
     const ok = await octo.get('/octo/supplier');
     expect(ok.headers['ratelimit-limit']).toBe('10000');
   });

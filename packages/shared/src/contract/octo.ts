@@ -205,3 +205,6 @@ export function octoErrorOf(
       return as('BAD_REQUEST', status === 422 || status === 409 ? 400 : status);
   }
 }
+
+/** /octo/* in OCTO's words, also where the router itself refuses (a path segment over its length cap). */
+export const octoErrorDialect = { prefix: '/octo/', render: octoErrorOf } as const;

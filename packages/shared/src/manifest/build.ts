@@ -64,6 +64,7 @@ export async function buildService<Ctx, O>(
     ...(logger === undefined ? {} : { logger }),
     ...(logStream ? { logStream } : {}),
     callerHeaders: manifest.edge ? 'ignore' : 'verify',
+    ...(manifest.errorDialects ? { errorDialects: manifest.errorDialects } : {}),
   });
   addDependencyChecks(app, deps);
   const log = app.log;

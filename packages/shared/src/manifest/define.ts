@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { RouteAuth, RouteDef } from '../contract/common.ts';
 import type { MigrationSet, PoolClient } from '../db.ts';
-import type { App, Caller, ReadinessCheck } from '../http.ts';
+import type { App, Caller, ErrorDialect, ReadinessCheck } from '../http.ts';
 import type { Logger, LogStream } from '../logger.ts';
 import type { CommandName, EventEnvelope } from '../messages.ts';
 import type { CommandClient, CommandHandler } from '../nats.ts';
@@ -334,6 +334,8 @@ export interface ServiceManifest<Ctx, O = Record<never, never>> {
   migrations: MigrationSet;
   /** The public edge authenticates callers itself (caller headers are ignored, not verified). */
   edge?: boolean;
+  /** Paths answered in another error shape than problem+json (OCTO's), router refusals included. */
+  errorDialects?: readonly ErrorDialect[];
   /**
    * Events are written through the outbox in `schema` and relayed by this service (`batchSize`: rows per
    * relay pass, smaller when each row is large).
