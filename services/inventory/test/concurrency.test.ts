@@ -11,6 +11,7 @@ import { confirmHold } from '../src/domain/reservations.ts';
 import { checkLedger, expireHolds, rebuildPoolCounters, setAllocation } from '../src/index.ts';
 import { withNaiveHolds } from './controls.ts';
 import {
+  CALLER_TIMEOUT_MS,
   createReservation,
   newPartner,
   nextDate,
@@ -50,7 +51,8 @@ function reserveOn(target: RunningInventory, partnerId: string, payload: unknown
  */
 async function race(instances: RunningInventory[], partnerId: string): Promise<number[]> {
   const visit_date = nextDate(ctx.config, 'weekday');
-  const responses = await Promise.all(
+  // Every hold settles before this returns, so no hold of a failed run is still writing during the next test.
+  const settled = await Promise.allSettled(
     Array.from({ length: 40 }, (_, i) =>
       reserveOn(instances[i % instances.length]!, partnerId, {
         product_id: 106,
@@ -58,6 +60,11 @@ async function race(instances: RunningInventory[], partnerId: string): Promise<n
         items: [{ customer_type: 'adult', quantity: 1 }],
       }),
     ),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const responses = settled.map(
+    (s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof reserveOn>>>).value,
   );
   for (const r of responses) {
     if (r.statusCode !== 201) expect(r.json().code).toBe('INSUFFICIENT_INVENTORY');
@@ -76,15 +83,16 @@ async function heldReservations(partnerId: string): Promise<number> {
 describe('40 concurrent holds against 10 available', () => {
   it('control: the naive read-then-write hold oversells', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-    const codes = await withNaiveHolds(() => race([a], partnerId));
-    const won = codes.filter((c) => c === 201).length;
-    expect(won).toBeGreaterThan(10);
-    expect(await heldReservations(partnerId)).toBeGreaterThan(10);
-    // The counters lost updates, and the ledger shows it.
-    const check = await checkLedger(a.deps.pool);
-    expect(check.ok).toBe(false);
-    expect(check.mismatches.some((m) => m.partner_id === partnerId)).toBe(true);
-    await repairPools(partnerId);
+    await afterRepair(partnerId, async () => {
+      const codes = await withNaiveHolds(() => race([a], partnerId));
+      const won = codes.filter((c) => c === 201).length;
+      expect(won).toBeGreaterThan(10);
+      expect(await heldReservations(partnerId)).toBeGreaterThan(10);
+      // The counters lost updates, and the ledger shows it.
+      const check = await checkLedger(a.deps.pool);
+      expect(check.ok).toBe(false);
+      expect(check.mismatches.some((m) => m.partner_id === partnerId)).toBe(true);
+    });
   });
 
   it('one instance: exactly 10 succeed', async () => {
@@ -98,10 +106,11 @@ describe('40 concurrent holds against 10 available', () => {
 
   it('control with two instances: the naive hold oversells', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-    const codes = await withNaiveHolds(() => race([a, b], partnerId));
-    expect(codes.filter((c) => c === 201).length).toBeGreaterThan(10);
-    expect(await heldReservations(partnerId)).toBeGreaterThan(10);
-    await repairPools(partnerId);
+    await afterRepair(partnerId, async () => {
+      const codes = await withNaiveHolds(() => race([a, b], partnerId));
+      expect(codes.filter((c) => c === 201).length).toBeGreaterThan(10);
+      expect(await heldReservations(partnerId)).toBeGreaterThan(10);
+    });
   });
 
   it('two instances: exactly 10 succeed', async () => {
@@ -136,6 +145,15 @@ describe('Idempotency-Key across instances', () => {
   });
 });
 
+/** Runs a control and repairs its partner's pools afterwards, also when it fails (else later tests inherit its oversell). */
+async function afterRepair(partnerId: string, control: () => Promise<void>) {
+  try {
+    await control();
+  } finally {
+    await repairPools(partnerId);
+  }
+}
+
 /**
  * After a control run: the naive run's reservations are cancelled in the database and the partner's
  * pool is removed from the ledger check, so later tests check a clean ledger.
@@ -161,7 +179,7 @@ describe('ledger after a mixed concurrent workload', () => {
         ]),
       ),
     );
-    const commands = createCommandClient(a.deps.nc, ctx.config.NATS_PREFIX, 10_000);
+    const commands = createCommandClient(a.deps.nc, ctx.config.NATS_PREFIX, CALLER_TIMEOUT_MS);
     const visit_date = nextDate(ctx.config, 'weekend');
     const instances = [a, b];
     const pick = (i: number) => instances[i % 2]!;

@@ -116,6 +116,13 @@ export interface Answer {
 const codec = JSONCodec<unknown>();
 
 /**
+ * How long a test's caller waits for an answer: 30 s, not the services' 5 s. Forty holds queued on one pool
+ * row of a busy shared machine can take longer than 5 s, and a caller that gives up then measures the
+ * machine, not the guard under test (a timeout still fails the test, within vitest's 60 s).
+ */
+export const CALLER_TIMEOUT_MS = 30_000;
+
+/**
  * Sends one of inventory's commands over NATS exactly as bytes (no client-side validation, so a test can
  * send what a faulty caller would) and renders the reply as issuance's route does: a refusal becomes its
  * problem document with the code's status; `ok` is `render(reply)`.
@@ -127,7 +134,7 @@ async function command(
   request: unknown,
 ): Promise<Answer> {
   const msg = await nc.request(subject(config.NATS_PREFIX, commands[name].subject), codec.encode(request), {
-    timeout: config.NATS_REQUEST_TIMEOUT_MS,
+    timeout: CALLER_TIMEOUT_MS,
   });
   const reply = codec.decode(msg.data) as {
     ok: boolean;
