@@ -146,13 +146,8 @@ describe('webhooks through faults', () => {
       180_000,
     );
     // The partner's first allocation may reach the webhook too (it was stored after the webhook was
-    // created): the receiver holds exactly one of each delivered event, nothing else.
-    const { rows: delivered } = await world.db.query<{ event_id: string }>(
-      'SELECT DISTINCT event_id FROM notifications.deliveries',
-    );
-    expect(new Set(receiver.accepted)).toEqual(new Set(delivered.map((r) => r.event_id)));
-    expect(receiver.accepted.size).toBe(delivered.length);
-    expect(receiver.state.requests).toBeGreaterThanOrEqual(delivered.length);
+    // created), later than the others: wait until every delivery has SUCCEEDED (recorded only after the
+    // receiver answered), then the receiver holds exactly one of each delivered event, nothing else.
     await eventually(
       'every delivery SUCCEEDED',
       async () => {
@@ -163,6 +158,12 @@ describe('webhooks through faults', () => {
       },
       60_000,
     );
+    const { rows: delivered } = await world.db.query<{ event_id: string }>(
+      'SELECT DISTINCT event_id FROM notifications.deliveries',
+    );
+    expect(new Set(receiver.accepted)).toEqual(new Set(delivered.map((r) => r.event_id)));
+    expect(receiver.accepted.size).toBe(delivered.length);
+    expect(receiver.state.requests).toBeGreaterThanOrEqual(delivered.length);
 
     // The feed through the gateway holds the same events, each once.
     const feed = await call('GET', `${system.gateway}/api/ota/events?limit=500`, { token: partner.api_key });
