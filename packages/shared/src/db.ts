@@ -1,5 +1,6 @@
 // PostgreSQL access: one pg pool per process, drizzle on top, transactions with retry on serialization
 // failures, and the migration runner (one schema and one migrations folder per service).
+import type { InferSelectModel, Table } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
@@ -46,6 +47,28 @@ export function createPool(
 export function sqlName(table: PgTable): string {
   const { schema, name } = getTableConfig(table);
   return schema ? `"${schema}"."${name}"` : `"${name}"`;
+}
+
+/**
+ * A row of `table` as a SQL statement returns it: each column under its SQL name, typed as drizzle
+ * infers it (`Pick` the columns a statement selects). It holds for what pg returns because the process
+ * parses int8/numeric as numbers (above) and statements cast `date` columns to text (pg would give a Date).
+ */
+export type SqlRow<T extends Table> = {
+  [K in keyof T['_']['columns'] & string as T['_']['columns'][K]['_']['name']]: InferSelectModel<T>[K];
+};
+
+/**
+ * Runs a bounded DELETE (`deleteSlice` deletes at most `slice` rows and says how many) until a slice
+ * comes back short, so a large purge never holds one long transaction or long locks. Returns the total.
+ */
+export async function deleteInSlices(slice: number, deleteSlice: (slice: number) => Promise<number>) {
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteSlice(slice);
+    total += deleted;
+    if (deleted < slice) return total;
+  }
 }
 
 export function createDb(pool: Pool): Db {

@@ -1,28 +1,57 @@
-// Idempotency-Key support for POSTs that create something: the first request with a key does the work
-// and stores its response in the same transaction; a repeat with the same body gets that response back,
-// a repeat with another body gets 422. Concurrent duplicates queue on a transaction-scoped advisory
-// lock, so exactly one does the work.
+// Recorded replies: the one store behind every "do it once, answer every repeat the same way": the
+// HTTP Idempotency-Key (`idempotent()`, used by `idempotentRoute`), inventory's commands by the caller's
+// reference, issuance's payment notifications by payment id. Each service keeps them in one table of its
+// own schema (`idempotency_keys`), made by its migrations from the definition below.
+//
+// The claim is the record's primary key, inserted in the caller's transaction: a concurrent duplicate
+// waits on that key until the first commits (then reads its reply) or rolls back (then claims it itself),
+// so exactly one of them does the work. A reply is recorded in the same transaction as the work's effects.
 import { createHash } from 'node:crypto';
-import { index, integer, jsonb, type PgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
-import { type Pool, type PoolClient, withTransaction } from './db.ts';
-import { AppError } from './errors.ts';
+import {
+  index,
+  integer,
+  jsonb,
+  type PgSchema,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+import { type Pool, type PoolClient, sqlName, withTransaction } from './db.ts';
+import { AppError, type Outcome, type Refusal, refuse } from './errors.ts';
 
-/** The idempotency table in a service's own schema. */
+/** The recorded replies of a service, in its own schema. */
 export function idempotencyTable(schema: PgSchema) {
   return schema.table(
     'idempotency_keys',
     {
-      /** The partner (or `operator`) the key belongs to: keys are scoped per caller. */
+      /** Whose key it is (a partner, `operator`, `command:<name>`, `payment`): keys are unique per scope. */
       scope: text('scope').notNull(),
       key: text('key').notNull(),
-      /** SHA-256 of the operation name and the validated request: a different body is a reused key. */
+      /** SHA-256 of the request (and operation): the same key with another request is a reused key. */
       requestHash: text('request_hash').notNull(),
-      statusCode: integer('status_code').notNull(),
-      body: jsonb('body').notNull(),
+      /** Null only while the claiming transaction runs (never visible to another one). */
+      statusCode: integer('status_code'),
+      body: jsonb('body'),
       createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      /** When the purge deletes it; null = kept (a command's or a payment's retry may come any time). */
+      expiresAt: timestamp('expires_at', { withTimezone: true }),
     },
-    (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+    (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
   );
+}
+
+export type ReplyTable = ReturnType<typeof idempotencyTable>;
+
+const tablesBySchema = new Map<string, ReplyTable>();
+/** The replies table of a schema named by string (the manifest knows its service's schema by name). */
+export function replyTableOf(schemaName: string): ReplyTable {
+  let table = tablesBySchema.get(schemaName);
+  if (!table) {
+    table = idempotencyTable(pgSchema(schemaName));
+    tablesBySchema.set(schemaName, table);
+  }
+  return table;
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash the same. */
@@ -37,6 +66,108 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** Where replies are recorded and how long they are kept (`keepHours: null`: never purged). */
+export interface ReplayStore {
+  table: ReplyTable;
+  keepHours: number | null;
+}
+
+export function replayStore(table: ReplyTable, opts: { keepHours: number | null }): ReplayStore {
+  return { table, keepHours: opts.keepHours };
+}
+
+export interface ReplyKey {
+  scope: string;
+  key: string;
+  /** What the reply answers: the same key with another request is refused (IDEMPOTENCY_KEY_REUSED). */
+  request: unknown;
+  /** Names the operation when one scope's keys serve several (an Idempotency-Key across routes). */
+  operation?: string;
+  /** The refusal's detail when the key was used for another request. */
+  reusedDetail: string;
+}
+
+export interface Reply<T> {
+  status: number;
+  body: T;
+}
+
+/** A reply, and whether it is the replay of an earlier request's. */
+export type RecordedReply<T> = Outcome<{ status: number; body: T; replayed: boolean }>;
+
+function fingerprint(key: ReplyKey): string {
+  const text = stableJson(key.request);
+  return createHash('sha256')
+    .update(key.operation === undefined ? text : `${key.operation}\n${text}`)
+    .digest('hex');
+}
+
+/**
+ * Runs `work` at most once per (scope, key), inside the caller's transaction, and records its reply
+ * there. A repeat with the same request gets the recorded reply (`replayed`), one with another request
+ * IDEMPOTENCY_KEY_REUSED. A refusal returned by `work` is not recorded (nor is anything when `work`
+ * throws: the caller's transaction rolls back), so a retry is decided afresh. `replay` may decline a
+ * recorded reply (a FAILED payment that now succeeded): `work` then runs again and its reply replaces it.
+ */
+export async function recordedReply<T>(
+  client: PoolClient,
+  store: ReplayStore,
+  key: ReplyKey,
+  work: () => Promise<Reply<T> | Refusal>,
+  opts: { replay?: (recorded: Reply<T>) => boolean } = {},
+): Promise<RecordedReply<T>> {
+  const table = sqlName(store.table);
+  const hash = fingerprint(key);
+  let claimed = false;
+  for (;;) {
+    // A duplicate in flight holds this key: the insert waits for its transaction to end.
+    const claim = await client.query(
+      `INSERT INTO ${table} (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [key.scope, key.key, hash],
+    );
+    if (claim.rowCount === 1) {
+      claimed = true;
+      break;
+    }
+    // Recorded by a committed transaction; FOR UPDATE so that a superseding run is one at a time.
+    const { rows } = await client.query<{ request_hash: string; status_code: number; body: T }>(
+      `SELECT request_hash, status_code, body FROM ${table} WHERE scope = $1 AND key = $2 FOR UPDATE`,
+      [key.scope, key.key],
+    );
+    const recorded = rows[0];
+    if (!recorded) continue; // purged between the two statements: claim it again
+    if (recorded.request_hash !== hash) return refuse('IDEMPOTENCY_KEY_REUSED', key.reusedDetail);
+    const reply = { status: recorded.status_code, body: recorded.body };
+    if (!opts.replay || opts.replay(reply)) return { ok: true, ...reply, replayed: true };
+    break;
+  }
+  const result = await work();
+  if ('ok' in result && result.ok === false) {
+    // Not recorded: the claim goes (a duplicate waiting on it then claims it), a superseded reply stays.
+    if (claimed) {
+      await client.query(`DELETE FROM ${table} WHERE scope = $1 AND key = $2`, [key.scope, key.key]);
+    }
+    return result;
+  }
+  const reply = result as Reply<T>;
+  await client.query(
+    `UPDATE ${table} SET status_code = $3, body = $4,
+       expires_at = CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(hours => $5::int) END
+     WHERE scope = $1 AND key = $2`,
+    [key.scope, key.key, reply.status, JSON.stringify(reply.body), store.keepHours],
+  );
+  return { ok: true, ...reply, replayed: false };
+}
+
+/** Deletes the replies past their time (Idempotency-Keys: 48 h; the contract's minimum is 24 h). */
+export async function purgeReplies(pool: Pool, table: ReplyTable): Promise<number> {
+  const { rowCount } = await pool.query(`DELETE FROM ${sqlName(table)} WHERE expires_at < now()`);
+  return rowCount ?? 0;
+}
+
+/** How long a reply to an Idempotency-Key is kept. */
+export const IDEMPOTENCY_KEY_HOURS = 48;
+
 export interface StoredResponse<T> {
   status: number;
   body: T;
@@ -45,8 +176,9 @@ export interface StoredResponse<T> {
 }
 
 /**
- * Runs `work` in a transaction at most once per (scope, key). Only successful responses are stored:
- * a refusal (thrown AppError) rolls back and a retry with the same key is evaluated afresh.
+ * An HTTP request with an Idempotency-Key: `work` runs in a transaction at most once per (scope, key).
+ * Only successful responses are recorded: a refusal (thrown AppError) rolls back and a retry with the
+ * same key is evaluated afresh. Without a key the work simply runs.
  */
 export async function idempotent<T>(
   pool: Pool,
@@ -54,46 +186,26 @@ export async function idempotent<T>(
   opts: { scope: string; key: string | undefined; operation: string; request: unknown },
   work: (client: PoolClient) => Promise<{ status: number; body: T }>,
 ): Promise<StoredResponse<T>> {
-  if (!opts.key) {
+  const key = opts.key;
+  if (!key) {
     const r = await withTransaction(pool, work);
     return { ...r, replayed: false };
   }
-  const key = opts.key;
-  const hash = createHash('sha256')
-    .update(`${opts.operation}\n${stableJson(opts.request)}`)
-    .digest('hex');
+  const store = replayStore(replyTableOf(schema), { keepHours: IDEMPOTENCY_KEY_HOURS });
   return withTransaction(pool, async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `${schema}:${opts.scope}:${key}`,
-    ]);
-    const { rows } = await client.query<{ request_hash: string; status_code: number; body: T }>(
-      `SELECT request_hash, status_code, body FROM "${schema}".idempotency_keys WHERE scope = $1 AND key = $2`,
-      [opts.scope, key],
+    const reply = await recordedReply<T>(
+      client,
+      store,
+      {
+        scope: opts.scope,
+        key,
+        operation: opts.operation,
+        request: opts.request,
+        reusedDetail: 'This Idempotency-Key was already used with a different request; use a new key',
+      },
+      () => work(client),
     );
-    const existing = rows[0];
-    if (existing) {
-      if (existing.request_hash !== hash) {
-        throw new AppError(
-          'IDEMPOTENCY_KEY_REUSED',
-          'This Idempotency-Key was already used with a different request; use a new key',
-        );
-      }
-      return { status: existing.status_code, body: existing.body, replayed: true };
-    }
-    const result = await work(client);
-    await client.query(
-      `INSERT INTO "${schema}".idempotency_keys (scope, key, request_hash, status_code, body) VALUES ($1, $2, $3, $4, $5)`,
-      [opts.scope, key, hash, result.status, JSON.stringify(result.body)],
-    );
-    return { ...result, replayed: false };
+    if (!reply.ok) throw new AppError(reply.code, reply.detail);
+    return { status: reply.status, body: reply.body, replayed: reply.replayed };
   });
-}
-
-/** Deletes keys older than the retention (24 h is the contract's minimum; we keep 48 h). */
-export async function purgeIdempotencyKeys(pool: Pool, schema: string, olderThanHours = 48): Promise<number> {
-  const { rowCount } = await pool.query(
-    `DELETE FROM "${schema}".idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
-    [olderThanHours],
-  );
-  return rowCount ?? 0;
 }

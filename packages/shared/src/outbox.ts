@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, type PgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import { type Pool, type PoolClient, withTransaction } from './db.ts';
+import { deleteInSlices, type Pool, type PoolClient, withTransaction } from './db.ts';
 import type { Logger } from './logger.ts';
 import { type EventData, type EventName, events } from './messages.ts';
 import { type NatsConnection, publishSerializedEvent } from './nats.ts';
@@ -51,18 +51,16 @@ export async function appendEvent<N extends EventName>(
  * a day leaves room to investigate), in bounded slices so a large purge never holds long locks.
  */
 export async function purgePublishedOutbox(pool: Pool, schema: string, olderThanHours = 24): Promise<number> {
-  let total = 0;
-  for (;;) {
+  return deleteInSlices(5_000, async (slice) => {
     const { rowCount } = await pool.query(
       `DELETE FROM "${schema}".outbox WHERE id IN (
          SELECT id FROM "${schema}".outbox
           WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1)
-          LIMIT 5000)`,
-      [olderThanHours],
+          LIMIT $2)`,
+      [olderThanHours, slice],
     );
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < 5000) return total;
-  }
+    return rowCount ?? 0;
+  });
 }
 
 export interface OutboxRelay {

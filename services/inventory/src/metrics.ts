@@ -2,7 +2,8 @@
 // counters (read from the database when Prometheus scrapes, so they are never stale or double-counted).
 import type { Pool } from '@cruise/shared';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
+import { table } from './db/tables.ts';
+import type { PoolRow } from './domain/pools.ts';
 
 export interface InventoryMetrics {
   /** outcome: held, a refusal code in lower case (insufficient_inventory, …), confirmed, cancelled, expired. */
@@ -16,14 +17,9 @@ export function createInventoryMetrics(registry: Registry, pool: Pool): Inventor
     labelNames: ['product_id', 'channel', 'partner_id', 'state'] as const,
     registers: [registry],
     async collect() {
-      const { rows } = await pool.query<{
-        product_id: number;
-        channel: string;
-        partner_id: string | null;
-        allocated: number;
-        held: number;
-        sold: number;
-      }>(`SELECT product_id, channel, partner_id, allocated, held, sold FROM "${INVENTORY_SCHEMA}".pools`);
+      const { rows } = await pool.query<Omit<PoolRow, 'id'>>(
+        `SELECT product_id, channel, partner_id, allocated, held, sold FROM ${table.pools}`,
+      );
       this.reset();
       for (const r of rows) {
         const labels = {

@@ -52,9 +52,8 @@ export async function naivePaymentNotification(
       ],
     );
     await client.query(
-      `INSERT INTO issuance.payments (payment_id, reservation_id, notified_status, outcome, amount, currency,
-         response_status, response_body)
-       VALUES ($1, $2, 'SUCCEEDED', 'CONFIRMED', $3, $4, 200, '{}'::jsonb) ON CONFLICT (payment_id) DO NOTHING`,
+      `INSERT INTO issuance.payments (payment_id, reservation_id, notified_status, outcome, amount, currency)
+       VALUES ($1, $2, 'SUCCEEDED', 'CONFIRMED', $3, $4) ON CONFLICT (payment_id) DO NOTHING`,
       [n.payment_id, n.reservation_id, n.amount.amount, n.amount.currency],
     );
     return units.length;

@@ -176,7 +176,10 @@ describe('a payment_id reused for another payment', () => {
   const paymentRow = async (id: string) =>
     (
       await sys.deps.pool.query(
-        'SELECT reservation_id, amount, currency, outcome, response_body FROM issuance.payments WHERE payment_id = $1',
+        `SELECT p.reservation_id, p.amount, p.currency, p.outcome, r.status_code, r.body
+           FROM issuance.payments p
+           LEFT JOIN issuance.idempotency_keys r ON r.scope = 'payment' AND r.key = p.payment_id
+          WHERE p.payment_id = $1`,
         [id],
       )
     ).rows;

@@ -1,7 +1,9 @@
 // The audit trail: rows are buffered in memory and written in multi-row batches, so auditing never
 // slows a request. A database outage keeps rows buffered (bounded) and retries; nothing throws.
-import { type ActorKind, filterInstant, type Pool } from '@cruise/shared';
+import { type ActorKind, deleteInSlices, filterInstant, type Pool, type SqlRow } from '@cruise/shared';
 import type { FastifyBaseLogger as Logger } from 'fastify';
+import type { auditLog } from '../db/schema/index.ts';
+import { table } from '../db/tables.ts';
 
 export interface AuditRecord {
   at: Date;
@@ -36,7 +38,7 @@ export interface AuditWriter {
 const COLUMNS =
   '(at, request_id, actor_kind, partner_id, method, route, path, status, duration_ms, client_ip)';
 // One statement with ten array parameters, whatever the batch size.
-const INSERT = `INSERT INTO gateway.audit_log ${COLUMNS}
+const INSERT = `INSERT INTO ${table.audit_log} ${COLUMNS}
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[],
                        $7::text[], $8::int[], $9::int[], $10::text[])`;
 
@@ -153,19 +155,8 @@ export interface AuditQuery {
   pageSize: number;
 }
 
-export interface AuditRow {
-  id: number;
-  at: Date;
-  request_id: string;
-  actor_kind: ActorKind;
-  partner_id: string | null;
-  method: string;
-  route: string | null;
-  path: string;
-  status: number;
-  duration_ms: number;
-  client_ip: string | null;
-}
+/** An audit row as `listAudit` selects it (every column; `id` is a bigserial read as a number). */
+export type AuditRow = SqlRow<typeof auditLog>;
 
 export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number }> {
   const where: string[] = [];
@@ -186,13 +177,13 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: Audi
   const [rows, total] = await Promise.all([
     pool.query<AuditRow>(
       `SELECT id, at, request_id, actor_kind, partner_id, method, route, path, status, duration_ms, client_ip
-         FROM gateway.audit_log ${filter}
+         FROM ${table.audit_log} ${filter}
         ORDER BY at DESC, id DESC
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, q.pageSize, (q.page - 1) * q.pageSize],
     ),
     pool.query<{ total: number }>(
-      `SELECT count(*)::bigint AS total FROM gateway.audit_log ${filter}`,
+      `SELECT count(*)::bigint AS total FROM ${table.audit_log} ${filter}`,
       params,
     ),
   ]);
@@ -204,14 +195,12 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: Audi
  * one long transaction. Returns how many were deleted.
  */
 export async function purgeAuditLog(pool: Pool, retentionDays: number, sliceSize = 10_000): Promise<number> {
-  let deleted = 0;
-  for (;;) {
+  return deleteInSlices(sliceSize, async (slice) => {
     const { rowCount } = await pool.query(
-      `DELETE FROM gateway.audit_log WHERE id IN (
-         SELECT id FROM gateway.audit_log WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
-      [retentionDays, sliceSize],
+      `DELETE FROM ${table.audit_log} WHERE id IN (
+         SELECT id FROM ${table.audit_log} WHERE at < now() - make_interval(days => $1) LIMIT $2)`,
+      [retentionDays, slice],
     );
-    deleted += rowCount ?? 0;
-    if ((rowCount ?? 0) < sliceSize) return deleted;
-  }
+    return rowCount ?? 0;
+  });
 }

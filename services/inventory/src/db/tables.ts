@@ -1,7 +1,6 @@
 // The schema-qualified names of inventory's tables for the statements written as SQL, taken from the
 // drizzle definitions (db/schema) so that a table or schema is named in one place.
 import { sqlName } from '@cruise/shared';
-import { commandLog } from './schema/command-log.ts';
 import { inventoryLedger } from './schema/inventory-ledger.ts';
 import { pools } from './schema/pools.ts';
 import { prices } from './schema/prices.ts';
@@ -10,7 +9,6 @@ import { products } from './schema/products.ts';
 import { reservations } from './schema/reservations.ts';
 
 export const table = {
-  command_log: sqlName(commandLog),
   inventory_ledger: sqlName(inventoryLedger),
   pools: sqlName(pools),
   prices: sqlName(prices),

@@ -2,6 +2,7 @@
 // the contract's ("Seed products and prices" in api.md); migration 0002 and `seedCatalogue` both apply
 // the SQL built from it, so a fresh database and an upgraded one carry the same catalogue.
 import { type DayType, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -130,11 +131,11 @@ export async function loadCatalogue(db: Queryable, productId?: number): Promise<
   const { rows } = await db.query<Product>(
     `SELECT p.id AS product_id, p.name, p.capacity, p.currency,
        COALESCE((SELECT json_agg(json_build_object('function_code', f.function_code, 'name', f.name) ORDER BY f.position)
-                 FROM "inventory".product_functions f WHERE f.product_id = p.id), '[]') AS functions,
+                 FROM ${table.product_functions} f WHERE f.product_id = p.id), '[]') AS functions,
        COALESCE((SELECT json_agg(json_build_object('customer_type', r.customer_type, 'weekday', r.weekday_amount,
                                                    'weekend', r.weekend_amount) ORDER BY r.position)
-                 FROM "inventory".prices r WHERE r.product_id = p.id), '[]') AS prices
-     FROM "inventory".products p WHERE ($1::int IS NULL OR p.id = $1) ORDER BY p.position, p.id`,
+                 FROM ${table.prices} r WHERE r.product_id = p.id), '[]') AS prices
+     FROM ${table.products} p WHERE ($1::int IS NULL OR p.id = $1) ORDER BY p.position, p.id`,
     [productId ?? null],
   );
   return rows;

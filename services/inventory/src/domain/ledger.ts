@@ -2,6 +2,7 @@
 // pool's counters, so the counters can always be rebuilt from it and checked against it.
 import type { Pool, PoolClient } from '@cruise/shared';
 import { table } from '../db/tables.ts';
+import type { PoolRow } from './pools.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -53,18 +54,10 @@ export interface PoolBalance {
 
 /** Every pool's counters next to the counters its ledger adds up to. */
 export async function rebuildPoolCounters(db: Queryable): Promise<PoolBalance[]> {
-  const { rows } = await db.query<{
-    pool_id: string;
-    product_id: number;
-    channel: string;
-    partner_id: string | null;
-    allocated: number;
-    held: number;
-    sold: number;
-    l_allocated: number;
-    l_held: number;
-    l_sold: number;
-  }>(
+  // The pool's columns (its id as pool_id) and the ledger's sums per counter.
+  const { rows } = await db.query<
+    Omit<PoolRow, 'id'> & { pool_id: PoolRow['id']; l_allocated: number; l_held: number; l_sold: number }
+  >(
     `SELECT p.id AS pool_id, p.product_id, p.channel, p.partner_id, p.allocated, p.held, p.sold,
             COALESCE(l.allocated, 0)::int AS l_allocated, COALESCE(l.held, 0)::int AS l_held,
             COALESCE(l.sold, 0)::int AS l_sold

@@ -9,23 +9,20 @@ import {
   type Pool,
   type PoolClient,
   refuse,
+  type SqlRow,
   withTransaction,
 } from '@cruise/shared';
+import type { pools } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
 
 type Queryable = Pool | PoolClient;
 
-export interface PoolRow {
-  id: string;
-  product_id: number;
-  channel: Channel;
-  partner_id: string | null;
-  allocated: number;
-  held: number;
-  sold: number;
-}
+export type PoolRow = Pick<
+  SqlRow<typeof pools>,
+  'id' | 'product_id' | 'channel' | 'partner_id' | 'allocated' | 'held' | 'sold'
+>;
 
 export interface PoolView {
   product_id: number;

@@ -11,8 +11,10 @@ import {
   type PoolClient,
   type ReservationSnapshot,
   refuse,
+  type SqlRow,
   withTransaction,
 } from '@cruise/shared';
+import type { reservations } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { findProduct, productInfo } from './catalogue.ts';
 import { expireLockedHolds, expireStaleHolds } from './expiry.ts';
@@ -20,28 +22,10 @@ import { available, findPool, moveUnits } from './pools.ts';
 import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
 
 type Queryable = Pool | PoolClient;
-export type ReservationStatus = 'ON_HOLD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
 
-export interface ReservationRow {
-  id: string;
-  partner_id: string;
-  pool_id: string;
-  product_id: number;
-  visit_date: string;
-  reseller_id: string | null;
-  reseller_reference: string | null;
-  status: ReservationStatus;
-  items: { customer_type: string; quantity: number; unit_amount: number }[];
-  quantity: number;
-  total_amount: number;
-  currency: string;
-  expires_at: Date;
-  created_at: Date;
-  confirmed_at: Date | null;
-  payment_id: string | null;
-  reheld: boolean;
-  cancelled_at: Date | null;
-}
+/** A reservation as `RESERVATION_COLUMNS` selects it (`visit_date` cast to text, as drizzle reads a date). */
+export type ReservationRow = Omit<SqlRow<typeof reservations>, 'day_type' | 'expired_at'>;
+export type ReservationStatus = ReservationRow['status'];
 
 export const RESERVATION_COLUMNS = `id, partner_id, pool_id, product_id, visit_date::text AS visit_date, reseller_id, reseller_reference,
   status, items, quantity, total_amount, currency, expires_at, created_at, confirmed_at, payment_id, reheld,

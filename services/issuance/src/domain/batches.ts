@@ -14,8 +14,10 @@ import {
   type Pool,
   type PoolClient,
   refuse,
+  type SqlRow,
   withTransaction,
 } from '@cruise/shared';
+import type { batches, resellers } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
@@ -32,23 +34,26 @@ export function batchIdFromKey(partnerId: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-export interface BatchRow {
-  batch_id: string;
-  partner_id: string;
-  product_id: number;
-  reseller_id: string;
-  reseller_name: string | null;
-  reseller_status: 'ACTIVE' | 'INACTIVE' | null;
-  quantity: number;
-  generated: number;
-  status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
-  batch_reference: string | null;
-  distribution: Record<string, unknown> | null;
-  error: string | null;
-  created_at: Date;
-  completed_at: Date | null;
-  expires_at: Date;
-}
+/** A batch as `BATCH_COLUMNS` selects it: its columns and its reseller's name and status (left joined). */
+export type BatchRow = Pick<
+  SqlRow<typeof batches>,
+  | 'batch_id'
+  | 'partner_id'
+  | 'product_id'
+  | 'reseller_id'
+  | 'quantity'
+  | 'generated'
+  | 'status'
+  | 'batch_reference'
+  | 'distribution'
+  | 'error'
+  | 'created_at'
+  | 'completed_at'
+  | 'expires_at'
+> & {
+  reseller_name: SqlRow<typeof resellers>['name'] | null;
+  reseller_status: SqlRow<typeof resellers>['status'] | null;
+};
 
 const BATCH_COLUMNS = `b.batch_id, b.partner_id, b.product_id, b.reseller_id, r.name AS reseller_name,
   r.status AS reseller_status, b.quantity, b.generated, b.status, b.batch_reference, b.distribution, b.error,

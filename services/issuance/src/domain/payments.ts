@@ -1,6 +1,7 @@
 // The payment webhook's business: a SUCCEEDED payment confirms the hold in inventory and issues one
-// ACTIVE ticket per unit; FAILED is recorded and changes nothing. Idempotent by payment_id: the first
-// notification's response is stored in `payments` (primary key payment_id) and every repeat gets it.
+// ACTIVE ticket per unit; FAILED is recorded and changes nothing. Idempotent by payment_id: the payment
+// is kept in `payments`, and the first notification's answer is recorded under its id (the shared
+// recorded replies, scope `payment`, kept for good) and replayed to every repeat.
 import {
   type CommandClient,
   type Outcome,
@@ -8,10 +9,14 @@ import {
   type Pool,
   type PoolClient,
   type Refusal,
+  type Reply,
+  recordedReply,
   refuse,
+  replayStore,
   type Ticket,
   withTransaction,
 } from '@cruise/shared';
+import { idempotencyKeys } from '../db/schema/idempotency-keys.ts';
 import { table } from '../db/tables.ts';
 import { issueUnits } from './issue-tickets.ts';
 import { rememberProduct } from './product-catalogue.ts';
@@ -25,11 +30,21 @@ export interface PaymentResult {
   tickets: Ticket[];
 }
 
-/** 200 with the result, or a stored refusal (RESERVATION_EXPIRED / RESERVATION_NOT_ON_HOLD) replayed as such. */
-type StoredOutcome = (
-  | { status: 200; body: PaymentResult }
-  | { status: 409; body: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string } }
-) & { replayed?: boolean };
+type PaymentOutcome = 'CONFIRMED' | 'FAILED' | 'REFUND_REQUIRED';
+
+/**
+ * The answer recorded under a payment id: 200 with the result, or 409 (RESERVATION_EXPIRED /
+ * RESERVATION_NOT_ON_HOLD) replayed as such; with the outcome, which decides whether it is final.
+ */
+type PaymentReply = Reply<
+  | { outcome: 'CONFIRMED' | 'FAILED'; answer: PaymentResult }
+  | {
+      outcome: 'REFUND_REQUIRED';
+      answer: { code: 'RESERVATION_EXPIRED' | 'RESERVATION_NOT_ON_HOLD'; detail: string };
+    }
+>;
+
+const paymentReplies = replayStore(idempotencyKeys, { keepHours: null });
 
 export async function handlePaymentNotification(
   pool: Pool,
@@ -38,53 +53,36 @@ export async function handlePaymentNotification(
 ): Promise<
   Outcome<{ result: PaymentResult /** the stored answer to an earlier notification */; replayed: boolean }>
 > {
-  // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write, so committing it changes nothing.
-  const outcome = await withTransaction(pool, (client) => processPayment(client, inventory, n));
-  if ('ok' in outcome) return outcome;
-  if (outcome.status === 200) return { ok: true, result: outcome.body, replayed: outcome.replayed === true };
-  return refuse(outcome.body.code, outcome.body.detail);
+  // Concurrent notifications of one payment_id queue on its claim; the later ones replay the first's answer.
+  // A refusal (NOT_FOUND, AMOUNT_MISMATCH…) comes before any write and is not recorded.
+  const reply = await withTransaction(pool, (client) =>
+    recordedReply(
+      client,
+      paymentReplies,
+      {
+        scope: 'payment',
+        key: n.payment_id,
+        // A payment id names one payment: the same id for another reservation or amount is not a repeat
+        // (answering the first reservation's body would tell the provider the second one succeeded).
+        request: { reservation_id: n.reservation_id, amount: n.amount.amount, currency: n.amount.currency },
+        reusedDetail: `payment_id ${n.payment_id} was already notified for another reservation or amount`,
+      },
+      () => processPayment(client, inventory, n),
+      // A recorded answer is final, except that a FAILED attempt may later succeed under the same payment_id.
+      { replay: (recorded) => !(recorded.body.outcome === 'FAILED' && n.status === 'SUCCEEDED') },
+    ),
+  );
+  if (!reply.ok) return reply;
+  const { body } = reply;
+  if (body.outcome === 'REFUND_REQUIRED') return refuse(body.answer.code, body.answer.detail);
+  return { ok: true, result: body.answer, replayed: reply.replayed };
 }
 
 async function processPayment(
   client: PoolClient,
   inventory: CommandClient,
   n: PaymentNotification,
-): Promise<StoredOutcome | Refusal> {
-  // Concurrent notifications of one payment_id queue here; the later ones replay the first one's response.
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `issuance:payment:${n.payment_id}`,
-  ]);
-  const { rows } = await client.query<{
-    outcome: string;
-    reservation_id: string;
-    amount: number;
-    currency: string;
-    response_status: 200 | 409;
-    response_body: never;
-  }>(
-    `SELECT outcome, reservation_id, amount, currency, response_status, response_body
-       FROM ${table.payments} WHERE payment_id = $1`,
-    [n.payment_id],
-  );
-  const existing = rows[0];
-  // A payment id names one payment: the same id for another reservation or amount is not a repeat
-  // (answering the first reservation's body would tell the provider the second one succeeded).
-  if (
-    existing &&
-    (existing.reservation_id !== n.reservation_id ||
-      existing.amount !== n.amount.amount ||
-      existing.currency !== n.amount.currency)
-  ) {
-    return refuse(
-      'IDEMPOTENCY_KEY_REUSED',
-      `payment_id ${n.payment_id} was already notified for another reservation or amount`,
-    );
-  }
-  // A stored outcome is final, except that a FAILED attempt may later succeed under the same payment_id.
-  if (existing && !(existing.outcome === 'FAILED' && n.status === 'SUCCEEDED')) {
-    return { status: existing.response_status, body: existing.response_body, replayed: true };
-  }
-
+): Promise<PaymentReply | Refusal> {
   if (n.status === 'FAILED') {
     const reply = await inventory.send('getReservation', { reservation_id: n.reservation_id });
     if (!reply.ok) return reply;
@@ -94,8 +92,8 @@ async function processPayment(
       reservation_status: reply.reservation.status,
       tickets: [],
     };
-    await recordPayment(client, n, 'FAILED', { status: 200, body });
-    return { status: 200, body };
+    await recordPayment(client, n, 'FAILED');
+    return { status: 200, body: { outcome: 'FAILED', answer: body } };
   }
 
   const reply = await inventory.send('confirmHold', {
@@ -106,9 +104,11 @@ async function processPayment(
   if (!reply.ok) {
     if (reply.code === 'RESERVATION_EXPIRED' || reply.code === 'RESERVATION_NOT_ON_HOLD') {
       // The money was taken but nothing can be sold: keep the payment for a refund, answer the same way on repeats.
-      const stored: StoredOutcome = { status: 409, body: { code: reply.code, detail: reply.detail } };
-      await recordPayment(client, n, 'REFUND_REQUIRED', stored);
-      return stored;
+      await recordPayment(client, n, 'REFUND_REQUIRED');
+      return {
+        status: 409,
+        body: { outcome: 'REFUND_REQUIRED', answer: { code: reply.code, detail: reply.detail } },
+      };
     }
     return reply; // NOT_FOUND, AMOUNT_MISMATCH, …: nothing changed, nothing to remember
   }
@@ -134,23 +134,20 @@ async function processPayment(
     reservation_status: 'CONFIRMED',
     tickets: tickets.map(toTicket),
   };
-  await recordPayment(client, n, 'CONFIRMED', { status: 200, body });
-  return { status: 200, body };
+  await recordPayment(client, n, 'CONFIRMED');
+  return { status: 200, body: { outcome: 'CONFIRMED', answer: body } };
 }
 
 async function recordPayment(
   client: PoolClient,
   n: PaymentNotification,
-  outcome: 'CONFIRMED' | 'FAILED' | 'REFUND_REQUIRED',
-  stored: StoredOutcome,
+  outcome: PaymentOutcome,
 ): Promise<void> {
   await client.query(
-    `INSERT INTO ${table.payments} (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at,
-       response_status, response_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `INSERT INTO ${table.payments} (payment_id, reservation_id, notified_status, outcome, amount, currency, paid_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (payment_id) DO UPDATE SET notified_status = EXCLUDED.notified_status,
-       outcome = EXCLUDED.outcome, response_status = EXCLUDED.response_status,
-       response_body = EXCLUDED.response_body, updated_at = now()
+       outcome = EXCLUDED.outcome, updated_at = now()
      WHERE payments.outcome = 'FAILED'`,
     [
       n.payment_id,
@@ -160,8 +157,6 @@ async function recordPayment(
       n.amount.amount,
       n.amount.currency,
       n.paid_at ?? null,
-      stored.status,
-      JSON.stringify(stored.body),
     ],
   );
 }

@@ -7,8 +7,10 @@ import {
   type Logger,
   type Pool,
   type PoolClient,
+  type SqlRow,
   withTransaction,
 } from '@cruise/shared';
+import type { pendingReleases } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 
 export interface ReleaseRequest {
@@ -29,15 +31,10 @@ export async function recordRelease(client: PoolClient, r: ReleaseRequest): Prom
   );
 }
 
-interface PendingRow {
-  ref: string;
-  partner_id: string | null;
-  product_id: number;
-  channel: ReleaseRequest['channel'];
-  from_state: ReleaseRequest['from'];
-  quantity: number;
-  reason: ReleaseRequest['reason'];
-}
+type PendingRow = Pick<
+  SqlRow<typeof pendingReleases>,
+  'ref' | 'partner_id' | 'product_id' | 'channel' | 'from_state' | 'quantity' | 'reason'
+>;
 
 /**
  * Sends unsent releases (all, or the given refs). Rows are claimed with SKIP LOCKED so several

@@ -1,6 +1,7 @@
 // Billing summary and reconciliation for one partner. The counting rules are stated in the contract
 // (packages/shared/src/contract/issuance/reports.ts, BillingSummary / ReconciliationReport descriptions).
-import type { CommandClient, Outcome, ReconciliationReport } from '@cruise/shared';
+import type { CommandClient, Outcome, ReconciliationReport, SqlRow } from '@cruise/shared';
+import type { resellers, tickets } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import type { Queryable } from './ticket-records.ts';
 
@@ -12,23 +13,22 @@ export function periodBounds(from: string, to: string): [string, string] {
 }
 
 const inPeriod = (col: string) => `${col} >= $2 AND ${col} < $3`;
-const COUNTS = `
-  count(*) FILTER (WHERE ${inPeriod('t.created_at')})::int AS issued,
-  count(*) FILTER (WHERE ${inPeriod('t.activated_at')})::int AS activated,
-  count(*) FILTER (WHERE ${inPeriod('t.used_at')})::int AS used,
-  count(*) FILTER (WHERE ${inPeriod('t.cancelled_at')})::int AS cancelled,
-  COALESCE(sum(t.price_amount) FILTER (WHERE ${inPeriod('t.activated_at')} AND t.status IN ('ACTIVE', 'USED')), 0)::bigint AS gross`;
+/** The counted figures, each an int or bigint expression (both read as numbers): `CountRow` is their keys. */
+const COUNT_EXPRESSIONS = {
+  issued: `count(*) FILTER (WHERE ${inPeriod('t.created_at')})::int`,
+  activated: `count(*) FILTER (WHERE ${inPeriod('t.activated_at')})::int`,
+  used: `count(*) FILTER (WHERE ${inPeriod('t.used_at')})::int`,
+  cancelled: `count(*) FILTER (WHERE ${inPeriod('t.cancelled_at')})::int`,
+  gross: `COALESCE(sum(t.price_amount) FILTER (WHERE ${inPeriod('t.activated_at')} AND t.status IN ('ACTIVE', 'USED')), 0)::bigint`,
+};
+const COUNTS = Object.entries(COUNT_EXPRESSIONS)
+  .map(([name, expression]) => `${expression} AS ${name}`)
+  .join(',\n  ');
 // Only tickets with at least one event in the period can count; the OR lets each bound use a range.
 const TOUCHED = `(${inPeriod('t.created_at')} OR ${inPeriod('t.activated_at')} OR ${inPeriod('t.used_at')}
   OR ${inPeriod('t.cancelled_at')})`;
 
-interface CountRow {
-  issued: number;
-  activated: number;
-  used: number;
-  cancelled: number;
-  gross: number;
-}
+type CountRow = Record<keyof typeof COUNT_EXPRESSIONS, number>;
 
 export async function billingSummary(client: Queryable, partnerId: string, from: string, to: string) {
   const [start, end] = periodBounds(from, to);
@@ -52,14 +52,14 @@ export async function billingSummary(client: Queryable, partnerId: string, from:
     `SELECT ${COUNTS} FROM ${table.tickets} t WHERE t.partner_id = $1 AND ${TOUCHED}`,
     params,
   );
-  const byReseller = await client.query<CountRow & { reseller_id: string; name: string }>(
+  const byReseller = await client.query<CountRow & Pick<SqlRow<typeof resellers>, 'reseller_id' | 'name'>>(
     `SELECT t.reseller_id, r.name, ${COUNTS} FROM ${table.tickets} t
      JOIN ${table.resellers} r ON r.reseller_id = t.reseller_id AND r.partner_id = t.partner_id
      WHERE t.partner_id = $1 AND t.reseller_id IS NOT NULL AND ${TOUCHED}
      GROUP BY t.reseller_id, r.name ORDER BY r.name, t.reseller_id`,
     params,
   );
-  const byProduct = await client.query<CountRow & { product_id: number }>(
+  const byProduct = await client.query<CountRow & Pick<SqlRow<typeof tickets>, 'product_id'>>(
     `SELECT t.product_id, ${COUNTS} FROM ${table.tickets} t WHERE t.partner_id = $1 AND ${TOUCHED}
      GROUP BY t.product_id ORDER BY t.product_id`,
     params,

@@ -7,21 +7,15 @@ import {
   type PoolClient,
   type Reseller,
   refuse,
+  type SqlRow,
   type UpdateResellerBody,
 } from '@cruise/shared';
+import type { resellers } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import type { Queryable } from './ticket-records.ts';
 
-interface ResellerRow {
-  reseller_id: string;
-  name: string;
-  contact_email: string | null;
-  region: string | null;
-  commission_rate: number | null;
-  status: 'ACTIVE' | 'INACTIVE';
-  created_at: Date;
-  updated_at: Date;
-}
+/** `commission_rate` is numeric: read as a number (the process's parser, drizzle's mode 'number'). */
+type ResellerRow = Omit<SqlRow<typeof resellers>, 'partner_id'>;
 
 const COLUMNS = 'reseller_id, name, contact_email, region, commission_rate, status, created_at, updated_at';
 

@@ -2,8 +2,9 @@
 // pre-generated tickets past their tentative period, sends pending pool releases, re-enqueues batches
 // whose generation job was lost between the request's commit and its enqueue, and purges old rows.
 // Queue and scheduler keep their live names.
-import { purgeIdempotencyKeys, QUEUES } from '@cruise/shared';
+import { purgePublishedOutbox, purgeReplies, QUEUES } from '@cruise/shared';
 import type { IssuanceContext } from '../context.ts';
+import { idempotencyKeys, issuanceSchema } from '../db/schema/index.ts';
 import { expireDueBatches } from '../domain/batch-expiry.ts';
 import { unfinishedBatchIds } from '../domain/batches.ts';
 import { flushPendingReleases } from '../domain/pool-releases.ts';
@@ -19,9 +20,7 @@ export async function sweepBatches(ctx: IssuanceContext) {
   for (const id of stranded) await ctx.enqueueBatch(id);
   // Housekeeping: replayable responses are kept 48 h (the contract promises 24 h); published
   // outbox rows a day (JetStream's duplicate window is 10 minutes).
-  await purgeIdempotencyKeys(ctx.pool, 'issuance', 48);
-  await ctx.pool.query(
-    `DELETE FROM "issuance".outbox WHERE published_at IS NOT NULL AND published_at < now() - interval '1 day'`,
-  );
+  await purgeReplies(ctx.pool, idempotencyKeys);
+  await purgePublishedOutbox(ctx.pool, issuanceSchema.schemaName, 24);
   return { expired, released, requeued: stranded.length };
 }

@@ -11,6 +11,7 @@ import {
   newId,
 } from '@cruise/shared';
 import { to as copyTo } from 'pg-copy-streams';
+import { table } from '../db/tables.ts';
 import { batchIdFromKey, createBatch, getBatch, listBatches } from '../domain/batches.ts';
 import { type IssuanceContext, orRefuse } from './context.ts';
 
@@ -81,7 +82,7 @@ export const batchTicketsCsv: Handler<typeof batchTicketsCsvRoute, IssuanceConte
       copyTo(
         `COPY (SELECT batch_seq, ticket_code, status,
                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
-             FROM "issuance".tickets WHERE batch_id = '${batch_id}' AND partner_id = '${partnerId}'
+             FROM ${table.tickets} WHERE batch_id = '${batch_id}' AND partner_id = '${partnerId}'
              ORDER BY batch_seq) TO STDOUT WITH (FORMAT csv, HEADER true)`,
       ),
     );

@@ -8,24 +8,28 @@ import {
   type Pool,
   type PoolClient,
   refuse,
+  type SqlRow,
 } from '@cruise/shared';
+import type { deliveries } from '../db/schema/index.ts';
+import { table } from '../db/tables.ts';
 import type { NewDelivery } from './event-store.ts';
 import type { WebhookRow } from './webhooks.ts';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-interface DeliveryRow {
-  delivery_id: string;
-  event_id: string;
-  event_type: string;
-  status: 'PENDING' | 'SUCCEEDED' | 'FAILED';
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: Date | null;
-  created_at: Date;
-  delivered_at: Date | null;
-}
+type DeliveryRow = Pick<
+  SqlRow<typeof deliveries>,
+  | 'delivery_id'
+  | 'event_id'
+  | 'event_type'
+  | 'status'
+  | 'attempts'
+  | 'last_status_code'
+  | 'last_error'
+  | 'next_attempt_at'
+  | 'created_at'
+  | 'delivered_at'
+>;
 
 const COLUMNS = `d.delivery_id, d.event_id, d.event_type, d.status, d.attempts, d.last_status_code, d.last_error,
   d.next_attempt_at, d.created_at, d.delivered_at`;
@@ -47,7 +51,7 @@ function toDelivery(r: DeliveryRow): Delivery {
 
 async function ownsWebhook(db: Queryable, partnerId: string, webhookId: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    'SELECT 1 FROM notifications.webhooks WHERE webhook_id = $1 AND partner_id = $2',
+    `SELECT 1 FROM ${table.webhooks} WHERE webhook_id = $1 AND partner_id = $2`,
     [webhookId, partnerId],
   );
   return (rowCount ?? 0) > 0;
@@ -69,14 +73,11 @@ export async function listDeliveries(
   const params = [input.webhookId, input.partnerId, input.status ?? null];
   const [{ rows }, { rows: count }] = await Promise.all([
     db.query<DeliveryRow>(
-      `SELECT ${COLUMNS} FROM notifications.deliveries d WHERE ${where}
+      `SELECT ${COLUMNS} FROM ${table.deliveries} d WHERE ${where}
        ORDER BY d.created_at DESC, d.delivery_id LIMIT $4 OFFSET $5`,
       [...params, input.pageSize, (input.page - 1) * input.pageSize],
     ),
-    db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM notifications.deliveries d WHERE ${where}`,
-      params,
-    ),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.deliveries} d WHERE ${where}`, params),
   ]);
   const total = count[0]!.n;
   return {
@@ -106,10 +107,10 @@ export async function queuePing(
     data: { webhook_id: webhookId },
   };
   const { rows } = await db.query<{ delivery_id: string }>(
-    `INSERT INTO notifications.deliveries (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
+    `INSERT INTO ${table.deliveries} (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
        status, next_attempt_at, event_created_at)
      SELECT $1, webhook_id, partner_id, $2, 'ping', $3, 'PENDING', now(), $4
-     FROM notifications.webhooks WHERE webhook_id = $5 AND partner_id = $6
+     FROM ${table.webhooks} WHERE webhook_id = $5 AND partner_id = $6
      RETURNING delivery_id`,
     [randomUUID(), eventId, JSON.stringify(payload), now, webhookId, partnerId],
   );
@@ -124,11 +125,11 @@ export async function redeliver(
   input: { partnerId: string; webhookId: string; deliveryId: string },
 ): Promise<Outcome<{ delivery_id: string; event_id: string }, 'NOT_FOUND'>> {
   const { rows } = await db.query<{ delivery_id: string; event_id: string }>(
-    `INSERT INTO notifications.deliveries (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
+    `INSERT INTO ${table.deliveries} (delivery_id, webhook_id, partner_id, event_id, event_type, payload,
        redelivery_of, status, next_attempt_at, event_created_at)
      SELECT $1, d.webhook_id, d.partner_id, d.event_id, d.event_type, d.payload, d.delivery_id, 'PENDING', now(),
        d.event_created_at
-     FROM notifications.deliveries d
+     FROM ${table.deliveries} d
      WHERE d.delivery_id = $2 AND d.webhook_id = $3 AND d.partner_id = $4
      RETURNING delivery_id, event_id`,
     [randomUUID(), input.deliveryId, input.webhookId, input.partnerId],
@@ -170,11 +171,11 @@ export async function loadAttempt(db: Queryable, deliveryId: string): Promise<At
        d.event_id, COALESCE(d.payload, e.payload)::text AS body,
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
        w.previous_secret_expires_at,
-       (SELECT min(a.started_at) FROM notifications.delivery_attempts a WHERE a.delivery_id = d.delivery_id)
+       (SELECT min(a.started_at) FROM ${table.delivery_attempts} a WHERE a.delivery_id = d.delivery_id)
          AS first_attempt_at
-     FROM notifications.deliveries d
-     JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id
-     LEFT JOIN notifications.events e ON e.event_id = d.event_id
+     FROM ${table.deliveries} d
+     JOIN ${table.webhooks} w ON w.webhook_id = d.webhook_id
+     LEFT JOIN ${table.events} e ON e.event_id = d.event_id
      WHERE d.delivery_id = $1`,
     [deliveryId],
   );
@@ -244,7 +245,7 @@ export async function recordAttempts(
          $7::timestamptz[], $8::int[], $9::boolean[])
          AS x(delivery_id, attempt, status, status_code, error, delay_ms, started_at, duration_ms, gone)
      ), moved AS (
-       UPDATE notifications.deliveries d SET attempts = i.attempt, status = i.status,
+       UPDATE ${table.deliveries} d SET attempts = i.attempt, status = i.status,
          last_status_code = i.status_code, last_error = i.error,
          next_attempt_at = CASE WHEN i.status = 'PENDING'
            THEN now() + make_interval(secs => i.delay_ms / 1000) END,
@@ -253,14 +254,14 @@ export async function recordAttempts(
        WHERE d.delivery_id = i.delivery_id AND d.status = 'PENDING' AND d.attempts = i.attempt - 1
        RETURNING d.delivery_id, d.webhook_id
      ), recorded AS (
-       INSERT INTO notifications.delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error)
+       INSERT INTO ${table.delivery_attempts} (delivery_id, attempt, started_at, duration_ms, status_code, error)
        SELECT i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error
        FROM input i JOIN moved m ON m.delivery_id = i.delivery_id
      ), disabled AS (
-       UPDATE notifications.webhooks SET status = 'DISABLED', updated_at = now()
+       UPDATE ${table.webhooks} SET status = 'DISABLED', updated_at = now()
        WHERE webhook_id IN (SELECT m.webhook_id FROM moved m JOIN input i ON i.delivery_id = m.delivery_id WHERE i.gone)
      ), released AS (
-       UPDATE notifications.deliveries SET next_attempt_at = now()
+       UPDATE ${table.deliveries} SET next_attempt_at = now()
        WHERE delivery_id = ANY($10::uuid[]) AND status = 'PENDING' AND attempts = 0
      )
      SELECT delivery_id FROM moved`,
@@ -308,12 +309,12 @@ export async function claimFirstAttempts(
       Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
   >(
     `WITH claimed AS (
-       UPDATE notifications.deliveries d
+       UPDATE ${table.deliveries} d
        SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
        WHERE d.delivery_id IN (
-         SELECT c.delivery_id FROM notifications.deliveries c
+         SELECT c.delivery_id FROM ${table.deliveries} c
          WHERE c.webhook_id = $1 AND c.status = 'PENDING' AND c.attempts = 0 AND c.next_attempt_at <= now()
-           AND EXISTS (SELECT 1 FROM notifications.webhooks w WHERE w.webhook_id = $1 AND w.status = 'ENABLED')
+           AND EXISTS (SELECT 1 FROM ${table.webhooks} w WHERE w.webhook_id = $1 AND w.status = 'ENABLED')
          ORDER BY c.next_attempt_at
          LIMIT $2
          FOR UPDATE SKIP LOCKED)
@@ -323,8 +324,8 @@ export async function claimFirstAttempts(
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
        w.previous_secret_expires_at
      FROM claimed c
-     JOIN notifications.webhooks w ON w.webhook_id = c.webhook_id
-     LEFT JOIN notifications.events e ON e.event_id = c.event_id`,
+     JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id
+     LEFT JOIN ${table.events} e ON e.event_id = c.event_id`,
     [webhookId, limit, leaseMs],
   );
   const first = rows[0];
@@ -360,8 +361,8 @@ export async function overdueDeliveries(
   limit = 1_000,
 ): Promise<NewDelivery[]> {
   const { rows } = await pool.query<NewDelivery>(
-    `SELECT d.delivery_id, d.webhook_id, d.attempts FROM notifications.deliveries d
-     JOIN notifications.webhooks w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
+    `SELECT d.delivery_id, d.webhook_id, d.attempts FROM ${table.deliveries} d
+     JOIN ${table.webhooks} w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
      WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() - make_interval(secs => $1)
      ORDER BY d.next_attempt_at LIMIT $2`,
     [graceSeconds, limit],

@@ -2,7 +2,8 @@
 // webhooks as PENDING deliveries, in one transaction: an event is in the feed exactly when its
 // deliveries exist. Storing is idempotent by event id (JetStream delivers at least once).
 import type { PartnerEvent, PartnerEventsData, Pool } from '@cruise/shared';
-import { withTransaction } from '@cruise/shared';
+import { deleteInSlices, withTransaction } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 /** The one lock every event writer takes: positions then commit in the order they were assigned. */
 export const EVENT_WRITER_LOCK = 0x4e_4f_54_49; // "NOTI"
@@ -30,7 +31,7 @@ export async function storeEvents(pool: Pool, list: PartnerEventsData['events'])
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [EVENT_WRITER_LOCK]);
     const { rows: stored } = await client.query<{ event_id: string }>(
-      `INSERT INTO notifications.events (event_id, partner_id, type, revision, payload, created_at)
+      `INSERT INTO ${table.events} (event_id, partner_id, type, revision, payload, created_at)
        SELECT (p->>'event_id')::uuid, (p->>'partner_id')::uuid, p->>'type', (p->>'revision')::bigint, p,
               (p->>'created_at')::timestamptz
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) ORDER BY ord
@@ -39,11 +40,11 @@ export async function storeEvents(pool: Pool, list: PartnerEventsData['events'])
     );
     if (stored.length === 0) return [];
     const { rows } = await client.query<NewDelivery>(
-      `INSERT INTO notifications.deliveries (delivery_id, webhook_id, partner_id, event_id, event_type, status,
+      `INSERT INTO ${table.deliveries} (delivery_id, webhook_id, partner_id, event_id, event_type, status,
          next_attempt_at, event_created_at)
        SELECT gen_random_uuid(), w.webhook_id, e.partner_id, e.event_id, e.type, 'PENDING', now(), e.created_at
-       FROM notifications.events e
-       JOIN notifications.webhooks w ON w.partner_id = e.partner_id AND w.status = 'ENABLED'
+       FROM ${table.events} e
+       JOIN ${table.webhooks} w ON w.partner_id = e.partner_id AND w.status = 'ENABLED'
         AND (e.type = ANY(w.events) OR '*' = ANY(w.events))
        WHERE e.event_id = ANY($1::uuid[])
        ORDER BY e.position, w.webhook_id
@@ -57,20 +58,18 @@ export async function storeEvents(pool: Pool, list: PartnerEventsData['events'])
 
 /** Retention: events (and finished deliveries) older than `days` are deleted, in bounded slices. */
 export async function purgeOldEvents(pool: Pool, days: number, slice = 5_000): Promise<number> {
-  let total = 0;
-  for (;;) {
+  return deleteInSlices(slice, async (limit) => {
     const { rowCount } = await pool.query(
-      `DELETE FROM notifications.events WHERE event_id IN (
-         SELECT event_id FROM notifications.events WHERE stored_at < now() - make_interval(days => $1) LIMIT $2)`,
-      [days, slice],
+      `DELETE FROM ${table.events} WHERE event_id IN (
+         SELECT event_id FROM ${table.events} WHERE stored_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [days, limit],
     );
     await pool.query(
-      `DELETE FROM notifications.deliveries WHERE delivery_id IN (
-         SELECT delivery_id FROM notifications.deliveries
+      `DELETE FROM ${table.deliveries} WHERE delivery_id IN (
+         SELECT delivery_id FROM ${table.deliveries}
          WHERE status <> 'PENDING' AND created_at < now() - make_interval(days => $1) LIMIT $2)`,
-      [days, slice],
+      [days, limit],
     );
-    total += rowCount ?? 0;
-    if ((rowCount ?? 0) < slice) return total;
-  }
+    return rowCount ?? 0;
+  });
 }

@@ -9,6 +9,7 @@ import {
   WEBHOOK_EVENT_TYPES,
   type WebhookEventType,
 } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 export interface CursorCodec {
   encode(partnerId: string, position: number): string;
@@ -66,7 +67,7 @@ export async function readFeed(
   const types = parseTypes(input.types);
   if (!types.ok) return types;
   const { rows } = await pool.query<{ position: string; payload: PartnerEvent }>(
-    `SELECT position, payload FROM notifications.events
+    `SELECT position, payload FROM ${table.events}
      WHERE partner_id = $1 AND position > $2 AND ($3::text[] IS NULL OR type = ANY($3))
      ORDER BY position LIMIT $4`,
     [input.partnerId, after, types.types, input.limit],

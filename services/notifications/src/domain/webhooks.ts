@@ -8,9 +8,12 @@ import {
   type PoolClient,
   refuse,
   type SecretSealer,
+  type SqlRow,
   type UpdateWebhookBody,
   type Webhook,
 } from '@cruise/shared';
+import type { webhooks } from '../db/schema/index.ts';
+import { table } from '../db/tables.ts';
 import { newWebhookSecret } from './signing.ts';
 import { checkUrlShape, resolveDeliveryAddresses } from './url-safety.ts';
 
@@ -19,18 +22,7 @@ type Queryable = Pick<PoolClient, 'query'>;
 /** How long the secret replaced by a rotation keeps signing deliveries too. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
-export interface WebhookRow {
-  webhook_id: string;
-  partner_id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  status: 'ENABLED' | 'DISABLED';
-  secret_sealed: string;
-  previous_secret_sealed: string | null;
-  previous_secret_expires_at: Date | null;
-  created_at: Date;
-}
+export type WebhookRow = Omit<SqlRow<typeof webhooks>, 'updated_at'>;
 
 const COLUMNS = `webhook_id, partner_id, url, events, description, status, secret_sealed, previous_secret_sealed,
   previous_secret_expires_at, created_at`;
@@ -80,7 +72,7 @@ export async function createWebhook(
     partnerId,
   ]);
   const { rows: count } = await client.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM notifications.webhooks WHERE partner_id = $1`,
+    `SELECT count(*)::int AS n FROM ${table.webhooks} WHERE partner_id = $1`,
     [partnerId],
   );
   if (count[0]!.n >= MAX_WEBHOOKS_PER_PARTNER) {
@@ -91,7 +83,7 @@ export async function createWebhook(
   }
   const secret = newWebhookSecret();
   const { rows } = await client.query<WebhookRow>(
-    `INSERT INTO notifications.webhooks (webhook_id, partner_id, url, events, description, status, secret_sealed)
+    `INSERT INTO ${table.webhooks} (webhook_id, partner_id, url, events, description, status, secret_sealed)
      VALUES ($1, $2, $3, $4, $5, 'ENABLED', $6) RETURNING ${COLUMNS}`,
     [
       randomUUID(),
@@ -107,7 +99,7 @@ export async function createWebhook(
 
 export async function listWebhooks(db: Queryable, partnerId: string): Promise<Webhook[]> {
   const { rows } = await db.query<WebhookRow>(
-    `SELECT ${COLUMNS} FROM notifications.webhooks WHERE partner_id = $1 ORDER BY created_at DESC, webhook_id`,
+    `SELECT ${COLUMNS} FROM ${table.webhooks} WHERE partner_id = $1 ORDER BY created_at DESC, webhook_id`,
     [partnerId],
   );
   return rows.map(toWebhook);
@@ -115,7 +107,7 @@ export async function listWebhooks(db: Queryable, partnerId: string): Promise<We
 
 export async function readWebhook(db: Queryable, partnerId: string, webhookId: string) {
   const { rows } = await db.query<WebhookRow>(
-    `SELECT ${COLUMNS} FROM notifications.webhooks WHERE webhook_id = $1 AND partner_id = $2`,
+    `SELECT ${COLUMNS} FROM ${table.webhooks} WHERE webhook_id = $1 AND partner_id = $2`,
     [webhookId, partnerId],
   );
   return rows[0] ?? null;
@@ -137,7 +129,7 @@ export async function updateWebhook(
     url = checked.url;
   }
   const { rows } = await db.query<WebhookRow>(
-    `UPDATE notifications.webhooks SET url = COALESCE($3, url), events = COALESCE($4, events),
+    `UPDATE ${table.webhooks} SET url = COALESCE($3, url), events = COALESCE($4, events),
        description = CASE WHEN $5 THEN $6 ELSE description END, status = COALESCE($7, status), updated_at = now()
      WHERE webhook_id = $1 AND partner_id = $2 RETURNING ${COLUMNS}`,
     [
@@ -156,7 +148,7 @@ export async function updateWebhook(
 /** Deletes the webhook; its deliveries (pending ones included) go with it (foreign key cascade). */
 export async function deleteWebhook(db: Queryable, partnerId: string, webhookId: string): Promise<boolean> {
   const { rowCount } = await db.query(
-    `DELETE FROM notifications.webhooks WHERE webhook_id = $1 AND partner_id = $2`,
+    `DELETE FROM ${table.webhooks} WHERE webhook_id = $1 AND partner_id = $2`,
     [webhookId, partnerId],
   );
   return (rowCount ?? 0) > 0;
@@ -172,7 +164,7 @@ export async function rotateSecret(
 ): Promise<Outcome<{ secret: string }, 'NOT_FOUND'>> {
   const secret = newWebhookSecret();
   const { rowCount } = await db.query(
-    `UPDATE notifications.webhooks SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $3,
+    `UPDATE ${table.webhooks} SET previous_secret_sealed = secret_sealed, previous_secret_expires_at = $3,
        secret_sealed = $4, updated_at = now()
      WHERE webhook_id = $1 AND partner_id = $2`,
     [webhookId, partnerId, new Date(now.getTime() + ROTATION_OVERLAP_MS), sealer.seal(secret)],

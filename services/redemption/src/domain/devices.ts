@@ -9,8 +9,11 @@ import {
   newSecret,
   type Pool,
   type PoolClient,
+  type SqlRow,
   sha256Hex,
 } from '@cruise/shared';
+import type { devices } from '../db/schema/index.ts';
+import { table } from '../db/tables.ts';
 import type { ScanningDevice } from './redeem.ts';
 
 export async function createDevice(
@@ -20,7 +23,7 @@ export async function createDevice(
   const deviceId = newId();
   const deviceKey = newSecret('dev');
   const { rows } = await client.query<{ created_at: Date }>(
-    `INSERT INTO redemption.devices (device_id, venue, name, key_hash, manual_entry) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO ${table.devices} (device_id, venue, name, key_hash, manual_entry) VALUES ($1, $2, $3, $4, $5)
      RETURNING created_at`,
     [deviceId, input.venue, input.name, sha256Hex(deviceKey), input.manual_entry],
   );
@@ -35,14 +38,10 @@ export async function createDevice(
 }
 
 const DEVICE_COLUMNS = 'device_id, venue, name, manual_entry, created_at, revoked_at';
-interface DeviceRow {
-  device_id: string;
-  venue: string;
-  name: string;
-  manual_entry: boolean;
-  created_at: Date;
-  revoked_at: Date | null;
-}
+type DeviceRow = Pick<
+  SqlRow<typeof devices>,
+  'device_id' | 'venue' | 'name' | 'manual_entry' | 'created_at' | 'revoked_at'
+>;
 const toDevice = (r: DeviceRow): Device => ({
   ...r,
   created_at: r.created_at.toISOString(),
@@ -56,11 +55,11 @@ export async function listDevices(
 ): Promise<{ devices: Device[]; total: number }> {
   const [rows, count] = await Promise.all([
     pool.query<DeviceRow>(
-      `SELECT ${DEVICE_COLUMNS} FROM redemption.devices
+      `SELECT ${DEVICE_COLUMNS} FROM ${table.devices}
         ORDER BY created_at DESC, device_id DESC LIMIT $1 OFFSET $2`,
       [page.pageSize, (page.page - 1) * page.pageSize],
     ),
-    pool.query<{ n: number }>('SELECT count(*)::int AS n FROM redemption.devices'),
+    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.devices}`),
   ]);
   return { devices: rows.rows.map(toDevice), total: count.rows[0]!.n };
 }
@@ -72,7 +71,7 @@ export async function setManualEntry(
   manualEntry: boolean,
 ): Promise<Device | null> {
   const { rows } = await pool.query<DeviceRow>(
-    `UPDATE redemption.devices SET manual_entry = $2 WHERE device_id = $1 RETURNING ${DEVICE_COLUMNS}`,
+    `UPDATE ${table.devices} SET manual_entry = $2 WHERE device_id = $1 RETURNING ${DEVICE_COLUMNS}`,
     [deviceId, manualEntry],
   );
   return rows[0] ? toDevice(rows[0]) : null;
@@ -81,7 +80,7 @@ export async function setManualEntry(
 /** Revokes a device (keeping the first revocation time); false when no such device exists. */
 export async function revokeDevice(pool: Pool, deviceId: string): Promise<boolean> {
   const { rowCount } = await pool.query(
-    'UPDATE redemption.devices SET revoked_at = COALESCE(revoked_at, now()) WHERE device_id = $1',
+    `UPDATE ${table.devices} SET revoked_at = COALESCE(revoked_at, now()) WHERE device_id = $1`,
     [deviceId],
   );
   return (rowCount ?? 0) > 0;
@@ -90,7 +89,7 @@ export async function revokeDevice(pool: Pool, deviceId: string): Promise<boolea
 /** The device a key belongs to, or null for an unknown or revoked key. Looked up on every request. */
 export async function authenticateDevice(pool: Pool, deviceKey: string): Promise<ScanningDevice | null> {
   const { rows } = await pool.query<ScanningDevice>(
-    `SELECT device_id AS "deviceId", venue, manual_entry AS "manualEntry" FROM redemption.devices
+    `SELECT device_id AS "deviceId", venue, manual_entry AS "manualEntry" FROM ${table.devices}
       WHERE key_hash = $1 AND revoked_at IS NULL`,
     [sha256Hex(deviceKey)],
   );
@@ -100,7 +99,7 @@ export async function authenticateDevice(pool: Pool, deviceKey: string): Promise
 /** What a device may know of itself (the scanner app shows it after sign-in); null once revoked. */
 export async function describeDevice(pool: Pool, deviceId: string): Promise<CurrentDevice | null> {
   const { rows } = await pool.query<CurrentDevice>(
-    'SELECT device_id, venue, name, manual_entry FROM redemption.devices WHERE device_id = $1 AND revoked_at IS NULL',
+    `SELECT device_id, venue, name, manual_entry FROM ${table.devices} WHERE device_id = $1 AND revoked_at IS NULL`,
     [deviceId],
   );
   return rows[0] ?? null;

@@ -2,6 +2,7 @@
 // on demand from issuance for a ticket not seen yet, and combined with this service's own redemption
 // rows, which are the authority on what was redeemed when.
 import type { Pool, PoolClient, TicketSnapshot } from '@cruise/shared';
+import { table } from '../db/tables.ts';
 
 export type TicketStatus = TicketSnapshot['status'];
 
@@ -48,7 +49,7 @@ export async function applySnapshots(db: Queryable, snapshots: TicketSnapshot[])
       created_at: s.created_at,
     }));
   const { rowCount } = await db.query(
-    `INSERT INTO redemption.tickets AS t
+    `INSERT INTO ${table.tickets} AS t
        (ticket_code, partner_id, channel, product_id, product_name, status, function_codes, revision, created_at)
      SELECT x.ticket_code, x.partner_id, x.channel, x.product_id, x.product_name, x.status, x.function_codes,
             x.revision, x.created_at
@@ -88,7 +89,7 @@ export async function findTicket(
     where += ' AND partner_id = $2';
   }
   const { rows } = await db.query<ProjectedTicket>(
-    `SELECT ${TICKET_COLUMNS} FROM redemption.tickets WHERE ${where}${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${TICKET_COLUMNS} FROM ${table.tickets} WHERE ${where}${opts.forUpdate ? ' FOR UPDATE' : ''}`,
     values,
   );
   return rows[0] ?? null;
@@ -117,7 +118,7 @@ export interface Redeemed {
 export async function redemptionsOf(db: Queryable, ticketCode: string): Promise<Redeemed[]> {
   const { rows } = await db.query<Redeemed>(
     `SELECT function_code AS "functionCode", redeemed_at AS "redeemedAt"
-       FROM redemption.redemptions WHERE ticket_code = $1`,
+       FROM ${table.redemptions} WHERE ticket_code = $1`,
     [ticketCode],
   );
   return rows;

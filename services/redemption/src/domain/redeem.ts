@@ -15,6 +15,7 @@ import {
   TICKET_CODE_RE,
   toProblem,
 } from '@cruise/shared';
+import { REDEEM_SCAN_FN, table } from '../db/tables.ts';
 import { ensureTicket, type TicketSource } from './projection.ts';
 import { type QrClaims, verifyQrToken } from './tokens.ts';
 
@@ -146,7 +147,7 @@ export async function redeem(deps: RedeemDeps, input: RedeemInput): Promise<Rede
   const ticketCode = scanned.kind === 'ticket' ? scanned.ticketCode : null;
   const decide = (known: boolean | null) =>
     deps.pool.query<{ answer: DbAnswer }>(
-      `SELECT redemption.redeem_scan($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+      `SELECT ${REDEEM_SCAN_FN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          AS answer`,
       [
         input.device.deviceId,
@@ -189,7 +190,7 @@ async function recordScan(
 ): Promise<void> {
   const code = ticketCode ?? ('ticket_code' in answer.body ? (answer.body.ticket_code as string) : null);
   await db.query(
-    `INSERT INTO redemption.scans
+    `INSERT INTO ${table.scans}
        (device_id, venue, session_code, outcome, http_status, ticket_code, function_code, nonce, replayed,
         manual_entry)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -225,7 +226,7 @@ export async function recordUndecidedScan(pool: Pool, input: RedeemInput, code: 
  */
 export async function purgeNonces(pool: Pool, olderThanDays = 7): Promise<number> {
   const { rowCount } = await pool.query(
-    'DELETE FROM redemption.nonces WHERE created_at < now() - make_interval(days => $1)',
+    `DELETE FROM ${table.nonces} WHERE created_at < now() - make_interval(days => $1)`,
     [olderThanDays],
   );
   return rowCount ?? 0;

@@ -8,6 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { base32, type Outcome, type Pool, type PoolClient, refuse } from '@cruise/shared';
 import QRCode from 'qrcode';
+import { table } from '../db/tables.ts';
 import { ensureTicket, findTicket, type TicketSource } from './projection.ts';
 
 const PREFIX = 'T1.';
@@ -109,7 +110,7 @@ export async function issueQrToken(
   opts: { key: string; ttlSeconds: number; ticketCode: string; nowMs: number },
 ): Promise<{ token: string; expiresAt: Date; version: number }> {
   const { rows } = await client.query<{ version: number }>(
-    `INSERT INTO redemption.qr_versions (ticket_code, version) VALUES ($1, 1)
+    `INSERT INTO ${table.qr_versions} (ticket_code, version) VALUES ($1, 1)
      ON CONFLICT (ticket_code) DO UPDATE SET version = qr_versions.version + 1, updated_at = now()
      RETURNING version`,
     [opts.ticketCode],
@@ -126,7 +127,7 @@ export async function issueQrToken(
 /** The ticket's current QR version (0 when no token was ever issued). */
 export async function currentQrVersion(client: PoolClient, ticketCode: string): Promise<number> {
   const { rows } = await client.query<{ version: number }>(
-    'SELECT version FROM redemption.qr_versions WHERE ticket_code = $1',
+    `SELECT version FROM ${table.qr_versions} WHERE ticket_code = $1`,
     [ticketCode],
   );
   return rows[0]?.version ?? 0;

@@ -1,3 +1,4 @@
+import type { ActorKind } from '@cruise/shared';
 import { bigserial, index, integer, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { gatewaySchema } from './gateway-schema.ts';
 
@@ -13,7 +14,7 @@ export const auditLog = gatewaySchema.table(
     at: timestamp('at', { withTimezone: true }).notNull(),
     requestId: text('request_id').notNull(),
     /** partner | admin | device | webhook | anonymous (see the contract's `actorKind`). */
-    actorKind: text('actor_kind').notNull(),
+    actorKind: text('actor_kind').$type<ActorKind>().notNull(),
     /** The authenticated partner, when the caller was one. */
     partnerId: uuid('partner_id'),
     method: text('method').notNull(),

@@ -1,4 +1,3 @@
-export * from './command-log.ts';
 export * from './idempotency-keys.ts';
 export * from './inventory-ledger.ts';
 export * from './inventory-schema.ts';

@@ -1,3 +1,4 @@
+import type { Channel } from '@cruise/shared';
 import { sql } from 'drizzle-orm';
 import { check, integer, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { inventorySchema } from './inventory-schema.ts';
@@ -15,7 +16,7 @@ export const pools = inventorySchema.table(
       .notNull()
       .references(() => products.id),
     /** `direct` (the operator's own sales), `ota` (a partner's reservations), `reseller` (a partner's batches). */
-    channel: text('channel').notNull(),
+    channel: text('channel').$type<Channel>().notNull(),
     /** The owning partner; null exactly for the direct pool. */
     partnerId: uuid('partner_id'),
     allocated: integer('allocated').notNull().default(0),

@@ -1,3 +1,4 @@
+import type { ReservationSnapshot } from '@cruise/shared';
 import { sql } from 'drizzle-orm';
 import { boolean, check, date, index, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { inventorySchema } from './inventory-schema.ts';
@@ -32,7 +33,7 @@ export const reservations = inventorySchema.table(
     /** The partner's own order reference, searchable. */
     resellerReference: text('reseller_reference'),
     /** ON_HOLD → CONFIRMED | EXPIRED | CANCELLED. */
-    status: text('status').notNull(),
+    status: text('status').$type<ReservationSnapshot['status']>().notNull(),
     items: jsonb('items').$type<StoredReservationItem[]>().notNull(),
     quantity: integer('quantity').notNull(),
     totalAmount: integer('total_amount').notNull(),

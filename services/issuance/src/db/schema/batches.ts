@@ -14,9 +14,9 @@ export const batches = issuanceSchema.table(
     quantity: integer('quantity').notNull(),
     /** Tickets written so far; updated in the same transaction as each chunk. */
     generated: integer('generated').notNull().default(0),
-    status: text('status').notNull().default('QUEUED'),
+    status: text('status').$type<'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED'>().notNull().default('QUEUED'),
     batchReference: text('batch_reference'),
-    distribution: jsonb('distribution'),
+    distribution: jsonb('distribution').$type<Record<string, unknown>>(),
     error: text('error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),

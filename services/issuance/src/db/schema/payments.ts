@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { check, integer, jsonb, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, integer, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { issuanceSchema } from './issuance-schema.ts';
 
 /**
- * Payment notifications, one row per provider payment_id (the primary key is what makes a duplicate
- * notification a replay): the outcome and the exact response body it got, returned again on replays.
+ * Payment notifications, one row per provider payment_id, with their outcome. The answer a
+ * notification got is recorded under its payment_id in `idempotency_keys` (scope `payment`) and
+ * returned again on repeats.
  */
 export const payments = issuanceSchema.table(
   'payments',
@@ -18,8 +19,6 @@ export const payments = issuanceSchema.table(
     amount: integer('amount').notNull(),
     currency: text('currency').notNull(),
     paidAt: text('paid_at'),
-    responseStatus: integer('response_status').notNull(),
-    responseBody: jsonb('response_body').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,3 +1,4 @@
+import type { Channel } from '@cruise/shared';
 import { sql } from 'drizzle-orm';
 import { index, integer, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { issuanceSchema } from './issuance-schema.ts';
@@ -13,11 +14,11 @@ export const pendingReleases = issuanceSchema.table(
     ref: text('ref').primaryKey(),
     partnerId: uuid('partner_id'),
     productId: integer('product_id').notNull(),
-    channel: text('channel').notNull(),
+    channel: text('channel').$type<Channel>().notNull(),
     /** `held` (pre-generated units) or `sold` (activated or paid units). */
-    fromState: text('from_state').notNull(),
+    fromState: text('from_state').$type<'held' | 'sold'>().notNull(),
     quantity: integer('quantity').notNull(),
-    reason: text('reason').notNull(),
+    reason: text('reason').$type<'cancel' | 'expire'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

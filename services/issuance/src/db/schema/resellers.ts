@@ -13,9 +13,9 @@ export const resellers = issuanceSchema.table(
     contactEmail: text('contact_email'),
     region: text('region'),
     /** Fraction of the sale the reseller keeps (0..1), 4 decimals. */
-    commissionRate: numeric('commission_rate', { precision: 5, scale: 4 }),
+    commissionRate: numeric('commission_rate', { precision: 5, scale: 4, mode: 'number' }),
     /** INACTIVE: deleted while tickets or batches still reference it (history is kept). */
-    status: text('status').notNull().default('ACTIVE'),
+    status: text('status').$type<'ACTIVE' | 'INACTIVE'>().notNull().default('ACTIVE'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

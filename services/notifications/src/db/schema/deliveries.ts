@@ -22,7 +22,7 @@ export const deliveries = notificationsSchema.table(
     /** Set on a redelivery: the delivery it repeats (same event, same `webhook-id`). */
     redeliveryOf: uuid('redelivery_of'),
     /** `PENDING`, `SUCCEEDED` or `FAILED`. */
-    status: text('status').notNull(),
+    status: text('status').$type<'PENDING' | 'SUCCEEDED' | 'FAILED'>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),

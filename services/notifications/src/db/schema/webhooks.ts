@@ -12,7 +12,7 @@ export const webhooks = notificationsSchema.table(
     events: text('events').array().notNull(),
     description: text('description'),
     /** `ENABLED` or `DISABLED` (by the partner, or by a 410 answer). */
-    status: text('status').notNull(),
+    status: text('status').$type<'ENABLED' | 'DISABLED'>().notNull(),
     /** The signing secret (`whsec_…`), sealed with AES-256-GCM: signing needs the plain secret back. */
     secretSealed: text('secret_sealed').notNull(),
     /** The secret before the last rotation, sealed; deliveries carry its signature too until it expires. */
