@@ -149,9 +149,14 @@ it('every filter combination of GET /api/ota/tickets is planned on an index, pag
     );
     if (!rows[0]?.key) continue; // nothing matches: no cursor to follow
     const deep = { pageSize: q.page_size, offset: 0, after: rows[0].key, position: 500_000 };
-    const [pageScan] = await explain(`cursor ${JSON.stringify(combo)}`, ticketListSql(partner, walk, deep));
-    const cond = JSON.stringify(pageScan);
-    expect(cond, `cursor ${JSON.stringify(combo)}`).toMatch(/Index Cond[^}]*(ROW\(|batch_seq <)/);
+    const scans = await explain(`cursor ${JSON.stringify(combo)}`, ticketListSql(partner, walk, deep));
+    // A reservation's at most 100 tickets are read by its own key and sorted; every other filter
+    // has an index in the list's order, which the cursor's key enters directly.
+    if (!q.reservation_id) {
+      // (In the scan's own index condition, or in a bitmap index scan under it.)
+      const seeks = scans.filter((s) => /"Index Cond":"[^"]*(ROW\(|batch_seq <)/.test(JSON.stringify(s)));
+      expect(seeks, `cursor ${JSON.stringify(combo)}: ${JSON.stringify(scans)}`).toHaveLength(1);
+    }
   }
   // What the cap saves: the exact count of the partner's million tickets (same index, index-only).
   const exact = await db.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(
