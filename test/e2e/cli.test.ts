@@ -228,6 +228,19 @@ describe('cruise as a partner', () => {
     ).toEqual(codes);
     const table = await ok(['tickets', 'list', '--batch', batchId, '--page-size', '3']);
     expect(table).toMatch(/3 of 5,000 tickets/);
+    // The footer names the cursor of the next page; following it continues the batch in order.
+    const cursor = /--cursor (\S+) or --all/.exec(table)?.[1];
+    expect(cursor).toBeDefined();
+    const next = JSON.parse(
+      await ok(['tickets', 'list', '--batch', batchId, '--page-size', '3', '--cursor', cursor!, '--json']),
+    );
+    expect(next).toMatchObject({ page: 2, page_size: 3, has_more: true });
+    const firstSix = JSON.parse(
+      await ok(['tickets', 'list', '--batch', batchId, '--page-size', '6', '--json']),
+    );
+    expect(next.data.map((t: { ticket_code: string }) => t.ticket_code)).toEqual(
+      firstSix.data.slice(3).map((t: { ticket_code: string }) => t.ticket_code),
+    );
   });
 
   it('draws a progress bar on a terminal and finishes it on a 100,000-ticket batch', async () => {

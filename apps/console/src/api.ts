@@ -6,7 +6,14 @@ import { ApiError, createCruiseClient, type Schemas, unwrap } from '@cruise/clie
 
 export { ApiError };
 
-export type Page<T> = { data: T[]; page: number; page_size: number; total: number; has_more: boolean };
+export type Page<T> = {
+  data: T[];
+  page: number;
+  page_size: number;
+  total: number;
+  has_more: boolean;
+  next_cursor: string | null;
+};
 export type Partner = Schemas['Partner'];
 export type Pool = Schemas['Pool'];
 export type Channel = Pool['channel'];
@@ -75,7 +82,7 @@ export function createApi(token: string) {
       ),
     revokeDevice: (device_id: string) =>
       unwrap(client.DELETE('/api/admin/devices/{device_id}', { params: { path: { device_id } } })),
-    audit: (query: { partner_id?: string; from?: string; to?: string; page: number; page_size: number }) =>
+    audit: (query: { partner_id?: string; from?: string; to?: string; cursor?: string; page_size: number }) =>
       unwrap(client.GET('/api/admin/audit', { params: { query } })),
     billing: (partner_id: string, from: string, to: string) =>
       unwrap(

@@ -7,6 +7,7 @@ export * from './http.ts';
 export * from './idempotency.ts';
 export * from './ids.ts';
 export * from './internal-auth.ts';
+export * from './keyset.ts';
 export * from './logger.ts';
 export * from './manifest/index.ts';
 export * from './messages.ts';

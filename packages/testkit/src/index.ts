@@ -1,5 +1,6 @@
 export * from './barrier.ts';
 export * from './context.ts';
+export * from './cursor-walk.ts';
 export * from './databases.ts';
 export * from './gateway-signing.ts';
 export * from './infrastructure.ts';

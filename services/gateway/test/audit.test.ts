@@ -2,7 +2,7 @@
 // after the response, queryable by operators; a database outage never fails or slows a request.
 
 import { createPool, signPayment } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, type TestContext, walkByCursor } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditRecord, createAuditWriter, purgeAuditLog } from '../src/audit/audit-log.ts';
 import {
@@ -50,9 +50,14 @@ interface Entry {
   at: string;
 }
 
-async function auditOf(
-  query: string,
-): Promise<{ data: Entry[]; total: number; has_more: boolean; page: number; page_size: number }> {
+async function auditOf(query: string): Promise<{
+  data: Entry[];
+  total: number;
+  has_more: boolean;
+  page: number;
+  page_size: number;
+  next_cursor: string | null;
+}> {
   const res = await gw.app.inject({ method: 'GET', url: `/api/admin/audit?${query}`, headers: ADMIN });
   expect(res.statusCode).toBe(200);
   return res.json();
@@ -153,6 +158,19 @@ describe('audit log', () => {
     expect(page1.data.map((e) => e.request_id)).toEqual(['page-4', 'page-3']);
     expect(page3).toMatchObject({ has_more: false });
     expect(page3.data.map((e) => e.request_id)).toEqual(['page-0']);
+    // The same walk by cursor: every entry once, newest first, next_cursor null on the last page.
+    const walk = await walkByCursor(`partner_id=${p.partner_id}&page_size=2`, auditOf);
+    expect(walk.pages).toBe(3);
+    expect(walk.items.map((e) => e.request_id)).toEqual(['page-4', 'page-3', 'page-2', 'page-1', 'page-0']);
+    for (const cursor of ['nonsense', `${page1.next_cursor}&page=2`]) {
+      const refused = await gw.app.inject({
+        method: 'GET',
+        url: `/api/admin/audit?cursor=${cursor}`,
+        headers: ADMIN,
+      });
+      expect(refused.statusCode, cursor).toBe(400);
+      expect(refused.json().code).toBe('VALIDATION_FAILED');
+    }
 
     const all = (await auditOf(`partner_id=${p.partner_id}`)).data;
     const third = all[2]!;

@@ -1,7 +1,7 @@
 // Operator API: partners, API keys (random, shown once, stored only as SHA-256), idempotent creation,
 // suspension and revocation, and the 401/403 paths of partner authentication.
 import { sha256Hex } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, type TestContext, walkByCursor } from '@cruise/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoPartner } from '../src/index.ts';
@@ -146,6 +146,19 @@ describe('creating partners and keys', () => {
       headers: ADMIN,
     });
     expect(list.json().data.filter((p: { name: string }) => p.name === 'Concurrent OTA')).toHaveLength(1);
+  });
+
+  it('walks the partner list by cursor: the same partners, in the same order, as one page', async () => {
+    const get = async (query: string) => {
+      const res = await gw.app.inject({ method: 'GET', url: `/api/admin/partners?${query}`, headers: ADMIN });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { data: { partner_id: string }[]; has_more: boolean; next_cursor: string | null };
+    };
+    const all = (await get('page_size=500')).data.map((p) => p.partner_id);
+    expect(all.length).toBeGreaterThan(2);
+    const walk = await walkByCursor('page_size=2', get);
+    expect(walk.items.map((p) => p.partner_id)).toEqual(all);
+    expect(walk.pages).toBe(Math.ceil(all.length / 2));
   });
 
   it('issues further keys, lists them by prefix, and revokes them (204, repeatable, 404 for strangers)', async () => {

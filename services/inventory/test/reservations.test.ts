@@ -2,7 +2,7 @@
 // checks the reseller and adds the tickets), list with filters and pagination and cancel over HTTP;
 // partner isolation, Idempotency-Key (sequential, different body, concurrent duplicates), and lazy expiry.
 import { randomUUID } from 'node:crypto';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, type TestContext, walkByCursor } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger } from '../src/index.ts';
 import {
@@ -181,6 +181,25 @@ describe('reservations', () => {
     const page2 = await get('?page=2&page_size=2');
     expect(page2).toMatchObject({ page: 2, page_size: 2, total: 5, has_more: true });
     expect(page2.data.map((r: { reservation_id: string }) => r.reservation_id)).toEqual([ids[2], ids[1]]);
+    // By cursor: the same order, every reservation once, next_cursor null on the last page.
+    const walk = await walkByCursor<{ reservation_id: string }>('page_size=2', (q) => get(`?${q}`));
+    expect(walk.pages).toBe(3);
+    expect(walk.items.map((r) => r.reservation_id)).toEqual([...ids].reverse());
+    const onHold = await walkByCursor('status=ON_HOLD&page_size=3', (q) => get(`?${q}`));
+    expect(onHold.items).toHaveLength(4);
+    const stranger = await inv.app.inject({
+      method: 'GET',
+      url: `/api/ota/reservations?cursor=${page2.next_cursor}`,
+      headers: partnerHeaders(ctx.config, randomUUID()),
+    });
+    expect(stranger.json()).toMatchObject({ data: [], total: 0, next_cursor: null });
+    const malformed = await inv.app.inject({
+      method: 'GET',
+      url: '/api/ota/reservations?cursor=bm9wZQ',
+      headers: partnerHeaders(ctx.config, partnerId),
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('VALIDATION_FAILED');
 
     expect(
       (await get('?status=CANCELLED')).data.map((r: { reservation_id: string }) => r.reservation_id),

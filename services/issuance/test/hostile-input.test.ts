@@ -101,6 +101,47 @@ it('signed webhook bodies', async () => {
   );
 });
 
+it('cursors shaped like the server’s, with hostile keys, on every list', async () => {
+  const keyValue = fc.oneof(
+    field,
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('Z', '000Z')),
+    fc.constantFrom(
+      '0000-01-01T00:00:00.000000Z',
+      '9999-12-31T23:59:59.999999Z',
+      '2026-02-30T00:00:00.000000Z',
+      '-9223372036854775808',
+      '9223372036854775808',
+      '2147483648',
+      '\u0000',
+      '00000000-0000-4000-8000-000000000000',
+    ),
+  );
+  const cursor = fc
+    .record({
+      o: fc.constantFrom('tickets', 'batch-tickets', 'batches', 'resellers', 'pending-releases', 'x'),
+      k: fc.array(keyValue, { maxLength: 3 }),
+      p: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(1e15)),
+    })
+    .map((c) => Buffer.from(JSON.stringify(c)).toString('base64url'));
+  const batch = '00000000-0000-4000-8000-000000000000';
+  await fc.assert(
+    fc.asyncProperty(cursor, async (c) => {
+      for (const [url, headers] of [
+        [`/api/ota/tickets?cursor=${c}`, partnerHeaders(ctx.config, partner)],
+        [`/api/ota/tickets?batch_id=${batch}&cursor=${c}`, partnerHeaders(ctx.config, partner)],
+        [`/api/ota/batches?cursor=${c}`, partnerHeaders(ctx.config, partner)],
+        [`/api/ota/resellers?cursor=${c}`, partnerHeaders(ctx.config, partner)],
+        [`/api/admin/batches?cursor=${c}`, adminHeaders(ctx.config)],
+        [`/api/admin/pending-releases?cursor=${c}`, adminHeaders(ctx.config)],
+      ] as const) {
+        const res = await sys.issuance.inject({ url, headers });
+        expectNo5xx(res, `GET ${url}`);
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
+
 it('query strings and path segments', async () => {
   const value = fc.oneof(
     fc.string(),
@@ -119,6 +160,7 @@ it('query strings and path segments', async () => {
           'created_to',
           'page',
           'page_size',
+          'cursor',
           'from',
           'to',
         ),

@@ -22,7 +22,7 @@ import {
   venueDate,
   WEBHOOK_EVENT_TYPES,
 } from '@cruise/shared';
-import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
+import { createTestContext, injectAsGateway, type TestContext, walkByCursor } from '@cruise/testkit';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -407,6 +407,13 @@ describe('delivery', () => {
     expect(rx.received[1]!.body).toBe(rx.received[0]!.body);
     const all = await deliveriesOf(partner, hook.webhook_id);
     expect(all.data).toHaveLength(2);
+    // Newest first by cursor too: the redelivery, then the first delivery.
+    const walk = await walkByCursor('page_size=1', async (q) => {
+      const page = await deliveriesOf(partner, hook.webhook_id, `?${q}`);
+      return page as typeof page & { has_more: boolean; next_cursor: string | null };
+    });
+    expect(walk.pages).toBe(2);
+    expect(walk.items.map((d) => d.delivery_id)).toEqual(all.data.map((d) => d.delivery_id));
   });
 });
 
@@ -490,8 +497,16 @@ describe('subscriptions', () => {
     expect(created.filter((r) => r.statusCode === 201)).toHaveLength(19);
     expect(created.filter((r) => r.statusCode === 400)).toHaveLength(2);
     const list = await notifications.inject({ url: '/api/ota/webhooks', headers: plain });
+    expect(list.json()).toMatchObject({ total: 20, has_more: false, next_cursor: null });
     expect(list.json().data).toHaveLength(20);
     expect(list.body).not.toContain('whsec_');
+    const walk = await walkByCursor('page_size=3', async (q) => {
+      const res = await notifications.inject({ url: `/api/ota/webhooks?${q}`, headers: plain });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json();
+    });
+    expect(walk.pages).toBe(7);
+    expect(walk.items).toEqual(list.json().data);
   });
 
   it('refuses bad input with problem+json: unknown event type, bad scheme, bad feed parameters', async () => {

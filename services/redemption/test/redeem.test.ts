@@ -1,7 +1,7 @@
 // Redemption at the gate through the HTTP API, against real PostgreSQL and NATS: every acceptance
 // and rejection of the contract, nonce retries, device keys, scans and the events that go out.
 import { loadConfig, streamName, type TicketSnapshot } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { createTestContext, type TestContext, walkByCursor } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeNonces } from '../src/domain/redeem.ts';
 import { signQrToken } from '../src/domain/tokens.ts';
@@ -510,6 +510,12 @@ describe('manual entry', () => {
     expect(first.json().data).toHaveLength(1);
     expect(first.json().data[0].device_id).toBe(gate.device_id);
     expect(first.json().has_more).toBe(true);
+    const walk = await walkByCursor('page_size=2', async (q) => {
+      const res = await r.app.inject({ url: `/api/admin/devices?${q}`, headers: adminHeaders(ctx.config) });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json();
+    });
+    expect(walk.items).toEqual(page.data);
 
     const t = await ticket();
     const off = await r.app.inject({

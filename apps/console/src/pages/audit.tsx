@@ -1,4 +1,5 @@
-// The audit log with filters (partner, period) and paging.
+// The audit log with filters (partner, period) and paging. Pages follow `next_cursor`: the log grows
+// while it is read, and a cursor page stays where it is (a page number would slide as rows arrive).
 import { useState } from 'preact/hooks';
 import type { Api, Partner } from '../api.ts';
 import { ErrorBox, Section, usePolling } from '../ui.tsx';
@@ -11,19 +12,21 @@ export function AuditPage(props: {
   const { api } = props;
   const [filters, setFilters] = useState({ partner_id: '', from: '', to: '' });
   const [draft, setDraft] = useState(filters);
-  const [page, setPage] = useState(1);
+  // The cursors of the pages after the first one, in the order they were visited.
+  const [trail, setTrail] = useState<string[]>([]);
+  const cursor = trail.at(-1);
   const pageSize = 25;
   const entries = usePolling(
     () =>
       api.audit({
-        page,
+        ...(cursor ? { cursor } : {}),
         page_size: pageSize,
         ...(filters.partner_id ? { partner_id: filters.partner_id } : {}),
         ...(filters.from ? { from: filters.from } : {}),
         ...(filters.to ? { to: filters.to } : {}),
       }),
     0,
-    [page, filters],
+    [cursor, filters],
   );
   const data = entries.data;
   return (
@@ -39,7 +42,7 @@ export function AuditPage(props: {
         class="grid-form"
         onSubmit={(e) => {
           e.preventDefault();
-          setPage(1);
+          setTrail([]);
           setFilters(draft);
         }}
       >
@@ -112,14 +115,18 @@ export function AuditPage(props: {
         </table>
       </div>
       <nav class="pager" aria-label="Audit pages">
-        <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+        <button type="button" disabled={trail.length === 0} onClick={() => setTrail(trail.slice(0, -1))}>
           Previous
         </button>
         <span>
-          Page {page}
+          Page {trail.length + 1}
           {data ? ` of ${Math.max(1, Math.ceil(data.total / pageSize))} (${data.total} entries)` : ''}
         </span>
-        <button type="button" disabled={!data?.has_more} onClick={() => setPage(page + 1)}>
+        <button
+          type="button"
+          disabled={!data?.next_cursor}
+          onClick={() => data?.next_cursor && setTrail([...trail, data.next_cursor])}
+        >
           Next
         </button>
       </nav>

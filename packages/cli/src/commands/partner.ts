@@ -346,9 +346,10 @@ export function registerPartnerCommands(program: Command): void {
     .option('--reservation <id>', 'only this reservation')
     .option('--reseller <id>', 'only this reseller')
     .option('--product <id>', 'only this product', integer(1))
-    .option('--page <n>', 'page number', integer(1), 1)
+    .option('--page <n>', 'page number', integer(1))
+    .option('--cursor <cursor>', 'continue after a page: its next_cursor (instead of --page)')
     .option('--page-size <n>', 'tickets per page (1..500)', integer(1, 500), 50)
-    .option('--all', 'every page, not just one (with json: one ticket per line)')
+    .option('--all', 'every page from here on, following next_cursor (with json: one ticket per line)')
     .option('--format <format>', 'table, json or csv', oneOf('table', 'json', 'csv'), 'table')
     .addHelpText(
       'after',
@@ -365,7 +366,8 @@ export function registerPartnerCommands(program: Command): void {
           reservation?: string;
           reseller?: string;
           product?: number;
-          page: number;
+          page?: number;
+          cursor?: string;
           pageSize: number;
           all?: boolean;
           format: 'table' | 'json' | 'csv';
@@ -393,13 +395,18 @@ export function registerPartnerCommands(program: Command): void {
           'created_at',
         ] as const;
         const row = (t: Schemas['Ticket']) => columns.map((c) => t[c]);
-        let pageNo = opts.page;
+        if (opts.page !== undefined && opts.cursor !== undefined) {
+          throw new UsageError('--page and --cursor are exclusive: a cursor continues a walk');
+        }
+        // The first page by number or cursor; the rest by next_cursor, which neither repeats nor skips
+        // a ticket while others are being issued, and costs the same at any depth.
+        let at: { page?: number; cursor?: string } = opts.cursor
+          ? { cursor: opts.cursor }
+          : { page: opts.page ?? 1 };
         let first = true;
         let shown = 0;
         for (;;) {
-          const page = await unwrap(
-            api.GET('/api/ota/tickets', { params: { query: { ...query, page: pageNo } } }),
-          );
+          const page = await unwrap(api.GET('/api/ota/tickets', { params: { query: { ...query, ...at } } }));
           if (format === 'json' && !opts.all) return printJson(ctx.output, page);
           if (format === 'json') for (const t of page.data) ctx.output.out(JSON.stringify(t));
           if (format === 'csv') {
@@ -412,16 +419,16 @@ export function registerPartnerCommands(program: Command): void {
           }
           shown += page.data.length;
           first = false;
-          if (!opts.all || !page.has_more || page.data.length === 0) {
+          if (!opts.all || page.next_cursor === null) {
             if (format === 'table') {
               const total = `${page.total.toLocaleString('en-US')}${page.total_is_lower_bound ? '+' : ''}`;
-              ctx.output.out(
-                `${shown.toLocaleString('en-US')} of ${total} tickets${page.has_more && !opts.all ? ' (more: --page or --all)' : ''}`,
-              );
+              const more =
+                page.next_cursor && !opts.all ? ` (more: --cursor ${page.next_cursor} or --all)` : '';
+              ctx.output.out(`${shown.toLocaleString('en-US')} of ${total} tickets${more}`);
             }
             return;
           }
-          pageNo++;
+          at = { cursor: page.next_cursor };
         }
       },
     );

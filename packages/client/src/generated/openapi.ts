@@ -605,7 +605,7 @@ export interface paths {
         };
         /**
          * The caller's tickets, filtered, newest first
-         * @description The caller's tickets, newest first, with any combination of filters; fast at any depth. Beyond 10,000 matches `total` is a lower bound (`total_is_lower_bound: true`).
+         * @description The caller's tickets, newest first, with any combination of filters. Beyond 10,000 matches `total` is a lower bound (`total_is_lower_bound: true`). To read deep, follow `next_cursor`: `?cursor=<next_cursor>` (with the same filters, instead of `page`) continues after the last row of the previous page, at the same cost at any depth; it is null on the last page.
          */
         get: operations["listTickets"];
         put?: never;
@@ -705,7 +705,7 @@ export interface paths {
         };
         /**
          * The caller's webhooks (never their secrets)
-         * @description The caller's webhooks (never their secrets).
+         * @description The caller's webhooks (never their secrets), newest first; at most 20, so one page.
          *
          *     Deliveries follow Standard Webhooks (standardwebhooks.com). Each POST carries
          *     `webhook-id` (the event id; dedupe on it), `webhook-timestamp` (unix seconds) and
@@ -1685,6 +1685,8 @@ export interface components {
         TicketPage: {
             data: components["schemas"]["Ticket"][];
             has_more: boolean;
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
             page: number;
             page_size: number;
             total: number;
@@ -1754,13 +1756,15 @@ export interface operations {
     listAudit: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
                  * @description Start of the range (inclusive): a date YYYY-MM-DD or a date-time.
                  * @example 2026-11-24
                  */
                 from?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -1810,12 +1814,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["AuditEntry"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -1878,8 +1885,10 @@ export interface operations {
     listAllBatches: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -1938,12 +1947,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["AdminBatch"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -2006,8 +2018,10 @@ export interface operations {
     listDevices: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -2045,12 +2059,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Device"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -2517,8 +2534,10 @@ export interface operations {
     listPartners: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -2564,12 +2583,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Partner"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -3516,8 +3538,10 @@ export interface operations {
     listPendingReleases: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -3559,12 +3583,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["PendingRelease"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -3974,8 +4001,10 @@ export interface operations {
     listBatches: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -4029,12 +4058,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Batch"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -4891,8 +4923,10 @@ export interface operations {
     listResellers: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -4940,12 +4974,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Reseller"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -5511,8 +5548,10 @@ export interface operations {
                 created_from?: string;
                 /** @description Exclusive; a date means 00:00 UTC of that day */
                 created_to?: string;
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -5587,12 +5626,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Reservation"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;
@@ -6170,9 +6212,11 @@ export interface operations {
                 /** @description Created before this date or date-time (exclusive). */
                 created_to?: string;
                 /**
-                 * @description Page number, from 1.
-                 * @example 1
+                 * @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400.
+                 * @example eyJvIjoidGlja2V0cyIsImsiOlsiMjAyNi0xMS0yNFQwOTo0MToxMC4xMjM0NTZaIiwiMTg0MyJdLCJwIjo1MH0
                  */
+                cursor?: string;
+                /** @description Page number, from 1 (default 1). Not together with `cursor`: 400. */
                 page?: number;
                 /**
                  * @description Items per page, 1..500.
@@ -6181,7 +6225,6 @@ export interface operations {
                 page_size?: number;
                 product_id?: number;
                 reseller_id?: string;
-                /** @example 3d6f0a8e-2b4c-4d1e-8f9a-0b1c2d3e4f5a */
                 reservation_id?: string;
                 /**
                  * @description Only items in this status.
@@ -6245,11 +6288,12 @@ export interface operations {
                      *           "expired_at": null
                      *         }
                      *       ],
-                     *       "page": 1,
+                     *       "page": 2,
                      *       "page_size": 50,
-                     *       "total": 1,
-                     *       "has_more": false,
-                     *       "total_is_lower_bound": false
+                     *       "total": 10000,
+                     *       "has_more": true,
+                     *       "next_cursor": "eyJvIjoidGlja2V0cyIsImsiOlsiMjAyNi0xMS0yMFQxNjowMjo0NC4wMzEyMTBaIiwiMTc5MSJdLCJwIjoxMDB9",
+                     *       "total_is_lower_bound": true
                      *     }
                      */
                     "application/json": components["schemas"]["TicketPage"];
@@ -6958,7 +7002,17 @@ export interface operations {
     };
     listWebhooks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
+                /** @description Page number, from 1 (default 1). Not together with `cursor`: 400. */
+                page?: number;
+                /**
+                 * @description Items per page, 1..500.
+                 * @example 50
+                 */
+                page_size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6989,12 +7043,33 @@ export interface operations {
                      *           "status": "ENABLED",
                      *           "created_at": "2026-11-24T08:30:00.000Z"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "page": 1,
+                     *       "page_size": 50,
+                     *       "total": 1,
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["Webhook"][];
+                        has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
+                        page: number;
+                        page_size: number;
+                        total: number;
                     };
+                };
+            };
+            /** @description Problem: VALIDATION_FAILED */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: UNAUTHORIZED */
@@ -7531,8 +7606,10 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400. */
+                cursor?: string;
                 /**
-                 * @description Page number, from 1.
+                 * @description Page number, from 1 (default 1). Not together with `cursor`: 400.
                  * @example 1
                  */
                 page?: number;
@@ -7585,12 +7662,15 @@ export interface operations {
                      *       "page": 1,
                      *       "page_size": 50,
                      *       "total": 1,
-                     *       "has_more": false
+                     *       "has_more": false,
+                     *       "next_cursor": null
                      *     }
                      */
                     "application/json": {
                         data: components["schemas"]["WebhookDelivery"][];
                         has_more: boolean;
+                        /** @description Pass as `cursor` for the next page; null on the last page */
+                        next_cursor: string | null;
                         page: number;
                         page_size: number;
                         total: number;

@@ -38,18 +38,32 @@ export type TicketStatus = z.infer<typeof ticketStatus>;
 /** Every error code (problem+json `code`, command refusals). */
 export const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
+/** `next_cursor` of a list page: opaque (base64url), issued by the server. */
+export const listCursor = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a next_cursor issued by this list');
+
 export const paginationQuery = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  /** 1-based, default 1; not together with `cursor` (the gateway's document describes both). */
+  page: z.coerce.number().int().min(1).max(1_000_000).optional(),
   page_size: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: listCursor.optional(),
 });
 
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
+    /** With a cursor: the page's position in the walk (rows before it / page_size + 1). */
     page: z.number().int(),
     page_size: z.number().int(),
     total: z.number().int(),
     has_more: z.boolean(),
+    next_cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
   });
 }
 

@@ -200,8 +200,9 @@ export const listWebhooksRoute = defineRoute({
   tags: webhookTags,
   auth: 'partner',
   service: 'notifications',
-  response: { 200: z.object({ data: z.array(webhook) }) },
-  errors: ['UNAUTHORIZED'],
+  querystring: paginationQuery,
+  response: { 200: pageOf(webhook) },
+  errors: ['VALIDATION_FAILED', 'UNAUTHORIZED'],
 });
 
 export const getWebhookRoute = defineRoute({

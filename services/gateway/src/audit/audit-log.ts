@@ -1,6 +1,17 @@
 // The audit trail: rows are buffered in memory and written in multi-row batches, so auditing never
 // slows a request. A database outage keeps rows buffered (bounded) and retries; nothing throws.
-import { type ActorKind, deleteInSlices, filterInstant, type Pool, type SqlRow } from '@cruise/shared';
+import {
+  type ActorKind,
+  deleteInSlices,
+  filterInstant,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
+  type Outcome,
+  type Pool,
+  type SqlRow,
+} from '@cruise/shared';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import type { auditLog } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
@@ -151,43 +162,49 @@ export interface AuditQuery {
   partnerId?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
-  page: number;
-  pageSize: number;
 }
 
 /** An audit row as `listAudit` selects it (every column; `id` is a bigserial read as a number). */
 export type AuditRow = SqlRow<typeof auditLog>;
 
-export async function listAudit(pool: Pool, q: AuditQuery): Promise<{ rows: AuditRow[]; total: number }> {
-  const where: string[] = [];
+/** Newest first, by the (at, id) indexes. */
+export const AUDIT_NEWEST_FIRST = new Keyset('audit', [
+  { sql: 'a.at', type: 'timestamptz' },
+  { sql: 'a.id', type: 'bigint' },
+]);
+
+export async function listAudit(
+  pool: Pool,
+  q: AuditQuery & ListQuery,
+): Promise<Outcome<{ page: ListPage<AuditRow> }, 'VALIDATION_FAILED'>> {
+  const resolved = AUDIT_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const where: string[] = ['true'];
   const params: unknown[] = [];
-  if (q.partnerId) {
-    params.push(q.partnerId);
-    where.push(`partner_id = $${params.length}`);
-  }
-  if (q.from) {
-    params.push(filterInstant(q.from).toISOString());
-    where.push(`at >= $${params.length}::timestamptz`);
-  }
-  if (q.to) {
-    params.push(filterInstant(q.to).toISOString()); // exclusive
-    where.push(`at < $${params.length}::timestamptz`);
-  }
-  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const [rows, total] = await Promise.all([
-    pool.query<AuditRow>(
-      `SELECT id, at, request_id, actor_kind, partner_id, method, route, path, status, duration_ms, client_ip
-         FROM ${table.audit_log} ${filter}
-        ORDER BY at DESC, id DESC
-        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, q.pageSize, (q.page - 1) * q.pageSize],
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  if (q.partnerId) where.push(`a.partner_id = ${bind(q.partnerId)}`);
+  if (q.from) where.push(`a.at >= ${bind(filterInstant(q.from).toISOString())}::timestamptz`);
+  if (q.to) where.push(`a.at < ${bind(filterInstant(q.to).toISOString())}::timestamptz`); // exclusive
+  // One statement: the page and its total from one snapshot.
+  const { rows } = await pool.query<AuditRow & KeyedRow & { total: number }>(
+    AUDIT_NEWEST_FIRST.listSql(
+      {
+        from: table.audit_log,
+        alias: 'a',
+        where: where.join(' AND '),
+        select:
+          'a.id, a.at, a.request_id, a.actor_kind, a.partner_id, a.method, a.route, a.path, a.status, a.duration_ms, a.client_ip',
+      },
+      resolved.request,
+      bind,
     ),
-    pool.query<{ total: number }>(
-      `SELECT count(*)::bigint AS total FROM ${table.audit_log} ${filter}`,
-      params,
-    ),
-  ]);
-  return { rows: rows.rows, total: total.rows[0]?.total ?? 0 };
+    params,
+  );
+  const page = Keyset.split(rows);
+  return {
+    ok: true,
+    page: AUDIT_NEWEST_FIRST.page(resolved.request, page.rows, page.total, ({ keysetKey: _, ...r }) => r),
+  };
 }
 
 /**

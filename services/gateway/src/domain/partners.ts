@@ -1,15 +1,20 @@
 // Partners and their API keys: creation, suspension, key issue and revocation. Keys are random
 // secrets shown once; the database only ever holds their SHA-256.
 import {
+  type KeyedRow,
+  Keyset,
+  type ListQuery,
   newId,
   newSecret,
+  type Outcome,
+  type PageRequest,
   type PartnerStatus,
   type Pool,
   type PoolClient,
   sha256Hex,
   withTransaction,
 } from '@cruise/shared';
-import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { apiKeys } from '../db/schema/api-keys.ts';
 import { partners } from '../db/schema/partners.ts';
@@ -90,21 +95,37 @@ export async function partnerExists(db: Queryable, partnerId: string): Promise<b
   return (await findPartner(db, partnerId)) !== undefined;
 }
 
+/** Partners newest first (a single table: the key columns need no qualifier). */
+export const PARTNERS_NEWEST_FIRST = new Keyset('partners', [
+  { sql: 'created_at', type: 'timestamptz' },
+  { sql: 'id', type: 'uuid' },
+]);
+
 export async function listPartners(
   db: Queryable,
-  page: { page: number; pageSize: number },
-): Promise<{ rows: PartnerRecord[]; total: number }> {
+  q: ListQuery,
+): Promise<
+  Outcome<{ request: PageRequest; rows: (PartnerRecord & KeyedRow)[]; total: number }, 'VALIDATION_FAILED'>
+> {
+  const resolved = PARTNERS_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const { request } = resolved;
   const d = drizzle(db);
-  const [rows, [totals]] = await Promise.all([
-    d
-      .select(partnerColumns)
-      .from(partners)
-      .orderBy(desc(partners.createdAt), desc(partners.id))
-      .limit(page.pageSize)
-      .offset((page.page - 1) * page.pageSize),
-    d.select({ total: count() }).from(partners),
-  ]);
-  return { rows, total: totals?.total ?? 0 };
+  // The total is a scalar subquery of the page's statement, so both come from one snapshot.
+  const rows = await d
+    .select({
+      ...partnerColumns,
+      keysetKey: sql<string[]>`${sql.raw(PARTNERS_NEWEST_FIRST.keyExpr)}`,
+      total: sql<number>`(SELECT count(*)::int FROM ${partners})`,
+    })
+    .from(partners)
+    .where(request.after ? PARTNERS_NEWEST_FIRST.afterSql(request.after) : undefined)
+    .orderBy(sql.raw(PARTNERS_NEWEST_FIRST.orderBy))
+    .limit(request.pageSize + 1)
+    .offset(request.offset);
+  // Past the last page there is no row to carry the total.
+  const total = rows[0]?.total ?? (await d.select({ n: count() }).from(partners))[0]?.n ?? 0;
+  return { ok: true, request, rows, total };
 }
 
 export async function listKeys(db: Queryable, partnerIds: string[]): Promise<Map<string, ApiKeyRecord[]>> {

@@ -125,7 +125,11 @@ const KNOWN_PARAMETERS: Record<string, string> = {
     'Any string up to 255 characters. A repeat with the same body returns the original response ' +
     '(status and body) for at least 24 h without repeating the work; with a different body → 422 ' +
     'IDEMPOTENCY_KEY_REUSED.',
-  page: 'Page number, from 1.',
+  page: 'Page number, from 1 (default 1). Not together with `cursor`: 400.',
+  cursor:
+    "The previous page's `next_cursor` (opaque): continues after that page's last row, instead of `page`. " +
+    'A cursor page costs the same at any depth, and rows created meanwhile do not shift the walk. A cursor ' +
+    'this list did not issue (or issued for another order, e.g. with or without `batch_id`) → 400.',
   page_size: 'Items per page, 1..500.',
   visit_date: "The visit date (YYYY-MM-DD); default today in the venue's time zone.",
   from: 'Start of the range (inclusive): a date YYYY-MM-DD or a date-time.',

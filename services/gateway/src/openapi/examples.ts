@@ -122,7 +122,19 @@ const reseller = {
   updated_at: '2026-11-21T07:00:00.000Z',
 };
 
-const page = <T>(data: T[]) => ({ data, page: 1, page_size: 50, total: data.length, has_more: false });
+const page = <T>(data: T[]) => ({
+  data,
+  page: 1,
+  page_size: 50,
+  total: data.length,
+  has_more: false,
+  next_cursor: null,
+});
+/** Ticket list cursors as the server issues them (opaque to clients): page 2's, and page 3's. */
+const NEXT_TICKET_CURSOR =
+  'eyJvIjoidGlja2V0cyIsImsiOlsiMjAyNi0xMS0yMFQxNjowMjo0NC4wMzEyMTBaIiwiMTc5MSJdLCJwIjoxMDB9';
+const TICKET_CURSOR =
+  'eyJvIjoidGlja2V0cyIsImsiOlsiMjAyNi0xMS0yNFQwOTo0MToxMC4xMjM0NTZaIiwiMTg0MyJdLCJwIjo1MH0';
 const counts = { issued: 120, activated: 40, used: 35, cancelled: 2, gross: USD(3816000) };
 
 const functions = [
@@ -550,16 +562,26 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
   },
   listTickets: {
     description:
-      "The caller's tickets, newest first, with any combination of filters; fast at any depth. Beyond " +
-      '10,000 matches `total` is a lower bound (`total_is_lower_bound: true`).',
+      "The caller's tickets, newest first, with any combination of filters. Beyond 10,000 matches " +
+      '`total` is a lower bound (`total_is_lower_bound: true`). To read deep, follow `next_cursor`: ' +
+      '`?cursor=<next_cursor>` (with the same filters, instead of `page`) continues after the last row ' +
+      'of the previous page, at the same cost at any depth; it is null on the last page.',
     parameters: {
       status: 'ACTIVE',
-      reservation_id: RESERVATION_ID,
       created_from: '2026-11-01',
-      page: 1,
       page_size: 50,
+      cursor: TICKET_CURSOR,
     },
-    responses: { 200: { ...page([ticket]), total_is_lower_bound: false } },
+    responses: {
+      200: {
+        ...page([ticket]),
+        page: 2,
+        total: 10_000,
+        has_more: true,
+        next_cursor: NEXT_TICKET_CURSOR,
+        total_is_lower_bound: true,
+      },
+    },
   },
   getTicket: {
     description: "One of the caller's tickets; another partner's ticket is 404.",
@@ -902,8 +924,9 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     responses: { 201: { ...webhook, secret: WEBHOOK_SECRET } },
   },
   listWebhooks: {
-    description: "The caller's webhooks (never their secrets).",
-    responses: { 200: { data: [webhook] } },
+    description: "The caller's webhooks (never their secrets), newest first; at most 20, so one page.",
+    parameters: { page_size: 50 },
+    responses: { 200: page([webhook]) },
   },
   getWebhook: {
     description: "One of the caller's webhooks; another partner's is 404.",

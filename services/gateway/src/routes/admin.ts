@@ -11,6 +11,7 @@ import {
   type IdempotentHandler,
   type listAuditRoute,
   type listPartnersRoute,
+  refusalError,
   type revokeApiKeyRoute,
   type updatePartnerRoute,
 } from '@cruise/shared';
@@ -25,6 +26,7 @@ import {
   issueKey,
   listKeys,
   listPartners,
+  PARTNERS_NEWEST_FIRST,
   type PartnerRecord,
   revokeKey,
 } from '../domain/partners.ts';
@@ -90,18 +92,16 @@ export const createPartner: IdempotentHandler<typeof createPartnerRoute, Gateway
 };
 
 export const getPartners: Handler<typeof listPartnersRoute, GatewayContext> = async ({ query, ctx }) => {
-  const { rows, total } = await listPartners(ctx.pool, { page: query.page, pageSize: query.page_size });
+  const listed = await listPartners(ctx.pool, query);
+  if (!listed.ok) throw refusalError(listed);
+  const { request, rows, total } = listed;
   const keys = await listKeys(
     ctx.pool,
     rows.map((r) => r.partnerId),
   );
-  return {
-    data: rows.map((p) => partnerView(ctx, p, keys.get(p.partnerId) ?? [])),
-    page: query.page,
-    page_size: query.page_size,
-    total,
-    has_more: query.page * query.page_size < total,
-  };
+  return PARTNERS_NEWEST_FIRST.page(request, rows, total, (p) =>
+    partnerView(ctx, p, keys.get(p.partnerId) ?? []),
+  );
 };
 
 export const getPartner: Handler<typeof getPartnerRoute, GatewayContext> = async ({ params, ctx }) => {
@@ -147,18 +147,14 @@ export const revokeApiKey: Handler<typeof revokeApiKeyRoute, GatewayContext> = a
 };
 
 export const getAudit: Handler<typeof listAuditRoute, GatewayContext> = async ({ query, ctx }) => {
-  const { rows, total } = await listAudit(ctx.pool, {
+  const listed = await listAudit(ctx.pool, {
     partnerId: query.partner_id,
     from: query.from,
     to: query.to,
     page: query.page,
-    pageSize: query.page_size,
-  });
-  return {
-    data: rows.map((r) => ({ ...r, at: r.at.toISOString() })),
-    page: query.page,
     page_size: query.page_size,
-    total,
-    has_more: query.page * query.page_size < total,
-  };
+    cursor: query.cursor,
+  });
+  if (!listed.ok) throw refusalError(listed);
+  return { ...listed.page, data: listed.page.data.map((r) => ({ ...r, at: r.at.toISOString() })) };
 };

@@ -5,6 +5,10 @@ import { randomUUID } from 'node:crypto';
 import {
   appendPartnerEvents,
   dayTypeOf,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   MAX_UNITS_PER_RESERVATION,
   type Outcome,
   type Pool,
@@ -215,58 +219,61 @@ export async function getReservationSnapshot(
   return rows[0] && toReservationSnapshot(rows[0], now);
 }
 
-export interface ListReservationsInput {
+export interface ListReservationsInput extends ListQuery {
   partnerId: string;
-  status?: ReservationStatus;
-  productId?: number;
-  resellerReference?: string;
+  status?: ReservationStatus | undefined;
+  productId?: number | undefined;
+  resellerReference?: string | undefined;
   /** Inclusive. */
-  createdFrom?: Date;
+  createdFrom?: Date | undefined;
   /** Exclusive. */
-  createdTo?: Date;
-  page: number;
-  pageSize: number;
+  createdTo?: Date | undefined;
   now?: Date;
 }
 
-/** The partner's reservations, newest first, filtered and paginated. */
-export async function listReservations(db: Queryable, input: ListReservationsInput) {
+/** A partner's reservations, newest first. */
+export const RESERVATIONS_NEWEST_FIRST = new Keyset('reservations', [
+  { sql: 'rv.created_at', type: 'timestamptz' },
+  { sql: 'rv.id', type: 'uuid' },
+]);
+
+/** The partner's reservations, newest first, filtered; the page and its total in one statement. */
+export async function listReservations(
+  db: Queryable,
+  input: ListReservationsInput,
+): Promise<Outcome<{ page: ListPage<ReservationView> }, 'VALIDATION_FAILED'>> {
+  const resolved = RESERVATIONS_NEWEST_FIRST.request(input);
+  if (!resolved.ok) return resolved;
   const now = input.now ?? new Date();
-  const where = ['partner_id = $1'];
+  const where = ['rv.partner_id = $1'];
   const params: unknown[] = [input.partnerId];
   const param = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
   };
-  if (input.status === 'ON_HOLD') where.push(`status = 'ON_HOLD' AND expires_at > ${param(now)}`);
+  if (input.status === 'ON_HOLD') where.push(`rv.status = 'ON_HOLD' AND rv.expires_at > ${param(now)}`);
   else if (input.status === 'EXPIRED')
-    where.push(`(status = 'EXPIRED' OR (status = 'ON_HOLD' AND expires_at <= ${param(now)}))`);
-  else if (input.status) where.push(`status = ${param(input.status)}`);
-  if (input.productId !== undefined) where.push(`product_id = ${param(input.productId)}`);
+    where.push(`(rv.status = 'EXPIRED' OR (rv.status = 'ON_HOLD' AND rv.expires_at <= ${param(now)}))`);
+  else if (input.status) where.push(`rv.status = ${param(input.status)}`);
+  if (input.productId !== undefined) where.push(`rv.product_id = ${param(input.productId)}`);
   if (input.resellerReference !== undefined)
-    where.push(`reseller_reference = ${param(input.resellerReference)}`);
-  if (input.createdFrom) where.push(`created_at >= ${param(input.createdFrom)}`);
-  if (input.createdTo) where.push(`created_at < ${param(input.createdTo)}`);
-  const filter = where.join(' AND ');
-  const filterParams = [...params];
-  const [count, page] = await Promise.all([
-    db.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM ${table.reservations} WHERE ${filter}`,
-      filterParams,
+    where.push(`rv.reseller_reference = ${param(input.resellerReference)}`);
+  if (input.createdFrom) where.push(`rv.created_at >= ${param(input.createdFrom)}`);
+  if (input.createdTo) where.push(`rv.created_at < ${param(input.createdTo)}`);
+  const { rows } = await db.query<ReservationRow & KeyedRow & { total: number }>(
+    RESERVATIONS_NEWEST_FIRST.listSql(
+      { from: table.reservations, alias: 'rv', where: where.join(' AND '), select: RESERVATION_COLUMNS },
+      resolved.request,
+      param,
     ),
-    db.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM ${table.reservations} WHERE ${filter}
-       ORDER BY created_at DESC, id DESC LIMIT ${param(input.pageSize)} OFFSET ${param((input.page - 1) * input.pageSize)}`,
-      params,
-    ),
-  ]);
-  const total = count.rows[0]!.total;
+    params,
+  );
+  const page = Keyset.split(rows);
   return {
-    data: page.rows.map((r) => toReservationView(r, now)),
-    page: input.page,
-    page_size: input.pageSize,
-    total,
-    has_more: input.page * input.pageSize < total,
+    ok: true,
+    page: RESERVATIONS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, (r) =>
+      toReservationView(r, now),
+    ),
   };
 }
 

@@ -15,8 +15,8 @@ export const listReservations: Handler<typeof listReservationsRoute, InventoryCo
   query,
   caller,
   ctx,
-}) =>
-  listOwn(ctx.pool, {
+}) => {
+  const listed = await listOwn(ctx.pool, {
     partnerId: caller.partnerId,
     status: query.status,
     productId: query.product_id,
@@ -24,8 +24,12 @@ export const listReservations: Handler<typeof listReservationsRoute, InventoryCo
     createdFrom: query.created_from === undefined ? undefined : filterInstant(query.created_from),
     createdTo: query.created_to === undefined ? undefined : filterInstant(query.created_to),
     page: query.page,
-    pageSize: query.page_size,
+    page_size: query.page_size,
+    cursor: query.cursor,
   });
+  if (!listed.ok) throw refusalError(listed);
+  return listed.page;
+};
 
 export const cancelReservation: Handler<typeof cancelReservationRoute, InventoryContext> = async ({
   params,

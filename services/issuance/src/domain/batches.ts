@@ -9,6 +9,10 @@ import {
   type BatchAccepted,
   type BulkGenerateBody,
   type CommandClient,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   newTicketCode,
   type Outcome,
   type Pool,
@@ -145,19 +149,43 @@ export async function getBatch(
   return rows[0] ? { ok: true, batch: toBatch(rows[0]) } : refuse('NOT_FOUND', 'No such batch');
 }
 
-export async function listBatches(client: Queryable, partnerId: string, page: number, pageSize: number) {
-  const [{ rows }, count] = await Promise.all([
-    client.query<BatchRow>(
-      `SELECT ${BATCH_COLUMNS} FROM ${table.batches} b LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id
-       WHERE b.partner_id = $1 ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
-      [partnerId, pageSize, (page - 1) * pageSize],
+/** A partner's batches, or every partner's (the console), newest first. */
+export const BATCHES_NEWEST_FIRST = new Keyset('batches', [
+  { sql: 'b.created_at', type: 'timestamptz' },
+  { sql: 'b.batch_id', type: 'uuid' },
+]);
+
+/** One statement: the page and its total from one snapshot. */
+async function batchPage(client: Queryable, where: string, params: unknown[], q: ListQuery) {
+  const resolved = BATCHES_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const { rows } = await client.query<BatchRow & KeyedRow & { total: number }>(
+    BATCHES_NEWEST_FIRST.listSql(
+      {
+        from: table.batches,
+        alias: 'b',
+        where,
+        select: BATCH_COLUMNS,
+        joins: `LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id`,
+      },
+      resolved.request,
+      bind,
     ),
-    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.batches} WHERE partner_id = $1`, [
-      partnerId,
-    ]),
-  ]);
-  const total = count.rows[0]?.n ?? 0;
-  return { data: rows.map(toBatch), page, page_size: pageSize, total, has_more: page * pageSize < total };
+    params,
+  );
+  const page = Keyset.split(rows);
+  return { ok: true as const, request: resolved.request, ...page };
+}
+
+export async function listBatches(
+  client: Queryable,
+  partnerId: string,
+  q: ListQuery,
+): Promise<Outcome<{ page: ListPage<Batch> }, 'VALIDATION_FAILED'>> {
+  const found = await batchPage(client, 'b.partner_id = $1', [partnerId], q);
+  if (!found.ok) return found;
+  return { ok: true, page: BATCHES_NEWEST_FIRST.page(found.request, found.rows, found.total, toBatch) };
 }
 
 export type ChunkResult = 'written' | 'completed' | 'finished-already' | 'missing';
@@ -353,9 +381,8 @@ export async function unfinishedBatchIds(pool: Pool, olderThanSeconds: number): 
 export async function listAllBatches(
   client: Queryable,
   filter: { status?: Batch['status'] | 'IN_PROGRESS' | undefined; partnerId?: string | undefined },
-  page: number,
-  pageSize: number,
-) {
+  q: ListQuery,
+): Promise<Outcome<{ page: ListPage<Batch & { partner_id: string }> }, 'VALIDATION_FAILED'>> {
   const statuses =
     filter.status === undefined
       ? null
@@ -363,21 +390,13 @@ export async function listAllBatches(
         ? ['QUEUED', 'RUNNING']
         : [filter.status];
   const where = `($1::text[] IS NULL OR b.status = ANY($1)) AND ($2::uuid IS NULL OR b.partner_id = $2)`;
-  const args = [statuses, filter.partnerId ?? null];
-  const [{ rows }, count] = await Promise.all([
-    client.query<BatchRow>(
-      `SELECT ${BATCH_COLUMNS} FROM ${table.batches} b LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id
-       WHERE ${where} ORDER BY b.created_at DESC NULLS LAST, b.batch_id DESC NULLS LAST LIMIT $3 OFFSET $4`,
-      [...args, pageSize, (page - 1) * pageSize],
-    ),
-    client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.batches} b WHERE ${where}`, args),
-  ]);
-  const total = count.rows[0]?.n ?? 0;
+  const found = await batchPage(client, where, [statuses, filter.partnerId ?? null], q);
+  if (!found.ok) return found;
   return {
-    data: rows.map((b) => ({ ...toBatch(b), partner_id: b.partner_id })),
-    page,
-    page_size: pageSize,
-    total,
-    has_more: page * pageSize < total,
+    ok: true,
+    page: BATCHES_NEWEST_FIRST.page(found.request, found.rows, found.total, (b) => ({
+      ...toBatch(b),
+      partner_id: b.partner_id,
+    })),
   };
 }

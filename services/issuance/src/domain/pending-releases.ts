@@ -1,26 +1,62 @@
 // The operator's view of pool releases still waiting for inventory (pool-releases.ts writes and sends
 // them): a release inventory refuses stays here, with its last error, until someone looks.
-import type { PendingRelease, Pool } from '@cruise/shared';
+import {
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
+  type Outcome,
+  type PendingRelease,
+  type Pool,
+} from '@cruise/shared';
 import { table } from '../db/tables.ts';
 
-export async function listPendingReleases(pool: Pool, page: number, pageSize: number) {
-  const [{ rows }, count] = await Promise.all([
-    pool.query<Omit<PendingRelease, 'created_at'> & { created_at: Date }>(
-      `SELECT ref, partner_id, product_id, channel, from_state AS "from", quantity, reason, attempts,
-         last_error, created_at
-       FROM ${table.pending_releases} WHERE sent_at IS NULL ORDER BY created_at, ref LIMIT $1 OFFSET $2`,
-      [pageSize, (page - 1) * pageSize],
+/** Oldest first: the release waiting longest is the one to look at. */
+export const PENDING_RELEASES_OLDEST_FIRST = new Keyset(
+  'pending-releases',
+  [
+    { sql: 'pr.created_at', type: 'timestamptz' },
+    { sql: 'pr.ref', type: 'text' },
+  ],
+  { direction: 'ASC' },
+);
+
+type PendingReleaseRow = Omit<PendingRelease, 'created_at'> & { created_at: Date };
+
+export async function listPendingReleases(
+  pool: Pool,
+  q: ListQuery,
+): Promise<Outcome<{ page: ListPage<PendingRelease> }, 'VALIDATION_FAILED'>> {
+  const resolved = PENDING_RELEASES_OLDEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const params: unknown[] = [];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  // One statement: the page and its total from one snapshot.
+  const { rows } = await pool.query<PendingReleaseRow & KeyedRow & { total: number }>(
+    PENDING_RELEASES_OLDEST_FIRST.listSql(
+      {
+        from: table.pending_releases,
+        alias: 'pr',
+        where: 'pr.sent_at IS NULL',
+        select: `pr.ref, pr.partner_id, pr.product_id, pr.channel, pr.from_state AS "from", pr.quantity, pr.reason,
+          pr.attempts, pr.last_error, pr.created_at`,
+      },
+      resolved.request,
+      bind,
     ),
-    pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${table.pending_releases} WHERE sent_at IS NULL`,
-    ),
-  ]);
-  const total = count.rows[0]?.n ?? 0;
+    params,
+  );
+  const page = Keyset.split(rows);
   return {
-    data: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })),
-    page,
-    page_size: pageSize,
-    total,
-    has_more: page * pageSize < total,
+    ok: true,
+    page: PENDING_RELEASES_OLDEST_FIRST.page(
+      resolved.request,
+      page.rows,
+      page.total,
+      ({ keysetKey: _, ...r }) => ({
+        ...r,
+        created_at: r.created_at.toISOString(),
+      }),
+    ),
   };
 }

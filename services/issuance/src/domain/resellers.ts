@@ -2,6 +2,10 @@
 // not found. Deleting one that tickets or batches refer to keeps it as INACTIVE, so history stays.
 import {
   type CreateResellerBody,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   newId,
   type Outcome,
   type PoolClient,
@@ -53,32 +57,37 @@ export async function getReseller(
   return rows[0] ? { ok: true, reseller: toReseller(rows[0]) } : noSuchReseller();
 }
 
+/** A partner's resellers, newest first. */
+export const RESELLERS_NEWEST_FIRST = new Keyset('resellers', [
+  { sql: 's.created_at', type: 'timestamptz' },
+  { sql: 's.reseller_id', type: 'uuid' },
+]);
+
 export async function listResellers(
   client: Queryable,
   partnerId: string,
-  q: { page: number; page_size: number; status?: 'ACTIVE' | 'INACTIVE' },
-) {
-  const filter = q.status ? 'AND status = $4' : '';
-  const params = [partnerId, q.page_size, (q.page - 1) * q.page_size, ...(q.status ? [q.status] : [])];
-  const { rows } = await client.query<ResellerRow & { total: number }>(
-    `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM ${table.resellers} WHERE partner_id = $1 ${filter}
-     ORDER BY created_at DESC NULLS LAST, reseller_id DESC NULLS LAST LIMIT $2 OFFSET $3`,
+  q: ListQuery & { status?: 'ACTIVE' | 'INACTIVE' | undefined },
+): Promise<Outcome<{ page: ListPage<Reseller> }, 'VALIDATION_FAILED'>> {
+  const resolved = RESELLERS_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const params: unknown[] = [partnerId];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const where = q.status ? `s.partner_id = $1 AND s.status = ${bind(q.status)}` : 's.partner_id = $1';
+  // One statement: the page and its total from one snapshot.
+  const { rows } = await client.query<ResellerRow & KeyedRow & { total: number }>(
+    RESELLERS_NEWEST_FIRST.listSql(
+      { from: table.resellers, alias: 's', where, select: COLUMNS },
+      resolved.request,
+      bind,
+    ),
     params,
   );
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    const c = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${table.resellers} WHERE partner_id = $1 ${q.status ? 'AND status = $2' : ''}`,
-      q.status ? [partnerId, q.status] : [partnerId],
-    );
-    total = c.rows[0]?.n ?? 0;
-  }
+  const page = Keyset.split(rows);
   return {
-    data: rows.map(({ total: _t, ...r }) => toReseller(r)),
-    page: q.page,
-    page_size: q.page_size,
-    total,
-    has_more: q.page * q.page_size < total,
+    ok: true,
+    page: RESELLERS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, ({ keysetKey: _, ...r }) =>
+      toReseller(r),
+    ),
   };
 }
 

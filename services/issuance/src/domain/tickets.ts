@@ -4,7 +4,11 @@ import {
   type ActivateTicketBody,
   type CommandClient,
   filterInstant,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
   type Outcome,
+  type PageRequest,
   type PoolClient,
   refuse,
   type Ticket,
@@ -28,65 +32,80 @@ import {
 /** Above this many matches the list reports a lower bound instead of counting every row. */
 export const TOTAL_COUNT_CAP = 10_000;
 
+/** Newest first: creation time, then insertion order (many tickets of a chunk share one created_at). */
+export const TICKETS_NEWEST_FIRST = new Keyset('tickets', [
+  { sql: 't.created_at', type: 'timestamptz' },
+  { sql: 't.id', type: 'bigint' },
+]);
 /**
- * Builds the list query; exported so the index test can EXPLAIN exactly what the route runs. SQL rather
- * than the query builder: it pages the tickets before joining their names, which the indexes serve.
+ * Within one batch "newest first" is the highest sequence first (chunks are written in sequence order),
+ * which the (batch_id, batch_seq) key serves, read backwards, without sorting a million-ticket batch.
  */
-export function ticketListSql(partnerId: string, q: TicketListQuery) {
-  const params: unknown[] = [partnerId];
-  const where = ['t.partner_id = $1'];
-  const add = (clause: string, value: unknown) => {
-    params.push(value);
-    where.push(clause.replace('?', `$${params.length}`));
-  };
-  if (q.status) add('t.status = ?', q.status);
-  if (q.batch_id) add('t.batch_id = ?', q.batch_id);
-  if (q.reservation_id) add('t.reservation_id = ?', q.reservation_id);
-  if (q.reseller_id) add('t.reseller_id = ?', q.reseller_id);
-  if (q.product_id) add('t.product_id = ?', q.product_id);
-  if (q.created_from) add('t.created_at >= ?', filterInstant(q.created_from).toISOString());
-  if (q.created_to) add('t.created_at < ?', filterInstant(q.created_to).toISOString());
-  // Within one batch "newest first" is the highest sequence first (chunks are written in sequence
-  // order), which the (batch_id, batch_seq) key serves without sorting a million-ticket batch.
-  const order = q.batch_id ? 't.batch_seq DESC' : 't.created_at DESC NULLS LAST, t.id DESC NULLS LAST';
-  const whereSql = where.join(' AND ');
-  const offset = (q.page - 1) * q.page_size;
-  const n = params.length;
-  return {
-    page: {
-      text: `SELECT ${TICKET_COLUMNS} FROM (
-               SELECT t.* FROM ${table.tickets} t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}
-             ) t ${TICKET_JOINS} ORDER BY ${order}`,
-      values: [...params, q.page_size + 1, offset],
+export const TICKETS_OF_BATCH = new Keyset('batch-tickets', [{ sql: 't.batch_seq', type: 'integer' }], {
+  nullsLast: false,
+});
+
+export const ticketListOrder = (q: Pick<TicketListQuery, 'batch_id'>) =>
+  q.batch_id ? TICKETS_OF_BATCH : TICKETS_NEWEST_FIRST;
+
+/**
+ * The list's one statement (page and capped total from one snapshot: as two statements, a ticket
+ * turning USED between them answered total 1 with an empty page). Exported so the index test EXPLAINs
+ * exactly what the route runs.
+ */
+export function ticketListSql(partnerId: string, q: TicketListQuery, request: PageRequest) {
+  const { where, values, bind } = ticketListFilter(partnerId, q);
+  const text = ticketListOrder(q).listSql(
+    {
+      from: table.tickets,
+      alias: 't',
+      where,
+      select: TICKET_COLUMNS,
+      joins: TICKET_JOINS,
+      countCap: TOTAL_COUNT_CAP,
     },
-    // Counting walks the same index in the same order and stops at the cap.
-    count: {
-      text: `SELECT count(*)::int AS n FROM (
-               SELECT 1 FROM ${table.tickets} t WHERE ${whereSql} ORDER BY ${order} LIMIT $${n + 1}
-             ) c`,
-      values: [...params, TOTAL_COUNT_CAP + 1],
-    },
-  };
+    request,
+    bind,
+  );
+  return { text, values };
 }
 
-export async function listTickets(client: Queryable, partnerId: string, q: TicketListQuery) {
-  const sql = ticketListSql(partnerId, q);
-  const [page, count] = await Promise.all([
-    client.query<TicketRow>(sql.page),
-    client.query<{ n: number }>(sql.count),
-  ]);
-  const rows = page.rows.slice(0, q.page_size);
-  const counted = count.rows[0]?.n ?? 0;
+/** The filter of a list query (`t` = tickets), its parameters, and `bind` to add more. */
+export function ticketListFilter(partnerId: string, q: TicketListQuery) {
+  const values: unknown[] = [partnerId];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  const where = ['t.partner_id = $1'];
+  if (q.status) where.push(`t.status = ${bind(q.status)}`);
+  if (q.batch_id) where.push(`t.batch_id = ${bind(q.batch_id)}`);
+  if (q.reservation_id) where.push(`t.reservation_id = ${bind(q.reservation_id)}`);
+  if (q.reseller_id) where.push(`t.reseller_id = ${bind(q.reseller_id)}`);
+  if (q.product_id) where.push(`t.product_id = ${bind(q.product_id)}`);
+  if (q.created_from) where.push(`t.created_at >= ${bind(filterInstant(q.created_from).toISOString())}`);
+  if (q.created_to) where.push(`t.created_at < ${bind(filterInstant(q.created_to).toISOString())}`);
+  return { where: where.join(' AND '), values, bind };
+}
+
+export type TicketPage = ListPage<Ticket> & { total_is_lower_bound: boolean };
+
+export async function listTickets(
+  client: Queryable,
+  partnerId: string,
+  q: TicketListQuery,
+): Promise<Outcome<{ page: TicketPage }, 'VALIDATION_FAILED'>> {
+  const order = ticketListOrder(q);
+  const resolved = order.request(q);
+  if (!resolved.ok) return resolved;
+  const { request } = resolved;
+  const result = await client.query<TicketRow & KeyedRow & { total: number }>(
+    ticketListSql(partnerId, q, request),
+  );
+  const { total: counted, rows } = Keyset.split(result.rows);
   const capped = counted > TOTAL_COUNT_CAP;
-  const offset = (q.page - 1) * q.page_size;
+  // Past the cap, the exact count is only known to be at least what this walk has seen exists.
+  const total = capped ? Math.max(TOTAL_COUNT_CAP, request.position + rows.length) : counted;
   return {
-    data: rows.map(toTicket),
-    page: q.page,
-    page_size: q.page_size,
-    // Past the cap, the exact count is only known to be at least what this page proves exists.
-    total: capped ? Math.max(TOTAL_COUNT_CAP, offset + page.rows.length) : counted,
-    total_is_lower_bound: capped,
-    has_more: page.rows.length > q.page_size,
+    ok: true,
+    page: { ...order.page(request, rows, total, toTicket), total_is_lower_bound: capped },
   };
 }
 

@@ -52,7 +52,7 @@ export const listPartnerBatches: Handler<typeof listBatchesRoute, IssuanceContex
   query,
   caller,
   ctx,
-}) => listBatches(ctx.pool, caller.partnerId, query.page, query.page_size);
+}) => orRefuse(await listBatches(ctx.pool, caller.partnerId, query)).page;
 
 export const getPartnerBatch: Handler<typeof getBatchRoute, IssuanceContext> = async ({
   params,

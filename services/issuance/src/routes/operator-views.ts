@@ -11,12 +11,7 @@ import { billingSummary, reconciliation } from '../domain/reports.ts';
 import { type IssuanceContext, orRefuse } from './context.ts';
 
 export const allBatches: Handler<typeof listAllBatchesRoute, IssuanceContext> = async ({ query, ctx }) =>
-  listAllBatches(
-    ctx.pool,
-    { status: query.status, partnerId: query.partner_id },
-    query.page,
-    query.page_size,
-  );
+  orRefuse(await listAllBatches(ctx.pool, { status: query.status, partnerId: query.partner_id }, query)).page;
 
 export const partnerBilling: Handler<typeof partnerBillingSummaryRoute, IssuanceContext> = async ({
   params,

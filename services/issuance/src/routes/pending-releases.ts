@@ -2,8 +2,9 @@
 import type { Handler, listPendingReleasesRoute } from '@cruise/shared';
 import type { IssuanceContext } from '../context.ts';
 import { listPendingReleases } from '../domain/pending-releases.ts';
+import { orRefuse } from './context.ts';
 
 export const pendingReleases: Handler<typeof listPendingReleasesRoute, IssuanceContext> = async ({
   query,
   ctx,
-}) => listPendingReleases(ctx.pool, query.page, query.page_size);
+}) => orRefuse(await listPendingReleases(ctx.pool, query)).page;

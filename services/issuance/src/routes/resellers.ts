@@ -38,7 +38,7 @@ export const listOwnResellers: Handler<typeof listResellersRoute, IssuanceContex
   query,
   caller,
   ctx,
-}) => listResellers(ctx.pool, caller.partnerId, query);
+}) => orRefuse(await listResellers(ctx.pool, caller.partnerId, query)).page;
 
 export const getOwnReseller: Handler<typeof getResellerRoute, IssuanceContext> = async ({
   params,

@@ -3,6 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Delivery,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   type Outcome,
   type PartnerEvent,
   type Pool,
@@ -57,36 +61,49 @@ async function ownsWebhook(db: Queryable, partnerId: string, webhookId: string):
   return (rowCount ?? 0) > 0;
 }
 
+/** A webhook's deliveries, newest first. */
+export const DELIVERIES_NEWEST_FIRST = new Keyset(
+  'deliveries',
+  [
+    { sql: 'd.created_at', type: 'timestamptz' },
+    { sql: 'd.delivery_id', type: 'uuid' },
+  ],
+  // The (webhook_id, created_at, delivery_id) index, read backwards.
+  { nullsLast: false },
+);
+
 export async function listDeliveries(
   db: Queryable,
-  input: {
+  input: ListQuery & {
     partnerId: string;
     webhookId: string;
-    status?: Delivery['status'];
-    page: number;
-    pageSize: number;
+    status?: Delivery['status'] | undefined;
   },
-): Promise<Outcome<{ data: Delivery[]; page: number; page_size: number; total: number; has_more: boolean }>> {
+): Promise<Outcome<{ page: ListPage<Delivery> }>> {
+  const resolved = DELIVERIES_NEWEST_FIRST.request(input);
+  if (!resolved.ok) return resolved;
   if (!(await ownsWebhook(db, input.partnerId, input.webhookId)))
     return refuse('NOT_FOUND', 'No such webhook');
-  const where = `d.webhook_id = $1 AND d.partner_id = $2 AND ($3::text IS NULL OR d.status = $3)`;
-  const params = [input.webhookId, input.partnerId, input.status ?? null];
-  const [{ rows }, { rows: count }] = await Promise.all([
-    db.query<DeliveryRow>(
-      `SELECT ${COLUMNS} FROM ${table.deliveries} d WHERE ${where}
-       ORDER BY d.created_at DESC, d.delivery_id LIMIT $4 OFFSET $5`,
-      [...params, input.pageSize, (input.page - 1) * input.pageSize],
+  const params: unknown[] = [input.webhookId, input.partnerId, input.status ?? null];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  // One statement: the page and its total from one snapshot.
+  const { rows } = await db.query<DeliveryRow & KeyedRow & { total: number }>(
+    DELIVERIES_NEWEST_FIRST.listSql(
+      {
+        from: table.deliveries,
+        alias: 'd',
+        where: 'd.webhook_id = $1 AND d.partner_id = $2 AND ($3::text IS NULL OR d.status = $3)',
+        select: COLUMNS,
+      },
+      resolved.request,
+      bind,
     ),
-    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.deliveries} d WHERE ${where}`, params),
-  ]);
-  const total = count[0]!.n;
+    params,
+  );
+  const page = Keyset.split(rows);
   return {
     ok: true,
-    data: rows.map(toDelivery),
-    page: input.page,
-    page_size: input.pageSize,
-    total,
-    has_more: input.page * input.pageSize < total,
+    page: DELIVERIES_NEWEST_FIRST.page(resolved.request, page.rows, page.total, toDelivery),
   };
 }
 

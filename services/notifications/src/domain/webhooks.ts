@@ -3,6 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CreateWebhookBody,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   MAX_WEBHOOKS_PER_PARTNER,
   type Outcome,
   type PoolClient,
@@ -97,12 +101,36 @@ export async function createWebhook(
   return { ok: true, webhook: toWebhook(rows[0]!), secret };
 }
 
-export async function listWebhooks(db: Queryable, partnerId: string): Promise<Webhook[]> {
-  const { rows } = await db.query<WebhookRow>(
-    `SELECT ${COLUMNS} FROM ${table.webhooks} WHERE partner_id = $1 ORDER BY created_at DESC, webhook_id`,
-    [partnerId],
+/** A partner's webhooks, newest first (at most MAX_WEBHOOKS_PER_PARTNER: usually one page). */
+export const WEBHOOKS_NEWEST_FIRST = new Keyset(
+  'webhooks',
+  [
+    { sql: 'w.created_at', type: 'timestamptz' },
+    { sql: 'w.webhook_id', type: 'uuid' },
+  ],
+  // The (partner_id, created_at) index, read backwards.
+  { nullsLast: false },
+);
+
+export async function listWebhooks(
+  db: Queryable,
+  partnerId: string,
+  q: ListQuery,
+): Promise<Outcome<{ page: ListPage<Webhook> }, 'VALIDATION_FAILED'>> {
+  const resolved = WEBHOOKS_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const params: unknown[] = [partnerId];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const { rows } = await db.query<WebhookRow & KeyedRow & { total: number }>(
+    WEBHOOKS_NEWEST_FIRST.listSql(
+      { from: table.webhooks, alias: 'w', where: 'w.partner_id = $1', select: COLUMNS },
+      resolved.request,
+      bind,
+    ),
+    params,
   );
-  return rows.map(toWebhook);
+  const page = Keyset.split(rows);
+  return { ok: true, page: WEBHOOKS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, toWebhook) };
 }
 
 export async function readWebhook(db: Queryable, partnerId: string, webhookId: string) {

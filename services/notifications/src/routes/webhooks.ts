@@ -57,9 +57,8 @@ export const createWebhook: IdempotentHandler<typeof createWebhookRoute, Ctx> = 
   return respond(201, { ...created.webhook, secret: created.secret });
 };
 
-export const listWebhooks: Handler<typeof listWebhooksRoute, Ctx> = async ({ caller, ctx }) => ({
-  data: await readWebhooks(ctx.pool, caller.partnerId),
-});
+export const listWebhooks: Handler<typeof listWebhooksRoute, Ctx> = async ({ query, caller, ctx }) =>
+  orRefuse(await readWebhooks(ctx.pool, caller.partnerId, query)).page;
 
 export const getWebhook: Handler<typeof getWebhookRoute, Ctx> = async ({ params, caller, ctx }) => {
   const row = await readWebhook(ctx.pool, caller.partnerId, params.webhook_id);
@@ -104,24 +103,14 @@ export const listWebhookDeliveries: Handler<typeof listWebhookDeliveriesRoute, C
   query,
   caller,
   ctx,
-}) => {
-  const page = orRefuse(
+}) =>
+  orRefuse(
     await listDeliveries(ctx.pool, {
+      ...query,
       partnerId: caller.partnerId,
       webhookId: params.webhook_id,
-      status: query.status,
-      page: query.page,
-      pageSize: query.page_size,
     }),
-  );
-  return {
-    data: page.data,
-    page: page.page,
-    page_size: page.page_size,
-    total: page.total,
-    has_more: page.has_more,
-  };
-};
+  ).page;
 
 export const redeliverWebhookDelivery: Handler<typeof redeliverWebhookDeliveryRoute, Ctx> = async ({
   params,

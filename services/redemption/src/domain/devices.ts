@@ -5,8 +5,13 @@ import {
   type CreatedDevice,
   type CurrentDevice,
   type Device,
+  type KeyedRow,
+  Keyset,
+  type ListPage,
+  type ListQuery,
   newId,
   newSecret,
+  type Outcome,
   type Pool,
   type PoolClient,
   type SqlRow,
@@ -49,19 +54,42 @@ const toDevice = (r: DeviceRow): Device => ({
 });
 
 /** Devices newest first, revoked ones included; the key hash never leaves this service. */
+export const DEVICES_NEWEST_FIRST = new Keyset('devices', [
+  { sql: 'd.created_at', type: 'timestamptz' },
+  { sql: 'd.device_id', type: 'uuid' },
+]);
+
 export async function listDevices(
   pool: Pool,
-  page: { page: number; pageSize: number },
-): Promise<{ devices: Device[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    pool.query<DeviceRow>(
-      `SELECT ${DEVICE_COLUMNS} FROM ${table.devices}
-        ORDER BY created_at DESC, device_id DESC LIMIT $1 OFFSET $2`,
-      [page.pageSize, (page.page - 1) * page.pageSize],
+  q: ListQuery,
+): Promise<Outcome<{ page: ListPage<Device> }, 'VALIDATION_FAILED'>> {
+  const resolved = DEVICES_NEWEST_FIRST.request(q);
+  if (!resolved.ok) return resolved;
+  const params: unknown[] = [];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  // One statement: the page and its total from one snapshot.
+  const { rows } = await pool.query<DeviceRow & KeyedRow & { total: number }>(
+    DEVICES_NEWEST_FIRST.listSql(
+      { from: table.devices, alias: 'd', where: 'true', select: DEVICE_COLUMNS },
+      resolved.request,
+      bind,
     ),
-    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table.devices}`),
-  ]);
-  return { devices: rows.rows.map(toDevice), total: count.rows[0]!.n };
+    params,
+  );
+  const page = Keyset.split(rows);
+  return {
+    ok: true,
+    page: DEVICES_NEWEST_FIRST.page(resolved.request, page.rows, page.total, (r) =>
+      toDevice({
+        device_id: r.device_id,
+        venue: r.venue,
+        name: r.name,
+        manual_entry: r.manual_entry,
+        created_at: r.created_at,
+        revoked_at: r.revoked_at,
+      }),
+    ),
+  };
 }
 
 /** Turns manual entry on or off; null when no such device exists. */

@@ -6,6 +6,7 @@ import {
   type Handler,
   type IdempotentHandler,
   type listDevicesRoute,
+  refusalError,
   type revokeDeviceRoute,
   type updateDeviceRoute,
 } from '@cruise/shared';
@@ -23,9 +24,9 @@ export const createDevice: IdempotentHandler<typeof createDeviceRoute, Redemptio
 }) => insertDevice(tx, body);
 
 export const getDevices: Handler<typeof listDevicesRoute, RedemptionContext> = async ({ query, ctx }) => {
-  const { page, page_size } = query;
-  const { devices, total } = await listDevices(ctx.pool, { page, pageSize: page_size });
-  return { data: devices, page, page_size, total, has_more: page * page_size < total };
+  const listed = await listDevices(ctx.pool, query);
+  if (!listed.ok) throw refusalError(listed);
+  return listed.page;
 };
 
 export const updateDevice: Handler<typeof updateDeviceRoute, RedemptionContext> = async ({

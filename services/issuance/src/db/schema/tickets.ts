@@ -74,6 +74,15 @@ export const tickets = issuanceSchema.table(
       t.createdAt.desc(),
       t.id.desc(),
     ),
+    // Product alone, with or without a creation range: without it the list walked (partner, created)
+    // and read every ticket's heap row to test its product (the bench's `product_id=107&created_from=…`
+    // took ~130 ms for its capped total); here the total is an index-only scan of the matches.
+    index('tickets_partner_product_created_idx').on(
+      t.partnerId,
+      t.productId,
+      t.createdAt.desc(),
+      t.id.desc(),
+    ),
     index('tickets_partner_reseller_created_idx')
       .on(t.partnerId, t.resellerId, t.createdAt.desc(), t.id.desc())
       .where(sql`reseller_id IS NOT NULL`),

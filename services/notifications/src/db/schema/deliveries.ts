@@ -36,7 +36,8 @@ export const deliveries = notificationsSchema.table(
   (t) => [
     /** Fan-out is idempotent: an event redelivered by JetStream does not create a second delivery. */
     uniqueIndex('deliveries_fanout_key').on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
-    index('deliveries_webhook_idx').on(t.webhookId, t.createdAt),
+    // A webhook's deliveries newest first, read backwards; the id makes the key unique for cursor pages.
+    index('deliveries_webhook_idx').on(t.webhookId, t.createdAt, t.deliveryId),
     index('deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
     /** A webhook's due first attempts, claimed a batch at a time by the dispatcher. */
     index('deliveries_first_attempts_idx')

@@ -1,0 +1,1 @@
+CREATE INDEX "tickets_partner_product_created_idx" ON "issuance"."tickets" USING btree ("partner_id","product_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);

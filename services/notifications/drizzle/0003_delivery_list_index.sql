@@ -1,0 +1,2 @@
+DROP INDEX "notifications"."deliveries_webhook_idx";--> statement-breakpoint
+CREATE INDEX "deliveries_webhook_idx" ON "notifications"."deliveries" USING btree ("webhook_id","created_at","delivery_id");
