@@ -1,0 +1,234 @@
+// A partner's REST hold (issuance's `createReservation` command), once per Idempotency-Key. Holds on one
+// pool may be decided together (`holdTogether`, fed by the hold coalescer): one transaction, one
+// conditional pool update for the whole group, each hold keeping its own reservation row, ledger row and
+// idempotency record. The pool row's lock is then taken, and its WAL flushed, once per group instead of
+// once per hold, which is what bounds holds/s on a hot pool.
+import { randomUUID } from 'node:crypto';
+import {
+  AppError,
+  type CreateReservationBody,
+  idempotencyHash,
+  idempotencyKeyReused,
+  idempotent,
+  lockIdempotencyKeys,
+  type Outcome,
+  type Pool,
+  type PoolClient,
+  type Refusal,
+  refusalError,
+  refuse,
+  storeIdempotentResponses,
+  withTransaction,
+} from '@cruise/shared';
+import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
+import { findProduct } from './catalogue.ts';
+import { expireStaleHolds } from './expiry.ts';
+import { admitHolds, findPool } from './pools.ts';
+import type { PricedOrder } from './pricing.ts';
+import {
+  insertReservations,
+  insufficientInventory,
+  priceReservation,
+  type ReservationView,
+  type ReserveInput,
+  reserve,
+  toReservationView,
+} from './reservations.ts';
+
+/** The operation the Idempotency-Key's request hash names (the same for one hold and a group). */
+const OPERATION = 'createReservation';
+
+export interface PartnerHold {
+  partnerId: string;
+  /** The request's Idempotency-Key, if it had one. */
+  key: string | undefined;
+  body: CreateReservationBody;
+  holdSeconds: number;
+  /** When the request arrived: the reservation's `created_at`, its expiry counted from it. */
+  now: Date;
+}
+
+export type HoldAnswer = Outcome<{ status: number; reservation: ReservationView; replayed: boolean }>;
+
+/** Holds on the same pool (the partner's ota pool of the product) can share a group. */
+export function poolKey(hold: PartnerHold): string {
+  return `${hold.partnerId}:${hold.body.product_id}`;
+}
+
+function reserveInput(hold: PartnerHold): ReserveInput {
+  return {
+    partnerId: hold.partnerId,
+    productId: hold.body.product_id,
+    visitDate: hold.body.visit_date,
+    resellerId: hold.body.reseller_id ?? null,
+    resellerReference: hold.body.reseller_reference ?? null,
+    items: hold.body.items,
+    holdSeconds: hold.holdSeconds,
+    now: hold.now,
+  };
+}
+
+/** An expected refusal travels back as a value; anything else stays a failure. */
+function asRefusal(err: unknown): Refusal {
+  if (err instanceof AppError && err.status < 500) return refuse(err.code, err.message, err.extensions);
+  throw err;
+}
+
+/** One hold in its own transaction, under its Idempotency-Key; a refusal keeps the key reusable. */
+export async function holdOne(pool: Pool, hold: PartnerHold): Promise<HoldAnswer> {
+  try {
+    const result = await idempotent<ReservationView>(
+      pool,
+      INVENTORY_SCHEMA,
+      { scope: hold.partnerId, key: hold.key, operation: OPERATION, request: hold.body },
+      async (client) => {
+        const outcome = await reserve(client, reserveInput(hold));
+        // Thrown so the transaction (and the idempotency record) rolls back; the key stays reusable.
+        if (!outcome.ok) throw refusalError(outcome);
+        return { status: 201, body: outcome.reservation };
+      },
+    );
+    return { ok: true, status: result.status, reservation: result.body, replayed: result.replayed };
+  } catch (err) {
+    return asRefusal(err);
+  }
+}
+
+/**
+ * Holds on one pool (same partner, same product), in arrival order, in one transaction: every key locked
+ * and looked up (replays answered from their records), each hold priced, the pool's expired holds
+ * released, then one `admitHolds` that admits each hold only if it fits in what the earlier ones left,
+ * and one insert each for the admitted reservations and their idempotency records. Refusals write
+ * nothing. Throws if the transaction fails; the caller decides what then (`holdTogether`).
+ */
+export async function holdGroup(pool: Pool, holds: PartnerHold[]): Promise<HoldAnswer[]> {
+  const first = holds[0];
+  if (!first) return [];
+  const { partnerId } = first;
+  const productId = first.body.product_id;
+  if (holds.some((h) => poolKey(h) !== poolKey(first))) throw new Error('a group holds on one pool');
+  const keys = holds.flatMap((h) => (h.key === undefined ? [] : [h.key]));
+  if (new Set(keys).size !== keys.length) throw new Error('a group carries each Idempotency-Key once');
+
+  return withTransaction(pool, async (client) => {
+    const answers: (HoldAnswer | undefined)[] = holds.map(() => undefined);
+    const hashes = holds.map((h) => idempotencyHash(OPERATION, h.body));
+    const stored = await lockIdempotencyKeys<ReservationView>(client, INVENTORY_SCHEMA, partnerId, keys);
+    holds.forEach((h, i) => {
+      const done = h.key === undefined ? undefined : stored.get(h.key);
+      if (!done) return;
+      answers[i] =
+        done.requestHash === hashes[i]
+          ? { ok: true, status: done.status, reservation: done.body, replayed: true }
+          : asRefusal(idempotencyKeyReused());
+    });
+
+    const product = await findProduct(client, productId);
+    const priced: { index: number; order: PricedOrder }[] = [];
+    holds.forEach((h, i) => {
+      if (answers[i]) return;
+      if (!product) {
+        answers[i] = refuse('UNKNOWN_PRODUCT', `Product ${productId} does not exist`);
+        return;
+      }
+      const order = priceReservation(product, reserveInput(h));
+      if (order.ok) priced.push({ index: i, order });
+      else answers[i] = order;
+    });
+    if (priced.length > 0) await admit(client, holds, priced, hashes, answers);
+    return answers.map((a) => a!);
+  });
+}
+
+async function admit(
+  client: PoolClient,
+  holds: PartnerHold[],
+  priced: { index: number; order: PricedOrder }[],
+  hashes: string[],
+  answers: (HoldAnswer | undefined)[],
+): Promise<void> {
+  const { partnerId, body } = holds[0]!;
+  const target = await findPool(client, body.product_id, 'ota', partnerId);
+  if (!target) {
+    for (const p of priced) answers[p.index] = insufficientInventory(body.product_id, 0);
+    return;
+  }
+  await expireStaleHolds(client, target.id, new Date());
+  const ids = priced.map(() => randomUUID());
+  const admissions = await admitHolds(
+    client,
+    target.id,
+    priced.map((p, k) => ({ quantity: p.order.quantity, reference: `reservation:${ids[k]}` })),
+  );
+  const held = priced.flatMap((p, k) => {
+    const admission = admissions[k]!;
+    if (!admission.admitted) {
+      answers[p.index] = insufficientInventory(body.product_id, admission.left);
+      return [];
+    }
+    const hold = holds[p.index]!;
+    return [
+      {
+        index: p.index,
+        id: ids[k]!,
+        poolId: target.id,
+        input: reserveInput(hold),
+        priced: p.order,
+        now: hold.now,
+      },
+    ];
+  });
+  const rows = await insertReservations(client, held);
+  const records: Parameters<typeof storeIdempotentResponses<ReservationView>>[3] = [];
+  held.forEach((h, k) => {
+    const reservation = toReservationView(rows[k]!, h.now);
+    answers[h.index] = { ok: true, status: 201, reservation, replayed: false };
+    const key = holds[h.index]!.key;
+    if (key !== undefined)
+      records.push({ key, requestHash: hashes[h.index]!, status: 201, body: reservation });
+  });
+  await storeIdempotentResponses(client, INVENTORY_SCHEMA, partnerId, records);
+}
+
+/**
+ * Holds on one pool, in arrival order, answered each on its own: one group transaction for the first
+ * use of each Idempotency-Key; a key repeated inside the group waits for it and then runs alone (so it
+ * replays the first's record, or is decided afresh if the first was refused). If the group transaction
+ * fails (a deadlock, a constraint, a lost connection), none of it happened, and every hold is retried
+ * alone: a valid hold never fails because another in its group did.
+ */
+export async function holdTogether(
+  pool: Pool,
+  holds: PartnerHold[],
+  onGroupFailure?: (err: unknown, size: number) => void,
+): Promise<PromiseSettledResult<HoldAnswer>[]> {
+  const seen = new Set<string>();
+  const grouped: number[] = [];
+  const later: number[] = [];
+  holds.forEach((h, i) => {
+    if (h.key !== undefined && seen.has(h.key)) later.push(i);
+    else grouped.push(i);
+    if (h.key !== undefined) seen.add(h.key);
+  });
+  const results: PromiseSettledResult<HoldAnswer>[] = new Array(holds.length);
+  const alone = async (i: number) => {
+    results[i] = await holdOne(pool, holds[i]!).then(
+      (value) => ({ status: 'fulfilled' as const, value }),
+      (reason: unknown) => ({ status: 'rejected' as const, reason }),
+    );
+  };
+  try {
+    const answers = await holdGroup(
+      pool,
+      grouped.map((i) => holds[i]!),
+    );
+    grouped.forEach((i, k) => {
+      results[i] = { status: 'fulfilled', value: answers[k]! };
+    });
+  } catch (err) {
+    onGroupFailure?.(err, grouped.length);
+    for (const i of grouped) await alone(i);
+  }
+  for (const i of later) await alone(i);
+  return results;
+}
