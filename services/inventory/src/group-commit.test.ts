@@ -13,8 +13,7 @@ function controlled(opts: { maxSize: number; windowMs: number }) {
         groups.push({ items, settle });
       }),
   });
-  const ok = (items: string[]) =>
-    items.map((i) => ({ status: 'fulfilled' as const, value: `done ${i}` }));
+  const ok = (items: string[]) => items.map((i) => ({ status: 'fulfilled' as const, value: `done ${i}` }));
   return { commit, groups, ok };
 }
 
@@ -42,7 +41,10 @@ describe('GroupCommit', () => {
     groups[0]!.settle(ok(['a', 'b']));
     expect(await Promise.all([a, b])).toEqual(['done a', 'done b']);
     await flush();
-    expect(groups.map((g) => g.items)).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(groups.map((g) => g.items)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     groups[1]!.settle(ok(['c', 'd']));
     expect(await Promise.all([c, d])).toEqual(['done c', 'done d']);
   });

@@ -38,8 +38,13 @@ export default defineService<InventoryContext, InventoryAppOptions>({
       maxSize: config.HOLD_GROUP_MAX_SIZE,
       windowMs: config.HOLD_GROUP_WINDOW_MS,
       run: (group) =>
-        holdTogether(deps.pool, group, (err, size) =>
-          deps.log.warn({ err, size }, 'a group of holds failed; its holds are retried one by one'),
+        holdTogether(deps.pool, group, (err, size, retried) =>
+          deps.log.warn(
+            { err, size },
+            retried
+              ? 'a group of holds failed; its holds are retried one by one'
+              : 'a group of holds lost its connection at its commit; its holds fail (it may have committed)',
+          ),
         ),
     });
     kit.onClose(() => holds.drain());

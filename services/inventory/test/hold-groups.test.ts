@@ -280,6 +280,71 @@ describe('grouped holds through two instances', () => {
 });
 
 describe('a group whose transaction fails', () => {
+  /**
+   * Runs `fn` with a deferred trigger doing `action` at the COMMIT of any transaction that wrote more
+   * than one reservation (a group of two or more; a hold alone commits).
+   */
+  async function atGroupCommit<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    await a.deps.pool.query(`
+      CREATE FUNCTION inventory.at_group_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM inventory.reservations WHERE xmin::text = pg_current_xact_id()::xid::text) > 1
+        THEN ${action}; END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER at_group_commit AFTER INSERT ON inventory.reservations
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION inventory.at_group_commit();
+    `);
+    try {
+      return await fn();
+    } finally {
+      await a.deps.pool.query(`
+        DROP TRIGGER at_group_commit ON inventory.reservations;
+        DROP FUNCTION inventory.at_group_commit();
+      `);
+    }
+  }
+
+  async function holdsAtOnce(productId: number, allocated: number, count: number) {
+    const partnerId = await newPartner(a.deps, [{ productId, channel: 'ota', allocated }]);
+    const visit_date = nextDate(ctx.config, 'weekday');
+    const answers = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        holdVia([a, b][i % 2]!, partnerId, { product_id: productId, visit_date, items: adults(1) }),
+      ),
+    );
+    return { partnerId, answers };
+  }
+
+  it('refused by the server at its COMMIT: retried one hold at a time', async () => {
+    const { partnerId, answers } = await atGroupCommit("RAISE EXCEPTION 'refused at commit'", () =>
+      holdsAtOnce(108, 9, 16),
+    );
+    expect(answers.filter((r) => r.statusCode === 201)).toHaveLength(9);
+    for (const r of answers.filter((r) => r.statusCode !== 201)) {
+      expect(r.json().code).toBe('INSUFFICIENT_INVENTORY');
+    }
+    expect(await otaPool(partnerId)).toEqual({ allocated: 9, held: 9, sold: 0 });
+    expect(await reservationsAndLedger(partnerId)).toMatchObject({ reservations: 9, transactions: 9 });
+  });
+
+  it('its connection lost at its COMMIT: its holds fail and are not retried (they may have committed)', async () => {
+    const { partnerId, answers } = await atGroupCommit('PERFORM pg_terminate_backend(pg_backend_pid())', () =>
+      holdsAtOnce(108, 50, 16),
+    );
+    const held = answers.filter((r) => r.statusCode === 201);
+    const failed = answers.filter((r) => r.statusCode !== 201);
+    // Groups of two or more lost their commit; a retry would have held them one by one.
+    expect(failed.length).toBeGreaterThan(0);
+    for (const r of failed) expect(r.statusCode).toBe(503);
+    // Here the server died before committing: nothing of theirs exists, and nothing was held twice.
+    expect(await reservationsAndLedger(partnerId)).toMatchObject({
+      reservations: held.length,
+      orphan_holds: 0,
+    });
+    expect((await otaPool(partnerId)).held).toBe(held.length);
+  });
+
   it('is retried one hold at a time: every valid hold is held, none fails', async () => {
     // A trigger refusing any statement that writes more than one reservation: every group of two or
     // more fails at its insert (after its pool update), as a constraint or a deadlock would.

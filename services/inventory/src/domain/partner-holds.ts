@@ -99,45 +99,78 @@ export async function holdOne(pool: Pool, hold: PartnerHold): Promise<HoldAnswer
  * and looked up (replays answered from their records), each hold priced, the pool's expired holds
  * released, then one `admitHolds` that admits each hold only if it fits in what the earlier ones left,
  * and one insert each for the admitted reservations and their idempotency records. Refusals write
- * nothing. Throws if the transaction fails; the caller decides what then (`holdTogether`).
+ * nothing. A failed transaction throws a GroupFailure; the caller decides what then (`holdTogether`).
  */
 export async function holdGroup(pool: Pool, holds: PartnerHold[]): Promise<HoldAnswer[]> {
   const first = holds[0];
   if (!first) return [];
-  const { partnerId } = first;
-  const productId = first.body.product_id;
   if (holds.some((h) => poolKey(h) !== poolKey(first))) throw new Error('a group holds on one pool');
   const keys = holds.flatMap((h) => (h.key === undefined ? [] : [h.key]));
   if (new Set(keys).size !== keys.length) throw new Error('a group carries each Idempotency-Key once');
 
-  return withTransaction(pool, async (client) => {
-    const answers: (HoldAnswer | undefined)[] = holds.map(() => undefined);
-    const hashes = holds.map((h) => idempotencyHash(OPERATION, h.body));
-    const stored = await lockIdempotencyKeys<ReservationView>(client, INVENTORY_SCHEMA, partnerId, keys);
-    holds.forEach((h, i) => {
-      const done = h.key === undefined ? undefined : stored.get(h.key);
-      if (!done) return;
-      answers[i] =
-        done.requestHash === hashes[i]
-          ? { ok: true, status: done.status, reservation: done.body, replayed: true }
-          : asRefusal(idempotencyKeyReused());
+  let committing = false;
+  try {
+    return await withTransaction(pool, async (client) => {
+      committing = false;
+      const answers = await decideGroup(client, holds, keys);
+      committing = true; // every statement done: what fails from here on is the COMMIT
+      return answers;
     });
+  } catch (err) {
+    throw new GroupFailure(err, committing && !rolledBack(err));
+  }
+}
 
-    const product = await findProduct(client, productId);
-    const priced: { index: number; order: PricedOrder }[] = [];
-    holds.forEach((h, i) => {
-      if (answers[i]) return;
-      if (!product) {
-        answers[i] = refuse('UNKNOWN_PRODUCT', `Product ${productId} does not exist`);
-        return;
-      }
-      const order = priceReservation(product, reserveInput(h));
-      if (order.ok) priced.push({ index: i, order });
-      else answers[i] = order;
-    });
-    if (priced.length > 0) await admit(client, holds, priced, hashes, answers);
-    return answers.map((a) => a!);
+/** A group's transaction failed; `inDoubt` when it failed at its COMMIT and may have committed. */
+export class GroupFailure extends Error {
+  readonly inDoubt: boolean;
+  constructor(cause: unknown, inDoubt: boolean) {
+    super(`a group of holds failed${inDoubt ? ' at its commit' : ''}`, { cause });
+    this.inDoubt = inDoubt;
+  }
+}
+
+/**
+ * The server refused the transaction (a deadlock, a deferred constraint, a serialization failure), so it
+ * did not commit. A lost connection (no SQLSTATE, or class 08/57/58/XX) leaves it unknown.
+ */
+function rolledBack(err: unknown): boolean {
+  const { code, severity } = err as { code?: unknown; severity?: unknown };
+  if (typeof code !== 'string' || typeof severity !== 'string') return false;
+  return !['08', '57', '58', 'XX'].includes(code.slice(0, 2));
+}
+
+/** The group's statements (`holdGroup`'s transaction). */
+async function decideGroup(client: PoolClient, holds: PartnerHold[], keys: string[]): Promise<HoldAnswer[]> {
+  const first = holds[0]!;
+  const { partnerId } = first;
+  const productId = first.body.product_id;
+  const answers: (HoldAnswer | undefined)[] = holds.map(() => undefined);
+  const hashes = holds.map((h) => idempotencyHash(OPERATION, h.body));
+  const stored = await lockIdempotencyKeys<ReservationView>(client, INVENTORY_SCHEMA, partnerId, keys);
+  holds.forEach((h, i) => {
+    const done = h.key === undefined ? undefined : stored.get(h.key);
+    if (!done) return;
+    answers[i] =
+      done.requestHash === hashes[i]
+        ? { ok: true, status: done.status, reservation: done.body, replayed: true }
+        : asRefusal(idempotencyKeyReused());
   });
+
+  const product = await findProduct(client, productId);
+  const priced: { index: number; order: PricedOrder }[] = [];
+  holds.forEach((h, i) => {
+    if (answers[i]) return;
+    if (!product) {
+      answers[i] = refuse('UNKNOWN_PRODUCT', `Product ${productId} does not exist`);
+      return;
+    }
+    const order = priceReservation(product, reserveInput(h));
+    if (order.ok) priced.push({ index: i, order });
+    else answers[i] = order;
+  });
+  if (priced.length > 0) await admit(client, holds, priced, hashes, answers);
+  return answers.map((a) => a!);
 }
 
 async function admit(
@@ -195,12 +228,15 @@ async function admit(
  * use of each Idempotency-Key; a key repeated inside the group waits for it and then runs alone (so it
  * replays the first's record, or is decided afresh if the first was refused). If the group transaction
  * fails (a deadlock, a constraint, a lost connection), none of it happened, and every hold is retried
- * alone: a valid hold never fails because another in its group did.
+ * alone: a valid hold never fails because another in its group did. Only a failure at the COMMIT that
+ * the server did not answer (the connection lost) leaves it unknown whether the group committed: then
+ * its holds fail rather than risk holding twice.
  */
 export async function holdTogether(
   pool: Pool,
   holds: PartnerHold[],
-  onGroupFailure?: (err: unknown, size: number) => void,
+  /** Told of a failed group: its size and whether its holds are retried alone (else they fail). */
+  onGroupFailure?: (err: unknown, size: number, retried: boolean) => void,
 ): Promise<PromiseSettledResult<HoldAnswer>[]> {
   const seen = new Set<string>();
   const grouped: number[] = [];
@@ -226,8 +262,15 @@ export async function holdTogether(
       results[i] = { status: 'fulfilled', value: answers[k]! };
     });
   } catch (err) {
-    onGroupFailure?.(err, grouped.length);
-    for (const i of grouped) await alone(i);
+    const inDoubt = err instanceof GroupFailure && err.inDoubt;
+    onGroupFailure?.(err, grouped.length, !inDoubt);
+    if (inDoubt) {
+      // The group may have committed: retrying its holds could hold them twice. Each fails as a single
+      // hold whose commit was lost would (the caller retries; a key makes that retry a replay).
+      for (const i of grouped) results[i] = { status: 'rejected', reason: (err as GroupFailure).cause };
+    } else {
+      for (const i of grouped) await alone(i);
+    }
   }
   for (const i of later) await alone(i);
   return results;
