@@ -60,18 +60,19 @@ async function race(instances: RunningInventory[], partnerId: string, mixed = fa
       const target = instances[i % instances.length]!;
       const items = [{ customer_type: 'adult', quantity: 1 }];
       if (!mixed || i % 2 === 0) return reserveOn(target, partnerId, { product_id: 106, visit_date, items });
-      const reply = await createCommandClient(target.deps.nc, target.config.NATS_PREFIX, CALLER_TIMEOUT_MS).send(
-        'holdReservation',
-        {
-          ref: randomUUID(),
-          partner_id: partnerId,
-          product_id: 106,
-          visit_date,
-          reseller_reference: null,
-          items,
-          hold_seconds: 3600,
-        },
-      );
+      const reply = await createCommandClient(
+        target.deps.nc,
+        target.config.NATS_PREFIX,
+        CALLER_TIMEOUT_MS,
+      ).send('holdReservation', {
+        ref: randomUUID(),
+        partner_id: partnerId,
+        product_id: 106,
+        visit_date,
+        reseller_reference: null,
+        items,
+        hold_seconds: 3600,
+      });
       return reply.ok
         ? { statusCode: 201, json: () => reply.reservation }
         : { statusCode: 409, json: () => reply };

@@ -7,17 +7,18 @@ import { randomUUID } from 'node:crypto';
 import {
   AppError,
   type CreateReservationBody,
-  idempotencyHash,
-  idempotencyKeyReused,
+  claimReplies,
+  idempotencyKeyOf,
+  idempotencyKeyStore,
   idempotent,
-  lockIdempotencyKeys,
   type Outcome,
   type Pool,
   type PoolClient,
   type Refusal,
+  recordReplies,
   refusalError,
   refuse,
-  storeIdempotentResponses,
+  releaseClaims,
   withTransaction,
 } from '@cruise/shared';
 import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
@@ -37,6 +38,14 @@ import {
 
 /** The operation the Idempotency-Key's request hash names (the same for one hold and a group). */
 const OPERATION = 'createReservation';
+
+/** The Idempotency-Key replies, the store `idempotent()` uses (one store for one hold and a group). */
+const holdReplies = idempotencyKeyStore(INVENTORY_SCHEMA);
+
+/** A keyed hold's reply key, as `idempotent()` names it (scope the partner, the request its body). */
+function replyKey(hold: PartnerHold, key: string) {
+  return idempotencyKeyOf({ scope: hold.partnerId, key, operation: OPERATION, request: hold.body });
+}
 
 export interface PartnerHold {
   partnerId: string;
@@ -112,7 +121,7 @@ export async function holdGroup(pool: Pool, holds: PartnerHold[]): Promise<HoldA
   try {
     return await withTransaction(pool, async (client) => {
       committing = false;
-      const answers = await decideGroup(client, holds, keys);
+      const answers = await decideGroup(client, holds);
       committing = true; // every statement done: what fails from here on is the COMMIT
       return answers;
     });
@@ -141,20 +150,27 @@ function rolledBack(err: unknown): boolean {
 }
 
 /** The group's statements (`holdGroup`'s transaction). */
-async function decideGroup(client: PoolClient, holds: PartnerHold[], keys: string[]): Promise<HoldAnswer[]> {
+async function decideGroup(client: PoolClient, holds: PartnerHold[]): Promise<HoldAnswer[]> {
   const first = holds[0]!;
-  const { partnerId } = first;
   const productId = first.body.product_id;
   const answers: (HoldAnswer | undefined)[] = holds.map(() => undefined);
-  const hashes = holds.map((h) => idempotencyHash(OPERATION, h.body));
-  const stored = await lockIdempotencyKeys<ReservationView>(client, INVENTORY_SCHEMA, partnerId, keys);
-  holds.forEach((h, i) => {
-    const done = h.key === undefined ? undefined : stored.get(h.key);
-    if (!done) return;
-    answers[i] =
-      done.requestHash === hashes[i]
-        ? { ok: true, status: done.status, reservation: done.body, replayed: true }
-        : asRefusal(idempotencyKeyReused());
+  // The keys claimed in the same store as `idempotent()` (one statement, in key order); a replay or a
+  // reused key is answered from its record.
+  const keyed = holds.flatMap((h, i) => (h.key === undefined ? [] : [{ i, key: replyKey(h, h.key) }]));
+  const claims = await claimReplies<ReservationView>(
+    client,
+    holdReplies,
+    keyed.map((k) => k.key),
+  );
+  const claimed: typeof keyed = [];
+  keyed.forEach((keyedHold, k) => {
+    const claim = claims[k]!;
+    const { i } = keyedHold;
+    if (claim.claimed) claimed.push(keyedHold);
+    else if (claim.answer.ok) {
+      const { status, body, replayed } = claim.answer;
+      answers[i] = { ok: true, status, reservation: body, replayed };
+    } else answers[i] = claim.answer;
   });
 
   const product = await findProduct(client, productId);
@@ -169,7 +185,22 @@ async function decideGroup(client: PoolClient, holds: PartnerHold[], keys: strin
     if (order.ok) priced.push({ index: i, order });
     else answers[i] = order;
   });
-  if (priced.length > 0) await admit(client, holds, priced, hashes, answers);
+  if (priced.length > 0) await admit(client, holds, priced, answers);
+
+  // Admitted holds' replies recorded, refused holds' claims given back (a refusal is never recorded).
+  const decided = claimed.map(({ i, key }) => ({ key, answer: answers[i]! }));
+  await recordReplies(
+    client,
+    holdReplies,
+    decided.flatMap(({ key, answer }) =>
+      answer.ok ? [{ ...key, status: answer.status, body: answer.reservation }] : [],
+    ),
+  );
+  await releaseClaims(
+    client,
+    holdReplies,
+    decided.flatMap(({ key, answer }) => (answer.ok ? [] : [key])),
+  );
   return answers.map((a) => a!);
 }
 
@@ -177,7 +208,6 @@ async function admit(
   client: PoolClient,
   holds: PartnerHold[],
   priced: { index: number; order: PricedOrder }[],
-  hashes: string[],
   answers: (HoldAnswer | undefined)[],
 ): Promise<void> {
   const { partnerId, body } = holds[0]!;
@@ -212,15 +242,10 @@ async function admit(
     ];
   });
   const rows = await insertReservations(client, held);
-  const records: Parameters<typeof storeIdempotentResponses<ReservationView>>[3] = [];
   held.forEach((h, k) => {
     const reservation = toReservationView(rows[k]!, h.now);
     answers[h.index] = { ok: true, status: 201, reservation, replayed: false };
-    const key = holds[h.index]!.key;
-    if (key !== undefined)
-      records.push({ key, requestHash: hashes[h.index]!, status: 201, body: reservation });
   });
-  await storeIdempotentResponses(client, INVENTORY_SCHEMA, partnerId, records);
 }
 
 /**
