@@ -104,6 +104,12 @@ export const configSchema = z
     /** Bearer token for /metrics; unset in development means open, required in production. */
     METRICS_TOKEN: z.string().optional(),
     RESERVATION_HOLD_SECONDS: positiveInt.default(86_400),
+    /**
+     * Group commit of holds on one pool (inventory): at most this many holds decided in one transaction,
+     * and the first of a group waits at most HOLD_GROUP_WINDOW_MS for others when none is committing.
+     */
+    HOLD_GROUP_MAX_SIZE: positiveInt.default(64),
+    HOLD_GROUP_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(1),
     QR_TTL_SECONDS: positiveInt.default(1_800),
     BATCH_TENTATIVE_DAYS: positiveInt.default(30),
     EXPIRY_SWEEP_SECONDS: positiveInt.default(30),

@@ -6,7 +6,17 @@ import { pgSchema } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPool, type Pool, type PoolClient, withTransaction } from './db.ts';
 import { refuse } from './errors.ts';
-import { idempotencyTable, purgeReplies, recordedReply, replayStore, stableJson } from './idempotency.ts';
+import {
+  claimReplies,
+  idempotencyTable,
+  purgeReplies,
+  type ReplyKey,
+  recordedReply,
+  recordReplies,
+  releaseClaims,
+  replayStore,
+  stableJson,
+} from './idempotency.ts';
 
 let ctx: TestContext;
 let pool: Pool;
@@ -190,6 +200,99 @@ describe('one key, one request', () => {
     expect(await run(false)).toMatchObject({ ok: true, replayed: false, body: { final: false } });
     expect(await run(true)).toMatchObject({ ok: true, replayed: false, body: { final: true } });
     expect(await run(false)).toMatchObject({ ok: true, replayed: true, body: { final: true } });
+  });
+});
+
+describe('several keys claimed in one transaction (claimReplies)', () => {
+  const keyOf = (key: string, request: unknown = { a: 1 }): ReplyKey => ({
+    scope: 'test',
+    key,
+    request,
+    reusedDetail: 'reused',
+  });
+
+  /**
+   * A group: claims `keys`, does the effect for each claimed key whose request is not `{ refuse: true }`
+   * and records it, releases the refused ones' claims; `hold` runs before the commit.
+   */
+  const group = (keys: ReplyKey[], hold: () => Promise<void> = async () => {}) =>
+    withTransaction(pool, async (client) => {
+      const claims = await claimReplies<{ id: number }>(client, kept, keys);
+      const done: { scope: string; key: string; status: number; body: { id: number } }[] = [];
+      const refused: ReplyKey[] = [];
+      for (const [i, claim] of claims.entries()) {
+        const key = keys[i]!;
+        if (!claim.claimed) continue;
+        if (stableJson(key.request) === stableJson({ refuse: true })) refused.push(key);
+        else done.push({ scope: key.scope, key: key.key, ...(await effect(client, key.key)) });
+      }
+      await recordReplies(client, kept, done);
+      await releaseClaims(client, kept, refused);
+      await hold();
+      return claims;
+    });
+
+  it('replays recorded keys, refuses a reused one, claims the new ones; a repeat replays them all', async () => {
+    await once('g-old', { a: 1 }, (client) => effect(client, 'g-old'));
+    const first = await group([keyOf('g-new'), keyOf('g-old'), keyOf('g-old-2', { b: 2 })]);
+    await once('g-old-2', { a: 1 }, (client) => effect(client, 'g-old-2')).catch(() => {});
+    expect(first[0]).toEqual({ claimed: true });
+    expect(first[1]).toMatchObject({ claimed: false, answer: { ok: true, status: 201, replayed: true } });
+    expect(first[2]).toEqual({ claimed: true });
+    const again = await group([keyOf('g-new'), keyOf('g-old-2', { a: 1 })]);
+    expect(again[0]).toMatchObject({ claimed: false, answer: { ok: true, replayed: true } });
+    expect(again[1]).toMatchObject({ claimed: false, answer: { ok: false, code: 'IDEMPOTENCY_KEY_REUSED' } });
+    expect(await effects('g-new')).toBe(1);
+    expect(await effects('g-old-2')).toBe(1);
+  });
+
+  /** A group that holds its transaction open, once it has claimed, until `n` others wait on its keys. */
+  function heldGroup(keys: ReplyKey[], n: number) {
+    let claimed!: () => void;
+    const hasClaimed = new Promise<void>((resolve) => {
+      claimed = resolve;
+    });
+    const result = group(keys, async () => {
+      claimed();
+      await waiters(n);
+    });
+    return { hasClaimed, result };
+  }
+
+  it('a duplicate of a key claimed by a group in flight waits, then replays its reply', async () => {
+    const first = heldGroup([keyOf('g-a'), keyOf('g-b')], 2);
+    await first.hasClaimed;
+    const [single, other] = await Promise.all([
+      once('g-b', { a: 1 }, (client) => effect(client, 'g-b')),
+      group([keyOf('g-a')]),
+      first.result,
+    ]);
+    expect(await effects('g-a')).toBe(1);
+    expect(await effects('g-b')).toBe(1);
+    expect(single).toMatchObject({ ok: true, replayed: true });
+    expect(other[0]).toMatchObject({ claimed: false, answer: { ok: true, replayed: true } });
+  });
+
+  it('a refused key is not recorded: the duplicate waiting on it claims it and does the work', async () => {
+    const first = heldGroup([keyOf('g-refused', { refuse: true })], 1);
+    await first.hasClaimed;
+    const [claims, duplicate] = await Promise.all([
+      first.result,
+      once('g-refused', { refuse: true }, (client) => effect(client, 'g-refused')),
+    ]);
+    expect(claims[0]).toEqual({ claimed: true });
+    expect(duplicate).toMatchObject({ ok: true, replayed: false });
+    expect(await effects('g-refused')).toBe(1);
+  });
+
+  it('two groups claiming the same keys in opposite orders queue instead of deadlocking', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => keyOf(`g-order-${i}`));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => group(n % 2 === 0 ? keys : [...keys].reverse())),
+    );
+    for (let i = 0; i < 20; i++) expect(await effects(`g-order-${i}`)).toBe(1);
+    const claimed = results.flat().filter((c) => c.claimed);
+    expect(claimed).toHaveLength(20);
   });
 });
 

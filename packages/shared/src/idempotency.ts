@@ -144,19 +144,126 @@ export async function recordedReply<T>(
   const result = await work();
   if ('ok' in result && result.ok === false) {
     // Not recorded: the claim goes (a duplicate waiting on it then claims it), a superseded reply stays.
-    if (claimed) {
-      await client.query(`DELETE FROM ${table} WHERE scope = $1 AND key = $2`, [key.scope, key.key]);
-    }
+    if (claimed) await releaseClaims(client, store, [key]);
     return result;
   }
   const reply = result as Reply<T>;
-  await client.query(
-    `UPDATE ${table} SET status_code = $3, body = $4,
-       expires_at = CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(hours => $5::int) END
-     WHERE scope = $1 AND key = $2`,
-    [key.scope, key.key, reply.status, JSON.stringify(reply.body), store.keepHours],
-  );
+  await recordReplies(client, store, [{ scope: key.scope, key: key.key, ...reply }]);
   return { ok: true, ...reply, replayed: false };
+}
+
+/** What `claimReplies` found for one key. */
+export type Claim<T> =
+  /** Claimed by this transaction: decide it, then `recordReplies` (success) or `releaseClaims` (refusal). */
+  | { claimed: true }
+  /** Already answered: the recorded reply (a replay) or IDEMPOTENCY_KEY_REUSED, as `recordedReply` gives. */
+  | { claimed: false; answer: RecordedReply<T> };
+
+/**
+ * `recordedReply`'s claim for several requests decided in one transaction (inventory's grouped holds):
+ * every key is claimed in one statement, in key order, so two transactions claiming overlapping keys
+ * queue on the first key they share instead of deadlocking. A key claimed by another transaction still
+ * in flight makes the statement wait for it to end, exactly as one claim does: then its recorded reply
+ * is read (a replay, or IDEMPOTENCY_KEY_REUSED on another request's hash), or, if it rolled back or
+ * refused, the key is claimed here. One result per key, in the given order; the keys must be distinct.
+ * The caller records the replies of what it did (`recordReplies`) and releases the claims of what it
+ * refused (`releaseClaims`) before its transaction commits; a throw rolls every claim back.
+ */
+export async function claimReplies<T>(
+  client: PoolClient,
+  store: ReplayStore,
+  keys: ReplyKey[],
+): Promise<Claim<T>[]> {
+  const table = sqlName(store.table);
+  const id = (scope: string, key: string) => JSON.stringify([scope, key]);
+  if (new Set(keys.map((k) => id(k.scope, k.key))).size !== keys.length) {
+    throw new Error('claimReplies takes each (scope, key) once');
+  }
+  const hashes = keys.map(fingerprint);
+  const claims: (Claim<T> | undefined)[] = keys.map(() => undefined);
+  let open = keys.map((_, i) => i);
+  while (open.length > 0) {
+    const { rows: won } = await client.query<{ scope: string; key: string }>(
+      `INSERT INTO ${table} (scope, key, request_hash)
+       SELECT scope, key, hash FROM unnest($1::text[], $2::text[], $3::text[]) AS k(scope, key, hash)
+       ORDER BY scope COLLATE "C", key COLLATE "C"
+       ON CONFLICT DO NOTHING RETURNING scope, key`,
+      [open.map((i) => keys[i]!.scope), open.map((i) => keys[i]!.key), open.map((i) => hashes[i]!)],
+    );
+    const claimed = new Set(won.map((r) => id(r.scope, r.key)));
+    const taken = open.filter((i) => !claimed.has(id(keys[i]!.scope, keys[i]!.key)));
+    for (const i of open) if (!taken.includes(i)) claims[i] = { claimed: true };
+    if (taken.length === 0) break;
+    // Recorded by committed transactions (the INSERT waited for any still in flight).
+    const { rows } = await client.query<{
+      scope: string;
+      key: string;
+      request_hash: string;
+      status_code: number;
+      body: T;
+    }>(
+      `SELECT r.scope, r.key, r.request_hash, r.status_code, r.body
+       FROM ${table} r JOIN unnest($1::text[], $2::text[]) AS k(scope, key) ON r.scope = k.scope AND r.key = k.key`,
+      [taken.map((i) => keys[i]!.scope), taken.map((i) => keys[i]!.key)],
+    );
+    const recorded = new Map(rows.map((r) => [id(r.scope, r.key), r]));
+    open = [];
+    for (const i of taken) {
+      const key = keys[i]!;
+      const row = recorded.get(id(key.scope, key.key));
+      if (!row) {
+        open.push(i); // purged between the two statements: claim it again
+        continue;
+      }
+      claims[i] = {
+        claimed: false,
+        answer:
+          row.request_hash === hashes[i]
+            ? { ok: true, status: row.status_code, body: row.body, replayed: true }
+            : refuse('IDEMPOTENCY_KEY_REUSED', key.reusedDetail),
+      };
+    }
+  }
+  return claims.map((c) => c!);
+}
+
+/** Records the replies of claimed keys (in the claiming transaction), with the store's retention. */
+export async function recordReplies<T>(
+  client: PoolClient,
+  store: ReplayStore,
+  replies: { scope: string; key: string; status: number; body: T }[],
+): Promise<void> {
+  if (replies.length === 0) return;
+  await client.query(
+    `UPDATE ${sqlName(store.table)} r SET status_code = k.status, body = k.body,
+       expires_at = CASE WHEN $5::int IS NULL THEN NULL ELSE now() + make_interval(hours => $5::int) END
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS k(scope, key, status, body)
+     WHERE r.scope = k.scope AND r.key = k.key`,
+    [
+      replies.map((r) => r.scope),
+      replies.map((r) => r.key),
+      replies.map((r) => r.status),
+      replies.map((r) => JSON.stringify(r.body)),
+      store.keepHours,
+    ],
+  );
+}
+
+/**
+ * Gives claimed keys back (a refusal is never recorded): a duplicate waiting on one then claims it when
+ * this transaction commits, and a retry is decided afresh.
+ */
+export async function releaseClaims(
+  client: PoolClient,
+  store: ReplayStore,
+  keys: { scope: string; key: string }[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(
+    `DELETE FROM ${sqlName(store.table)} r USING unnest($1::text[], $2::text[]) AS k(scope, key)
+     WHERE r.scope = k.scope AND r.key = k.key`,
+    [keys.map((k) => k.scope), keys.map((k) => k.key)],
+  );
 }
 
 /** Deletes the replies past their time (Idempotency-Keys: 48 h; the contract's minimum is 24 h). */
@@ -175,6 +282,27 @@ export interface StoredResponse<T> {
   replayed: boolean;
 }
 
+/** Where a service's Idempotency-Key replies are (what `idempotent()` uses). */
+export function idempotencyKeyStore(schema: string): ReplayStore {
+  return replayStore(replyTableOf(schema), { keepHours: IDEMPOTENCY_KEY_HOURS });
+}
+
+/** An HTTP request's Idempotency-Key as a reply key (what `idempotent()` claims). */
+export function idempotencyKeyOf(opts: {
+  scope: string;
+  key: string;
+  operation: string;
+  request: unknown;
+}): ReplyKey {
+  return {
+    scope: opts.scope,
+    key: opts.key,
+    operation: opts.operation,
+    request: opts.request,
+    reusedDetail: 'This Idempotency-Key was already used with a different request; use a new key',
+  };
+}
+
 /**
  * An HTTP request with an Idempotency-Key: `work` runs in a transaction at most once per (scope, key).
  * Only successful responses are recorded: a refusal (thrown AppError) rolls back and a retry with the
@@ -191,19 +319,10 @@ export async function idempotent<T>(
     const r = await withTransaction(pool, work);
     return { ...r, replayed: false };
   }
-  const store = replayStore(replyTableOf(schema), { keepHours: IDEMPOTENCY_KEY_HOURS });
+  const store = idempotencyKeyStore(schema);
   return withTransaction(pool, async (client) => {
-    const reply = await recordedReply<T>(
-      client,
-      store,
-      {
-        scope: opts.scope,
-        key,
-        operation: opts.operation,
-        request: opts.request,
-        reusedDetail: 'This Idempotency-Key was already used with a different request; use a new key',
-      },
-      () => work(client),
+    const reply = await recordedReply<T>(client, store, idempotencyKeyOf({ ...opts, key }), () =>
+      work(client),
     );
     if (!reply.ok) throw new AppError(reply.code, reply.detail);
     return { status: reply.status, body: reply.body, replayed: reply.replayed };

@@ -16,6 +16,8 @@ import {
 import type { InventoryAppOptions, InventoryContext } from './context.ts';
 import { migrationSet } from './db/migrations.ts';
 import { INVENTORY_SCHEMA } from './db/schema/inventory-schema.ts';
+import { type HoldAnswer, holdTogether, type PartnerHold } from './domain/partner-holds.ts';
+import { GroupCommit } from './group-commit.ts';
 import { purgeOldOutboxRows } from './jobs/outbox-retention.ts';
 import { EXPIRY_QUEUE, EXPIRY_SCHEDULER_ID, sweepExpiredHolds } from './jobs/reservation-expiry.ts';
 import { inventoryResponders } from './messaging/responders.ts';
@@ -31,12 +33,29 @@ export default defineService<InventoryContext, InventoryAppOptions>({
   port: (config) => config.INVENTORY_PORT,
   migrations: migrationSet,
   outbox: true,
-  context: (config, deps, kit) => ({
-    config,
-    pool: deps.pool,
-    log: deps.log,
-    metrics: createInventoryMetrics(kit.metrics, deps.pool),
-  }),
+  context: (config, deps, kit) => {
+    const holds = new GroupCommit<PartnerHold, HoldAnswer>({
+      maxSize: config.HOLD_GROUP_MAX_SIZE,
+      windowMs: config.HOLD_GROUP_WINDOW_MS,
+      run: (group) =>
+        holdTogether(deps.pool, group, (err, size, retried) =>
+          deps.log.warn(
+            { err, size },
+            retried
+              ? 'a group of holds failed; its holds are retried one by one'
+              : 'a group of holds lost its connection at its commit; its holds fail (it may have committed)',
+          ),
+        ),
+    });
+    kit.onClose(() => holds.drain());
+    return {
+      config,
+      pool: deps.pool,
+      log: deps.log,
+      metrics: createInventoryMetrics(kit.metrics, deps.pool),
+      holds,
+    };
+  },
   routes: [
     route(getInventoryRoute, getInventory),
     route(listReservationsRoute, listReservations),

@@ -48,24 +48,39 @@ function reserveOn(target: RunningInventory, partnerId: string, payload: unknown
 /**
  * 40 concurrent single-unit reservations sent through `instances` (the queue group spreads them over every
  * instance on the same subjects: a control's naive instances are started apart); returns the status codes.
+ * `mixed`: every other one is the OCTO adapter's hold (`holdReservation`, one transaction per hold) instead
+ * of the partner's REST hold. An instance decides the REST holds on one pool in groups, one group at a
+ * time, so within one instance a naive admission can only race the holds that take another path.
  */
-async function race(instances: RunningInventory[], partnerId: string): Promise<number[]> {
+async function race(instances: RunningInventory[], partnerId: string, mixed = false): Promise<number[]> {
   const visit_date = nextDate(ctx.config, 'weekday');
   // Every hold settles before this returns, so no hold of a failed run is still writing during the next test.
   const settled = await Promise.allSettled(
-    Array.from({ length: 40 }, (_, i) =>
-      reserveOn(instances[i % instances.length]!, partnerId, {
+    Array.from({ length: 40 }, async (_, i) => {
+      const target = instances[i % instances.length]!;
+      const items = [{ customer_type: 'adult', quantity: 1 }];
+      if (!mixed || i % 2 === 0) return reserveOn(target, partnerId, { product_id: 106, visit_date, items });
+      const reply = await createCommandClient(
+        target.deps.nc,
+        target.config.NATS_PREFIX,
+        CALLER_TIMEOUT_MS,
+      ).send('holdReservation', {
+        ref: randomUUID(),
+        partner_id: partnerId,
         product_id: 106,
         visit_date,
-        items: [{ customer_type: 'adult', quantity: 1 }],
-      }),
-    ),
+        reseller_reference: null,
+        items,
+        hold_seconds: 3600,
+      });
+      return reply.ok
+        ? { statusCode: 201, json: () => reply.reservation }
+        : { statusCode: 409, json: () => reply };
+    }),
   );
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
-  const responses = settled.map(
-    (s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof reserveOn>>>).value,
-  );
+  const responses = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   for (const r of responses) {
     if (r.statusCode !== 201) expect(r.json().code).toBe('INSUFFICIENT_INVENTORY');
   }
@@ -81,10 +96,10 @@ async function heldReservations(partnerId: string): Promise<number> {
 }
 
 describe('40 concurrent holds against 10 available', () => {
-  it('control: the naive read-then-write hold oversells', async () => {
+  it('control: the naive read-then-write hold oversells (grouped and single holds in one instance)', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
     await afterRepair(partnerId, async () => {
-      const codes = await withNaiveHolds(() => race([a], partnerId));
+      const codes = await withNaiveHolds(() => race([a], partnerId, true));
       const won = codes.filter((c) => c === 201).length;
       expect(won).toBeGreaterThan(10);
       expect(await heldReservations(partnerId)).toBeGreaterThan(10);
@@ -95,16 +110,16 @@ describe('40 concurrent holds against 10 available', () => {
     });
   });
 
-  it('one instance: exactly 10 succeed', async () => {
+  it('one instance: exactly 10 succeed (grouped and single holds)', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
-    const codes = await race([a], partnerId);
+    const codes = await race([a], partnerId, true);
     expect(codes.filter((c) => c === 201)).toHaveLength(10);
     expect(codes.filter((c) => c === 409)).toHaveLength(30);
     expect(await heldReservations(partnerId)).toBe(10);
     expect((await checkLedger(a.deps.pool)).ok).toBe(true);
   });
 
-  it('control with two instances: the naive hold oversells', async () => {
+  it('control with two instances: the naive grouped hold oversells', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
     await afterRepair(partnerId, async () => {
       const codes = await withNaiveHolds(() => race([a, b], partnerId));

@@ -1,7 +1,7 @@
 // Control runs: the unguarded variants that the concurrency tests use to show the race a safeguard
 // prevents. They live here, in test code; the service's domain code has only the guarded versions.
 //
-// The naive hold replaces the domain's `moveUnits` through vitest's module mock (see `naivePools`):
+// The naive hold replaces the domain's `moveUnits` and `admitHolds` through vitest's module mock (see `naivePools`):
 // a test file that wants it declares
 //   vi.mock('<path to>/src/domain/pools.ts', async (importOriginal) =>
 //     (await import('<path to>/test/controls.ts')).naivePools(await importOriginal()));
@@ -24,11 +24,16 @@ export async function withNaiveHolds<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The pools module with `moveUnits` switchable to the naive read-then-write (test files only). */
+/**
+ * The pools module with `moveUnits` and the grouped holds' `admitHolds` switchable to the naive
+ * read-then-write (test files only).
+ */
 export function naivePools(original: typeof Pools): typeof Pools {
   return {
     ...original,
     moveUnits: (client, move) => (holds.on ? readThenWrite(client, move) : original.moveUnits(client, move)),
+    admitHolds: (client, poolId, requests) =>
+      holds.on ? readThenAdmit(client, poolId, requests) : original.admitHolds(client, poolId, requests),
   };
 }
 
@@ -53,6 +58,44 @@ async function readThenWrite(client: PoolClient, move: Pools.UnitMove): Promise<
   ]);
   await recordMovements(client, [move]);
   return { moved: true, pool: { ...read, held, sold } };
+}
+
+/**
+ * A group's admission done the naive way: reads the counters without a lock, admits in JavaScript,
+ * writes the new `held` back. `beforeWrite` (when given) lines racers up between the read and the write.
+ */
+export async function readThenAdmit(
+  client: PoolClient,
+  poolId: string,
+  requests: Pools.HoldRequest[],
+  beforeWrite?: () => Promise<void>,
+): Promise<Pools.Admission[]> {
+  const { rows } = await client.query<Pools.PoolRow>(
+    `SELECT ${POOL_COLUMNS} FROM "inventory".pools WHERE id = $1`,
+    [poolId],
+  );
+  const read = rows[0]!;
+  let left = read.allocated - read.held - read.sold;
+  const admissions = requests.map((r) => {
+    const admitted = r.quantity <= left;
+    if (admitted) left -= r.quantity;
+    return { admitted, left };
+  });
+  await beforeWrite?.();
+  const taken = requests.reduce((n, r, i) => n + (admissions[i]!.admitted ? r.quantity : 0), 0);
+  await client.query('UPDATE "inventory".pools SET held = $2, updated_at = now() WHERE id = $1', [
+    poolId,
+    read.held + taken,
+  ]);
+  await recordMovements(
+    client,
+    requests.flatMap((r, i) =>
+      admissions[i]!.admitted
+        ? [{ poolId, kind: 'hold' as const, heldDelta: r.quantity, reference: r.reference }]
+        : [],
+    ),
+  );
+  return admissions;
 }
 
 /**

@@ -82,6 +82,61 @@ export async function moveUnits(client: PoolClient, move: UnitMove): Promise<Mov
   return { moved: true, pool };
 }
 
+export interface HoldRequest {
+  quantity: number;
+  /** The ledger row's reference (`reservation:<id>`). */
+  reference: string;
+}
+
+export interface Admission {
+  admitted: boolean;
+  /** Units left available once this request was decided (what a refused one is told). */
+  left: number;
+}
+
+/**
+ * Several holds on one pool in one statement (grouped holds): under the pool row's lock, the requests are
+ * taken in their order, each admitted only if it fits in what the earlier ones left (exactly what they
+ * would get one by one in that order); the pool's `held` grows by the admitted units alone, still guarded
+ * by the same `available >= units` condition as `moveUnits`, and each admitted hold gets its ledger row.
+ * Concurrent groups and single holds on the pool queue on its row lock and see each other's commits.
+ */
+export async function admitHolds(
+  client: PoolClient,
+  poolId: string,
+  requests: HoldRequest[],
+): Promise<Admission[]> {
+  const { rows } = await client.query<{ admitted: boolean; left: number; moved: number }>(
+    `WITH RECURSIVE request AS (
+       SELECT qty, ref, ord FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS r(qty, ref, ord)
+     ), locked AS (
+       SELECT allocated - held - sold AS available FROM ${table.pools} WHERE id = $1 FOR UPDATE
+     ), walk (ord, admitted, remaining) AS (
+       SELECT 0::bigint, false, (SELECT available FROM locked)
+       UNION ALL
+       SELECT r.ord, r.qty <= w.remaining, w.remaining - CASE WHEN r.qty <= w.remaining THEN r.qty ELSE 0 END
+       FROM walk w JOIN request r ON r.ord = w.ord + 1
+     ), taken AS (
+       SELECT COALESCE(sum(r.qty), 0)::int AS units FROM walk w JOIN request r USING (ord) WHERE w.admitted
+     ), moved AS (
+       UPDATE ${table.pools} p SET held = p.held + t.units, updated_at = now() FROM taken t
+       WHERE p.id = $1 AND t.units > 0 AND p.allocated - p.held - p.sold >= t.units
+       RETURNING p.id
+     ), ledger AS (
+       INSERT INTO ${table.inventory_ledger} (pool_id, kind, held_delta, reference)
+       SELECT $1, 'hold', r.qty, r.ref FROM walk w JOIN request r USING (ord) CROSS JOIN moved WHERE w.admitted
+     )
+     SELECT COALESCE(w.admitted, false) AS admitted, GREATEST(COALESCE(w.remaining, 0), 0)::int AS left, (SELECT count(*) FROM moved)::int AS moved
+     FROM walk w WHERE w.ord > 0 ORDER BY w.ord`,
+    [poolId, requests.map((r) => r.quantity), requests.map((r) => r.reference)],
+  );
+  // The guard refusing what the walk admitted would mean the lock did not hold: fail the group.
+  if (rows.some((r) => r.admitted) && rows[0]!.moved !== 1) {
+    throw new Error(`pool ${poolId} changed under its lock`);
+  }
+  return rows.map((r) => ({ admitted: r.admitted, left: r.left }));
+}
+
 export function available(pool: Pick<PoolRow, 'allocated' | 'held' | 'sold'>): number {
   return pool.allocated - pool.held - pool.sold;
 }

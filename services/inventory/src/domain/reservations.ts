@@ -20,10 +20,10 @@ import {
 } from '@cruise/shared';
 import type { reservations } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
-import { findProduct, productInfo } from './catalogue.ts';
+import { findProduct, type Product, productInfo } from './catalogue.ts';
 import { expireLockedHolds, expireStaleHolds } from './expiry.ts';
 import { available, findPool, moveUnits } from './pools.ts';
-import { type PricedItem, priceItems, type RequestedItem } from './pricing.ts';
+import { type PricedItem, type PricedOrder, priceItems, type RequestedItem } from './pricing.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -124,6 +124,82 @@ export interface ReserveInput {
   now?: Date;
 }
 
+/** The reservation's items priced for its visit date, within the units one reservation may hold. */
+export function priceReservation(
+  product: Product,
+  input: Pick<ReserveInput, 'items' | 'visitDate'>,
+): Outcome<PricedOrder, 'UNKNOWN_CUSTOMER_TYPE' | 'VALIDATION_FAILED'> {
+  const priced = priceItems(product, input.items, dayTypeOf(input.visitDate));
+  if (!priced.ok) return priced;
+  if (priced.quantity < 1 || priced.quantity > MAX_UNITS_PER_RESERVATION) {
+    return refuse('VALIDATION_FAILED', `A reservation holds 1 to ${MAX_UNITS_PER_RESERVATION} units`);
+  }
+  return priced;
+}
+
+export function insufficientInventory(productId: number, left: number) {
+  return refuse(
+    'INSUFFICIENT_INVENTORY',
+    `Only ${left} units of product ${productId} are available in channel ota`,
+    { available: left },
+  );
+}
+
+/** A held reservation about to be written: its id is the one its ledger row already names. */
+export interface NewReservation {
+  id: string;
+  poolId: string;
+  input: ReserveInput;
+  priced: PricedOrder;
+  now: Date;
+}
+
+/** Writes ON_HOLD reservations (one statement however many); returns their rows in the given order. */
+export async function insertReservations(
+  client: PoolClient,
+  reservations: NewReservation[],
+): Promise<ReservationRow[]> {
+  if (reservations.length === 0) return [];
+  const column = <T>(f: (r: NewReservation) => T) => reservations.map(f);
+  const { rows } = await client.query<ReservationRow>(
+    `INSERT INTO ${table.reservations} (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
+       reseller_reference, status, items, quantity, total_amount, currency, expires_at, created_at)
+     SELECT id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id, reseller_reference,
+            'ON_HOLD', items, quantity, total_amount, currency, expires_at, created_at
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::date[], $6::text[], $7::uuid[], $8::text[],
+                 $9::jsonb[], $10::int[], $11::int[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+       AS r(id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id, reseller_reference,
+            items, quantity, total_amount, currency, expires_at, created_at)
+     RETURNING ${RESERVATION_COLUMNS}`,
+    [
+      column((r) => r.id),
+      column((r) => r.input.partnerId),
+      column((r) => r.poolId),
+      column((r) => r.input.productId),
+      column((r) => r.input.visitDate),
+      column((r) => dayTypeOf(r.input.visitDate)),
+      column((r) => r.input.resellerId),
+      column((r) => r.input.resellerReference),
+      column((r) =>
+        JSON.stringify(
+          r.priced.items.map((i) => ({
+            customer_type: i.customer_type,
+            quantity: i.quantity,
+            unit_amount: i.unit_price.amount,
+          })),
+        ),
+      ),
+      column((r) => r.priced.quantity),
+      column((r) => r.priced.total.amount),
+      column((r) => r.priced.total.currency),
+      column((r) => new Date(r.now.getTime() + r.input.holdSeconds * 1000)),
+      column((r) => r.now),
+    ],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return reservations.map((r) => byId.get(r.id)!);
+}
+
 /** Holds units in the partner's ota pool, inside the caller's transaction. */
 export async function reserve(
   client: PoolClient,
@@ -137,19 +213,10 @@ export async function reserve(
   const now = input.now ?? new Date();
   const product = await findProduct(client, input.productId);
   if (!product) return refuse('UNKNOWN_PRODUCT', `Product ${input.productId} does not exist`);
-  const priced = priceItems(product, input.items, dayTypeOf(input.visitDate));
+  const priced = priceReservation(product, input);
   if (!priced.ok) return priced;
-  if (priced.quantity < 1 || priced.quantity > MAX_UNITS_PER_RESERVATION) {
-    return refuse('VALIDATION_FAILED', `A reservation holds 1 to ${MAX_UNITS_PER_RESERVATION} units`);
-  }
   const pool = await findPool(client, input.productId, 'ota', input.partnerId);
-  const insufficient = (left: number) =>
-    refuse(
-      'INSUFFICIENT_INVENTORY',
-      `Only ${left} units of product ${input.productId} are available in channel ota`,
-      { available: left },
-    );
-  if (!pool) return insufficient(0);
+  if (!pool) return insufficientInventory(input.productId, 0);
 
   await expireStaleHolds(client, pool.id, now);
   const id = randomUUID();
@@ -160,38 +227,11 @@ export async function reserve(
     soldDelta: 0,
     reference: `reservation:${id}`,
   });
-  if (!moved.moved) return insufficient(moved.pool ? Math.max(0, available(moved.pool)) : 0);
-
-  const expiresAt = new Date(now.getTime() + input.holdSeconds * 1000);
-  const { rows } = await client.query<ReservationRow>(
-    `INSERT INTO ${table.reservations} (id, partner_id, pool_id, product_id, visit_date, day_type, reseller_id,
-       reseller_reference, status, items, quantity, total_amount, currency, expires_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ON_HOLD', $9, $10, $11, $12, $13, $14)
-     RETURNING ${RESERVATION_COLUMNS}`,
-    [
-      id,
-      input.partnerId,
-      pool.id,
-      input.productId,
-      input.visitDate,
-      dayTypeOf(input.visitDate),
-      input.resellerId,
-      input.resellerReference,
-      JSON.stringify(
-        priced.items.map((i) => ({
-          customer_type: i.customer_type,
-          quantity: i.quantity,
-          unit_amount: i.unit_price.amount,
-        })),
-      ),
-      priced.quantity,
-      priced.total.amount,
-      priced.total.currency,
-      expiresAt,
-      now,
-    ],
-  );
-  return { ok: true, reservation: toReservationView(rows[0]!, now) };
+  if (!moved.moved) {
+    return insufficientInventory(input.productId, moved.pool ? Math.max(0, available(moved.pool)) : 0);
+  }
+  const [row] = await insertReservations(client, [{ id, poolId: pool.id, input, priced, now }]);
+  return { ok: true, reservation: toReservationView(row!, now) };
 }
 
 /** One of the partner's reservations; another partner's is as unknown as a missing one. */

@@ -1,68 +1,47 @@
 // The partner's REST reservation as issuance forwards it (issuance serves `POST /api/ota/reservations`
 // and `GET …/{reservation_id}`: it checks the reseller and adds the tickets, so inventory never asks it).
-// Thin adapters over the reservations domain, with the route's date check and Idempotency-Key record.
+// Thin adapters over the reservations domain (the hold itself: domain/partner-holds.ts).
 import {
-  AppError,
   type CommandName,
   type CommandReply,
   type Config,
   type commands,
-  idempotent,
   type Pool,
-  refusalError,
   refuse,
   venueDate,
 } from '@cruise/shared';
 import type { z } from 'zod';
-import { INVENTORY_SCHEMA } from '../db/schema/inventory-schema.ts';
-import { getReservation, type ReservationView, reserve } from '../domain/reservations.ts';
+import { type HoldAnswer, type PartnerHold, poolKey } from '../domain/partner-holds.ts';
+import { getReservation } from '../domain/reservations.ts';
+import type { GroupCommit } from '../group-commit.ts';
 
 type Settings = Pick<Config, 'RESERVATION_HOLD_SECONDS' | 'VENUE_TIMEZONE'>;
 type Request<N extends CommandName> = z.output<(typeof commands)[N]['request']>;
 
-/** Holds units for a partner's reservation, once per Idempotency-Key (refusals keep the key reusable). */
+/**
+ * Holds units for a partner's reservation, once per Idempotency-Key (refusals keep the key reusable),
+ * grouped with the other holds on the same pool (`holds`, see domain/partner-holds.ts).
+ */
 export async function createReservation(
-  pool: Pool,
+  holds: GroupCommit<PartnerHold, HoldAnswer>,
   config: Settings,
   request: Request<'createReservation'>,
 ): Promise<CommandReply<'createReservation'>> {
-  const partnerId = request.partner_id.toLowerCase();
-  const body = request.reservation;
   const now = new Date();
+  const body = request.reservation;
   if (body.visit_date < venueDate(now, config.VENUE_TIMEZONE)) {
     return refuse('VALIDATION_FAILED', 'The visit date is in the past', {
       errors: [{ path: 'visit_date', message: "must be today or later in the venue's time zone" }],
     });
   }
-  try {
-    const result = await idempotent<ReservationView>(
-      pool,
-      INVENTORY_SCHEMA,
-      { scope: partnerId, key: request.idempotency_key, operation: 'createReservation', request: body },
-      async (client) => {
-        const outcome = await reserve(client, {
-          partnerId,
-          productId: body.product_id,
-          visitDate: body.visit_date,
-          resellerId: body.reseller_id ?? null,
-          resellerReference: body.reseller_reference ?? null,
-          items: body.items,
-          holdSeconds: config.RESERVATION_HOLD_SECONDS,
-          now,
-        });
-        // Thrown so the transaction (and the idempotency record) rolls back; the key stays reusable.
-        if (!outcome.ok) throw refusalError(outcome);
-        return { status: 201, body: outcome.reservation };
-      },
-    );
-    return { ok: true, status: result.status, reservation: result.body, replayed: result.replayed };
-  } catch (err) {
-    // A refusal (the domain's, or the key's reuse) travels back as a value; anything else is a failure.
-    if (err instanceof AppError && err.status < 500) {
-      return refuse(err.code, err.message, err.extensions);
-    }
-    throw err;
-  }
+  const hold: PartnerHold = {
+    partnerId: request.partner_id.toLowerCase(),
+    key: request.idempotency_key,
+    body,
+    holdSeconds: config.RESERVATION_HOLD_SECONDS,
+    now,
+  };
+  return holds.submit(poolKey(hold), hold);
 }
 
 /** One of the partner's reservations; another partner's is as unknown as a missing one. */

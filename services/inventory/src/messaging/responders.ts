@@ -17,7 +17,7 @@ import { createReservation, partnerReservation } from './reservation-requests.ts
 export const inventoryResponders: ManifestResponder<InventoryContext>[] = [
   // A partner's REST reservation, after issuance checked its reseller; one read alone (issuance adds tickets).
   responder('createReservation', async (request, ctx) => {
-    const reply = await createReservation(ctx.pool, ctx.config, request);
+    const reply = await createReservation(ctx.holds, ctx.config, request);
     // A replayed hold (same Idempotency-Key) did not run again, so it is not counted again.
     if (!reply.ok) ctx.metrics.reservations.inc({ outcome: reply.code.toLowerCase() });
     else if (!reply.replayed) ctx.metrics.reservations.inc({ outcome: 'held' });
