@@ -120,7 +120,11 @@ try {
     prefix: env.prefix,
     withNotifications: only.has('webhooks'),
     // The bench's receivers listen on loopback (the services run with NODE_ENV=production).
-    serviceEnv: { notifications: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, ...profiled },
+    // Merged per service: profiling notifications must not drop its own settings.
+    serviceEnv: {
+      ...profiled,
+      notifications: { ...profiled.notifications, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' },
+    },
     env: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_POOL_SIZE: servicePoolSize,

@@ -268,7 +268,9 @@ export async function recordAttempts(
            THEN now() + make_interval(secs => i.delay_ms / 1000) END,
          delivered_at = CASE WHEN i.status = 'SUCCEEDED' THEN now() END
        FROM input i
-       WHERE d.delivery_id = i.delivery_id AND d.status = 'PENDING' AND d.attempts = i.attempt - 1
+       -- By primary key: the batch's own rows, however many are PENDING.
+       WHERE d.delivery_id = ANY($1::uuid[]) AND d.delivery_id = i.delivery_id AND d.status = 'PENDING'
+         AND d.attempts = i.attempt - 1
        RETURNING d.delivery_id, d.webhook_id
      ), recorded AS (
        INSERT INTO ${table.delivery_attempts} (delivery_id, attempt, started_at, duration_ms, status_code, error)
@@ -278,8 +280,10 @@ export async function recordAttempts(
        UPDATE ${table.webhooks} SET status = 'DISABLED', updated_at = now()
        WHERE webhook_id IN (SELECT m.webhook_id FROM moved m JOIN input i ON i.delivery_id = m.delivery_id WHERE i.gone)
      ), released AS (
+       -- By primary key too: a delivery leaves attempts = 0 only by a recorded attempt, so it is still
+       -- PENDING (a guard on status would let the planner pick the first attempts' index and read them all).
        UPDATE ${table.deliveries} SET next_attempt_at = now()
-       WHERE delivery_id = ANY($10::uuid[]) AND status = 'PENDING' AND attempts = 0
+       WHERE delivery_id = ANY($10::uuid[]) AND attempts = 0
      )
      SELECT delivery_id FROM moved`,
     [

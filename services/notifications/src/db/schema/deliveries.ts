@@ -38,7 +38,14 @@ export const deliveries = notificationsSchema.table(
     uniqueIndex('deliveries_fanout_key').on(t.webhookId, t.eventId).where(sql`redelivery_of IS NULL`),
     // A webhook's deliveries newest first, read backwards; the id makes the key unique for cursor pages.
     index('deliveries_webhook_idx').on(t.webhookId, t.createdAt, t.deliveryId),
-    index('deliveries_pending_idx').on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
+    /**
+     * What the sweep reads: attempts due. `next_attempt_at` is set exactly while a delivery is PENDING.
+     * Keyed on that rather than on `status = 'PENDING'`: with that predicate, the planner took this index
+     * for any statement guarded by `status = 'PENDING'` (recording a batch's attempts by id) whenever its
+     * statistics said PENDING rows were few (never analysed, or a burst after a quiet period) and read
+     * every PENDING row per batch.
+     */
+    index('deliveries_pending_idx').on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
     /** A webhook's due first attempts, claimed a batch at a time by the dispatcher. */
     index('deliveries_first_attempts_idx')
       .on(t.webhookId, t.nextAttemptAt)

@@ -1,0 +1,2 @@
+DROP INDEX "notifications"."deliveries_pending_idx";--> statement-breakpoint
+CREATE INDEX "deliveries_pending_idx" ON "notifications"."deliveries" USING btree ("next_attempt_at") WHERE next_attempt_at IS NOT NULL;
