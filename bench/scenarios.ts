@@ -976,7 +976,10 @@ async function rawTicketQuery(
   const pageSize = Number(params.get('page_size') ?? 50);
   const offset = (Number(params.get('page') ?? 1) - 1) * pageSize;
   const filter = where.join(' AND ');
-  const pageSql = `SELECT * FROM issuance.tickets WHERE ${filter} ORDER BY created_at DESC, id DESC LIMIT ${pageSize} OFFSET ${offset}`;
+  // The list's order as the indexes are built (DESC NULLS LAST; a batch by its sequence): a plain
+  // `created_at DESC` cannot read a DESC NULLS LAST index in order and sorted every match (5-8 s).
+  const order = params.get('batch_id') ? 'batch_seq DESC' : 'created_at DESC NULLS LAST, id DESC NULLS LAST';
+  const pageSql = `SELECT * FROM issuance.tickets WHERE ${filter} ORDER BY ${order} LIMIT ${pageSize} OFFSET ${offset}`;
   const totalSql = `SELECT count(*) FROM (SELECT 1 FROM issuance.tickets WHERE ${filter} LIMIT 10001) capped`;
   const clients = ctx.env.newPool(Math.min(concurrency, 16), 'bench-raw-query');
   try {

@@ -70,8 +70,8 @@ function validKeyValue(type: KeyType, v: unknown): v is string {
   switch (type) {
     case 'timestamptz': {
       const m = TIMESTAMP.exec(v);
-      // The round trip refuses 2026-02-30 and the like, which PostgreSQL would refuse with a 500.
-      // PostgreSQL has no year 0.
+      // The round trip refuses 2026-02-30 and the like, and PostgreSQL has no year 0: either would
+      // fail the cast (a 500) instead of answering 400.
       return (
         m !== null &&
         !m[1]!.startsWith('0000') &&
