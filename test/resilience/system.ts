@@ -129,9 +129,17 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   try {
     // The back-ends together (each migrates only its own schema), then the OCTO adapter (it only asks
     // them) with the gateway in front: fewer processes booting at once on a loaded machine.
+    // allSettled: when one fails to start, the others still booting finish first, so the stop below
+    // reaches them too (with Promise.all they became ready after it and outlived the test run).
     const edge: ServiceName[] = ['octo', 'gateway'];
-    await Promise.all(names.filter((n) => !edge.includes(n)).map((n) => start(n)));
-    await Promise.all(edge.map((n) => start(n)));
+    const phase = async (group: ServiceName[]) => {
+      const failed = (await Promise.allSettled(group.map((n) => start(n)))).find(
+        (r) => r.status === 'rejected',
+      );
+      if (failed) throw failed.reason;
+    };
+    await phase(names.filter((n) => !edge.includes(n)));
+    await phase(names.filter((n) => edge.includes(n)));
   } catch (err) {
     await system.stop();
     throw err;
