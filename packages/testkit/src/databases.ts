@@ -37,6 +37,18 @@ export async function prepareTemplate(serverUrl: string, sets: MigrationSet[]): 
 
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
   await admin(serverUrl, async (c) => {
+    // A pool that has just ended has sent its Terminate, but its backends may not be gone yet. Forcing the
+    // drop then makes such a backend send FATAL 57P01 to a client that is still closing, and that client's
+    // 'error' surfaces as an uncaught exception in the test process (seen in invariants.test.ts). So the
+    // connections get up to 2 s to leave on their own; only those still open after that are terminated.
+    for (let waited = 0; waited < 2_000; waited += 50) {
+      const { rows } = await c.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      if (rows[0]!.n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
 }
