@@ -10,6 +10,8 @@ import type { Config } from './config.ts';
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 export type Db = NodePgDatabase<Record<string, never>>;
+/** What runs a statement: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 // BIGINT counts come back as strings by default; ours fit comfortably in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));

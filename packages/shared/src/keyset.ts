@@ -2,6 +2,7 @@
 // key of the last row shown, and the next page is `WHERE (key) < (cursor) ORDER BY key LIMIT n`: one
 // index descent whatever the depth, and rows inserted ahead of the walk (newer ones) never shift it.
 import { type SQL, sql } from 'drizzle-orm';
+import type { Queryable } from './db.ts';
 import { type Outcome, refuse } from './errors.ts';
 
 /** The PostgreSQL type of a key column: how its cursor value is checked and cast back. */
@@ -214,6 +215,26 @@ export class Keyset {
       SELECT counted.n AS "total", ${parts.select}, ${this.keySelect}
       FROM counted LEFT JOIN ${parts.joins ? `(${page} ${parts.joins})` : page} ON true
       ORDER BY ${this.orderBy}`;
+  }
+
+  /**
+   * A list route's whole read: the query's page request (400 on a bad cursor), `listSql` run with the
+   * filter's `params` (the page's own parameters are bound after them), and the page envelope.
+   */
+  async list<R extends KeyedRow, T>(
+    db: Queryable,
+    query: ListQuery,
+    parts: ListSqlParts,
+    params: unknown[],
+    toItem: (row: R) => T,
+  ): Promise<Outcome<{ page: ListPage<T> }, 'VALIDATION_FAILED'>> {
+    const resolved = this.request(query);
+    if (!resolved.ok) return resolved;
+    const { request } = resolved;
+    const bind = (value: unknown) => `$${params.push(value)}`;
+    const result = await db.query<R & { total: number }>(this.listSql(parts, request, bind), params);
+    const page = Keyset.split(result.rows);
+    return { ok: true, page: this.page(request, page.rows, page.total, toItem) };
   }
 
   /** `listSql`'s rows taken apart: the total, and the page's rows (none when it is empty). */

@@ -177,34 +177,25 @@ export async function listAudit(
   pool: Pool,
   q: AuditQuery & ListQuery,
 ): Promise<Outcome<{ page: ListPage<AuditRow> }, 'VALIDATION_FAILED'>> {
-  const resolved = AUDIT_NEWEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
   const where: string[] = ['true'];
   const params: unknown[] = [];
   const bind = (value: unknown) => `$${params.push(value)}`;
   if (q.partnerId) where.push(`a.partner_id = ${bind(q.partnerId)}`);
   if (q.from) where.push(`a.at >= ${bind(filterInstant(q.from).toISOString())}::timestamptz`);
   if (q.to) where.push(`a.at < ${bind(filterInstant(q.to).toISOString())}::timestamptz`); // exclusive
-  // One statement: the page and its total from one snapshot.
-  const { rows } = await pool.query<AuditRow & KeyedRow & { total: number }>(
-    AUDIT_NEWEST_FIRST.listSql(
-      {
-        from: table.audit_log,
-        alias: 'a',
-        where: where.join(' AND '),
-        select:
-          'a.id, a.at, a.request_id, a.actor_kind, a.partner_id, a.method, a.route, a.path, a.status, a.duration_ms, a.client_ip',
-      },
-      resolved.request,
-      bind,
-    ),
+  return AUDIT_NEWEST_FIRST.list(
+    pool,
+    q,
+    {
+      from: table.audit_log,
+      alias: 'a',
+      where: where.join(' AND '),
+      select:
+        'a.id, a.at, a.request_id, a.actor_kind, a.partner_id, a.method, a.route, a.path, a.status, a.duration_ms, a.client_ip',
+    },
     params,
+    ({ keysetKey: _, ...r }: AuditRow & KeyedRow): AuditRow => r,
   );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: AUDIT_NEWEST_FIRST.page(resolved.request, page.rows, page.total, ({ keysetKey: _, ...r }) => r),
-  };
 }
 
 /**

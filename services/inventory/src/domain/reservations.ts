@@ -282,8 +282,6 @@ export async function listReservations(
   db: Queryable,
   input: ListReservationsInput,
 ): Promise<Outcome<{ page: ListPage<ReservationView> }, 'VALIDATION_FAILED'>> {
-  const resolved = RESERVATIONS_NEWEST_FIRST.request(input);
-  if (!resolved.ok) return resolved;
   const now = input.now ?? new Date();
   const where = ['rv.partner_id = $1'];
   const params: unknown[] = [input.partnerId];
@@ -300,21 +298,13 @@ export async function listReservations(
     where.push(`rv.reseller_reference = ${param(input.resellerReference)}`);
   if (input.createdFrom) where.push(`rv.created_at >= ${param(input.createdFrom)}`);
   if (input.createdTo) where.push(`rv.created_at < ${param(input.createdTo)}`);
-  const { rows } = await db.query<ReservationRow & KeyedRow & { total: number }>(
-    RESERVATIONS_NEWEST_FIRST.listSql(
-      { from: table.reservations, alias: 'rv', where: where.join(' AND '), select: RESERVATION_COLUMNS },
-      resolved.request,
-      param,
-    ),
+  return RESERVATIONS_NEWEST_FIRST.list(
+    db,
+    input,
+    { from: table.reservations, alias: 'rv', where: where.join(' AND '), select: RESERVATION_COLUMNS },
     params,
+    (r: ReservationRow & KeyedRow) => toReservationView(r, now),
   );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: RESERVATIONS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, (r) =>
-      toReservationView(r, now),
-    ),
-  };
 }
 
 export async function lockReservation(client: PoolClient, reservationId: string, partnerId?: string) {

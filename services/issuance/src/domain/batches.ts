@@ -155,27 +155,27 @@ export const BATCHES_NEWEST_FIRST = new Keyset('batches', [
   { sql: 'b.batch_id', type: 'uuid' },
 ]);
 
-/** One statement: the page and its total from one snapshot. */
-async function batchPage(client: Queryable, where: string, params: unknown[], q: ListQuery) {
-  const resolved = BATCHES_NEWEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  const { rows } = await client.query<BatchRow & KeyedRow & { total: number }>(
-    BATCHES_NEWEST_FIRST.listSql(
-      {
-        from: table.batches,
-        alias: 'b',
-        where,
-        select: BATCH_COLUMNS,
-        joins: `LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id`,
-      },
-      resolved.request,
-      bind,
-    ),
+/** A page of batches matching `where` (its parameters in `params`), with their resellers' names. */
+function batchPage<T>(
+  client: Queryable,
+  where: string,
+  params: unknown[],
+  q: ListQuery,
+  toItem: (row: BatchRow & KeyedRow) => T,
+) {
+  return BATCHES_NEWEST_FIRST.list(
+    client,
+    q,
+    {
+      from: table.batches,
+      alias: 'b',
+      where,
+      select: BATCH_COLUMNS,
+      joins: `LEFT JOIN ${table.resellers} r ON r.reseller_id = b.reseller_id`,
+    },
     params,
+    toItem,
   );
-  const page = Keyset.split(rows);
-  return { ok: true as const, request: resolved.request, ...page };
 }
 
 export async function listBatches(
@@ -183,9 +183,7 @@ export async function listBatches(
   partnerId: string,
   q: ListQuery,
 ): Promise<Outcome<{ page: ListPage<Batch> }, 'VALIDATION_FAILED'>> {
-  const found = await batchPage(client, 'b.partner_id = $1', [partnerId], q);
-  if (!found.ok) return found;
-  return { ok: true, page: BATCHES_NEWEST_FIRST.page(found.request, found.rows, found.total, toBatch) };
+  return batchPage(client, 'b.partner_id = $1', [partnerId], q, (b) => toBatch(b));
 }
 
 export type ChunkResult = 'written' | 'completed' | 'finished-already' | 'missing';
@@ -390,13 +388,8 @@ export async function listAllBatches(
         ? ['QUEUED', 'RUNNING']
         : [filter.status];
   const where = `($1::text[] IS NULL OR b.status = ANY($1)) AND ($2::uuid IS NULL OR b.partner_id = $2)`;
-  const found = await batchPage(client, where, [statuses, filter.partnerId ?? null], q);
-  if (!found.ok) return found;
-  return {
-    ok: true,
-    page: BATCHES_NEWEST_FIRST.page(found.request, found.rows, found.total, (b) => ({
-      ...toBatch(b),
-      partner_id: b.partner_id,
-    })),
-  };
+  return batchPage(client, where, [statuses, filter.partnerId ?? null], q, (b) => ({
+    ...toBatch(b),
+    partner_id: b.partner_id,
+  }));
 }

@@ -27,36 +27,20 @@ export async function listPendingReleases(
   pool: Pool,
   q: ListQuery,
 ): Promise<Outcome<{ page: ListPage<PendingRelease> }, 'VALIDATION_FAILED'>> {
-  const resolved = PENDING_RELEASES_OLDEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
-  const params: unknown[] = [];
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  // One statement: the page and its total from one snapshot.
-  const { rows } = await pool.query<PendingReleaseRow & KeyedRow & { total: number }>(
-    PENDING_RELEASES_OLDEST_FIRST.listSql(
-      {
-        from: table.pending_releases,
-        alias: 'pr',
-        where: 'pr.sent_at IS NULL',
-        select: `pr.ref, pr.partner_id, pr.product_id, pr.channel, pr.from_state AS "from", pr.quantity, pr.reason,
-          pr.attempts, pr.last_error, pr.created_at`,
-      },
-      resolved.request,
-      bind,
-    ),
-    params,
+  return PENDING_RELEASES_OLDEST_FIRST.list(
+    pool,
+    q,
+    {
+      from: table.pending_releases,
+      alias: 'pr',
+      where: 'pr.sent_at IS NULL',
+      select: `pr.ref, pr.partner_id, pr.product_id, pr.channel, pr.from_state AS "from", pr.quantity, pr.reason,
+        pr.attempts, pr.last_error, pr.created_at`,
+    },
+    [],
+    ({ keysetKey: _, ...r }: PendingReleaseRow & KeyedRow) => ({
+      ...r,
+      created_at: r.created_at.toISOString(),
+    }),
   );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: PENDING_RELEASES_OLDEST_FIRST.page(
-      resolved.request,
-      page.rows,
-      page.total,
-      ({ keysetKey: _, ...r }) => ({
-        ...r,
-        created_at: r.created_at.toISOString(),
-      }),
-    ),
-  };
 }

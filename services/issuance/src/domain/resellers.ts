@@ -68,27 +68,18 @@ export async function listResellers(
   partnerId: string,
   q: ListQuery & { status?: 'ACTIVE' | 'INACTIVE' | undefined },
 ): Promise<Outcome<{ page: ListPage<Reseller> }, 'VALIDATION_FAILED'>> {
-  const resolved = RESELLERS_NEWEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
-  const params: unknown[] = [partnerId];
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  const where = q.status ? `s.partner_id = $1 AND s.status = ${bind(q.status)}` : 's.partner_id = $1';
-  // One statement: the page and its total from one snapshot.
-  const { rows } = await client.query<ResellerRow & KeyedRow & { total: number }>(
-    RESELLERS_NEWEST_FIRST.listSql(
-      { from: table.resellers, alias: 's', where, select: COLUMNS },
-      resolved.request,
-      bind,
-    ),
-    params,
+  return RESELLERS_NEWEST_FIRST.list(
+    client,
+    q,
+    {
+      from: table.resellers,
+      alias: 's',
+      where: q.status ? 's.partner_id = $1 AND s.status = $2' : 's.partner_id = $1',
+      select: COLUMNS,
+    },
+    q.status ? [partnerId, q.status] : [partnerId],
+    ({ keysetKey: _, ...r }: ResellerRow & KeyedRow) => toReseller(r),
   );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: RESELLERS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, ({ keysetKey: _, ...r }) =>
-      toReseller(r),
-    ),
-  };
 }
 
 export async function updateReseller(

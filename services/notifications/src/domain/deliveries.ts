@@ -80,31 +80,20 @@ export async function listDeliveries(
     status?: Delivery['status'] | undefined;
   },
 ): Promise<Outcome<{ page: ListPage<Delivery> }>> {
-  const resolved = DELIVERIES_NEWEST_FIRST.request(input);
-  if (!resolved.ok) return resolved;
   if (!(await ownsWebhook(db, input.partnerId, input.webhookId)))
     return refuse('NOT_FOUND', 'No such webhook');
-  const params: unknown[] = [input.webhookId, input.partnerId, input.status ?? null];
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  // One statement: the page and its total from one snapshot.
-  const { rows } = await db.query<DeliveryRow & KeyedRow & { total: number }>(
-    DELIVERIES_NEWEST_FIRST.listSql(
-      {
-        from: table.deliveries,
-        alias: 'd',
-        where: 'd.webhook_id = $1 AND d.partner_id = $2 AND ($3::text IS NULL OR d.status = $3)',
-        select: COLUMNS,
-      },
-      resolved.request,
-      bind,
-    ),
-    params,
+  return DELIVERIES_NEWEST_FIRST.list(
+    db,
+    input,
+    {
+      from: table.deliveries,
+      alias: 'd',
+      where: 'd.webhook_id = $1 AND d.partner_id = $2 AND ($3::text IS NULL OR d.status = $3)',
+      select: COLUMNS,
+    },
+    [input.webhookId, input.partnerId, input.status ?? null],
+    (r: DeliveryRow & KeyedRow) => toDelivery(r),
   );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: DELIVERIES_NEWEST_FIRST.page(resolved.request, page.rows, page.total, toDelivery),
-  };
 }
 
 /** A `ping` to one webhook whatever its events: a delivery row like any other, not in the feed. */

@@ -117,20 +117,13 @@ export async function listWebhooks(
   partnerId: string,
   q: ListQuery,
 ): Promise<Outcome<{ page: ListPage<Webhook> }, 'VALIDATION_FAILED'>> {
-  const resolved = WEBHOOKS_NEWEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
-  const params: unknown[] = [partnerId];
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  const { rows } = await db.query<WebhookRow & KeyedRow & { total: number }>(
-    WEBHOOKS_NEWEST_FIRST.listSql(
-      { from: table.webhooks, alias: 'w', where: 'w.partner_id = $1', select: COLUMNS },
-      resolved.request,
-      bind,
-    ),
-    params,
+  return WEBHOOKS_NEWEST_FIRST.list(
+    db,
+    q,
+    { from: table.webhooks, alias: 'w', where: 'w.partner_id = $1', select: COLUMNS },
+    [partnerId],
+    (r: WebhookRow & KeyedRow) => toWebhook(r),
   );
-  const page = Keyset.split(rows);
-  return { ok: true, page: WEBHOOKS_NEWEST_FIRST.page(resolved.request, page.rows, page.total, toWebhook) };
 }
 
 export async function readWebhook(db: Queryable, partnerId: string, webhookId: string) {

@@ -63,23 +63,12 @@ export async function listDevices(
   pool: Pool,
   q: ListQuery,
 ): Promise<Outcome<{ page: ListPage<Device> }, 'VALIDATION_FAILED'>> {
-  const resolved = DEVICES_NEWEST_FIRST.request(q);
-  if (!resolved.ok) return resolved;
-  const params: unknown[] = [];
-  const bind = (value: unknown) => `$${params.push(value)}`;
-  // One statement: the page and its total from one snapshot.
-  const { rows } = await pool.query<DeviceRow & KeyedRow & { total: number }>(
-    DEVICES_NEWEST_FIRST.listSql(
-      { from: table.devices, alias: 'd', where: 'true', select: DEVICE_COLUMNS },
-      resolved.request,
-      bind,
-    ),
-    params,
-  );
-  const page = Keyset.split(rows);
-  return {
-    ok: true,
-    page: DEVICES_NEWEST_FIRST.page(resolved.request, page.rows, page.total, (r) =>
+  return DEVICES_NEWEST_FIRST.list(
+    pool,
+    q,
+    { from: table.devices, alias: 'd', where: 'true', select: DEVICE_COLUMNS },
+    [],
+    (r: DeviceRow & KeyedRow) =>
       toDevice({
         device_id: r.device_id,
         venue: r.venue,
@@ -88,8 +77,7 @@ export async function listDevices(
         created_at: r.created_at,
         revoked_at: r.revoked_at,
       }),
-    ),
-  };
+  );
 }
 
 /** Turns manual entry on or off; null when no such device exists. */
