@@ -5,7 +5,7 @@
 import '../src/domain/reservations.ts';
 import { randomUUID } from 'node:crypto';
 import { createCommandClient } from '@cruise/shared';
-import { createTestContext, type TestContext } from '@cruise/testkit';
+import { barrier, createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { confirmHold } from '../src/domain/reservations.ts';
 import { checkLedger, expireHolds, rebuildPoolCounters, setAllocation } from '../src/index.ts';
@@ -99,7 +99,8 @@ describe('40 concurrent holds against 10 available', () => {
   it('control: the naive read-then-write hold oversells (grouped and single holds in one instance)', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
     await afterRepair(partnerId, async () => {
-      const codes = await withNaiveHolds(() => race([a], partnerId, true));
+      // The first two naive moves (a group's admission, an OCTO hold's) both read before either writes.
+      const codes = await withNaiveHolds(() => race([a], partnerId, true), { lineUp: barrier(2) });
       const won = codes.filter((c) => c === 201).length;
       expect(won).toBeGreaterThan(10);
       expect(await heldReservations(partnerId)).toBeGreaterThan(10);
@@ -122,7 +123,9 @@ describe('40 concurrent holds against 10 available', () => {
   it('control with two instances: the naive grouped hold oversells', async () => {
     const partnerId = await newPartner(a.deps, [{ productId: 106, channel: 'ota', allocated: 10 }]);
     await afterRepair(partnerId, async () => {
-      const codes = await withNaiveHolds(() => race([a, b], partnerId));
+      // An instance runs one group per pool at a time, so the first two naive admissions to reach the
+      // line are one group of each instance: both read the same counters before either writes.
+      const codes = await withNaiveHolds(() => race([a, b], partnerId), { lineUp: barrier(2) });
       expect(codes.filter((c) => c === 201).length).toBeGreaterThan(10);
       expect(await heldReservations(partnerId)).toBeGreaterThan(10);
     });

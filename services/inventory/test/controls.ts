@@ -12,15 +12,25 @@ import { type Pool, type PoolClient, withTransaction } from '@cruise/shared';
 import { recordMovements } from '../src/domain/ledger.ts';
 import type * as Pools from '../src/domain/pools.ts';
 
-const holds = { on: false };
+const holds: { on: boolean; lineUp: (() => Promise<void>) | undefined } = { on: false, lineUp: undefined };
 
-/** Runs `fn` with every unit move done the naive way (read the counters, decide in JS, write back). */
-export async function withNaiveHolds<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with every unit move done the naive way (read the counters, decide in JS, write back).
+ * `lineUp` (a testkit `barrier(2)`) holds the first naive moves between their read and their write
+ * until both have read: the lost update then happens in every run, not only when the scheduler
+ * happens to interleave them.
+ */
+export async function withNaiveHolds<T>(
+  fn: () => Promise<T>,
+  options: { lineUp?: () => Promise<void> } = {},
+): Promise<T> {
   holds.on = true;
+  holds.lineUp = options.lineUp;
   try {
     return await fn();
   } finally {
     holds.on = false;
+    holds.lineUp = undefined;
   }
 }
 
@@ -33,7 +43,9 @@ export function naivePools(original: typeof Pools): typeof Pools {
     ...original,
     moveUnits: (client, move) => (holds.on ? readThenWrite(client, move) : original.moveUnits(client, move)),
     admitHolds: (client, poolId, requests) =>
-      holds.on ? readThenAdmit(client, poolId, requests) : original.admitHolds(client, poolId, requests),
+      holds.on
+        ? readThenAdmit(client, poolId, requests, holds.lineUp)
+        : original.admitHolds(client, poolId, requests),
   };
 }
 
@@ -48,6 +60,7 @@ async function readThenWrite(client: PoolClient, move: Pools.UnitMove): Promise<
   );
   const read = rows[0];
   if (!read) return { moved: false, pool: undefined };
+  await holds.lineUp?.();
   const held = read.held + move.heldDelta;
   const sold = read.sold + move.soldDelta;
   if (held < 0 || sold < 0 || read.allocated - held - sold < 0) return { moved: false, pool: read };
