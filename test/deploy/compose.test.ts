@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { configSchema, SECRET_VARIABLES } from '@cruise/shared';
-import { createTestContext, freePort, REPO_ROOT, type TestContext } from '@cruise/testkit';
+import { createTestContext, freePort, listensOn, REPO_ROOT, type TestContext } from '@cruise/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -245,7 +245,8 @@ describe('the production start path', () => {
         (r) => r.status,
         () => 0,
       );
-      if (ready === 200) break;
+      // Our process, not another test's that took the free port first.
+      if (ready === 200 && (await listensOn(child.pid!, port))) break;
       if (Date.now() > deadline) throw new Error(`not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }

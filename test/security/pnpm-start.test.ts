@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signInternalRequest } from '@cruise/shared';
-import { createTestContext, freePort, REPO_ROOT, type TestContext } from '@cruise/testkit';
+import { createTestContext, freePort, listensOn, REPO_ROOT, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { call, expectStatus } from '../resilience/system.ts';
 
@@ -59,13 +59,15 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`pnpm start not ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  // `pnpm start` prints its banner after a minute even if a service is still starting: wait for each.
+  // `pnpm start` prints its banner after a minute even if a service is still starting: wait for each,
+  // answering from a process `pnpm start` started (not another test's that took the free port first).
   for (const port of Object.values(ports)) {
     while (
       (await fetch(`${url(port)}/readyz`).then(
         (r) => r.status,
         () => 0,
-      )) !== 200
+      )) !== 200 ||
+      !(await listensOn(start.pid!, port))
     ) {
       if (Date.now() > deadline) throw new Error(`:${port} not ready:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
