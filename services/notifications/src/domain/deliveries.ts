@@ -469,16 +469,26 @@ export async function recordAndClaim(
   records: AttemptRecord[],
   claim: { webhookId: string; limit: number; leaseMs: number; bodies?: EventBodies | undefined },
 ): Promise<{ recorded: Set<string>; next: ClaimedBatch | null }> {
-  const { rows } = await pool.query<{ recorded: string[] | null } & Partial<ClaimedRow>>(
+  // One row per recorded delivery (`recorded` true, the rest null), then one per claimed delivery.
+  const { rows } = await pool.query<ClaimedRow & { recorded: boolean }>(
     `WITH ${RECORD_CTES}, ${claimCte(11)}
-     SELECT (SELECT array_agg(m.delivery_id) FROM moved m) AS recorded, x.*
-     FROM (SELECT 1) one LEFT JOIN (
-       SELECT ${CLAIMED_COLUMNS} FROM claimed c JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id
-     ) x ON true`,
+     SELECT m.delivery_id, true AS recorded, NULL::uuid AS event_id, NULL::timestamptz AS event_created_at,
+       NULL::text AS own_body, NULL::uuid AS webhook_id, NULL::text AS url, NULL::text AS webhook_status,
+       NULL::text AS secret_sealed, NULL::text AS previous_secret_sealed,
+       NULL::timestamptz AS previous_secret_expires_at
+     FROM moved m
+     UNION ALL
+     SELECT c.delivery_id, false, c.event_id, c.event_created_at, c.payload::text, w.webhook_id, w.url,
+       w.status, w.secret_sealed, w.previous_secret_sealed, w.previous_secret_expires_at
+     FROM claimed c JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id`,
     [...recordParams(records, []), ...claimParams(claim.webhookId, claim.limit, claim.leaseMs)],
   );
-  const recorded = new Set(rows[0]?.recorded ?? []);
-  const claimed = rows.filter((r): r is typeof r & ClaimedRow => r.delivery_id != null);
+  const recorded = new Set<string>();
+  const claimed: ClaimedRow[] = [];
+  for (const r of rows) {
+    if (r.recorded) recorded.add(r.delivery_id);
+    else claimed.push(r);
+  }
   return { recorded, next: await toBatch(pool, claimed, claim.bodies) };
 }
 

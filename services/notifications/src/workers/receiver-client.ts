@@ -132,8 +132,10 @@ function send(
       if (err) reject(err);
       else resolve(statusCode);
     };
-    const timeout = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' });
+    // The error only when it happens: an Error per request would capture a stack trace per request.
+    let timeout: Error | null = null;
     const timer = setTimeout(() => {
+      timeout = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' });
       finish(timeout);
       controller?.abort(timeout);
     }, timeoutMs);
@@ -143,7 +145,7 @@ function send(
         onRequestStart(c) {
           controller = c;
           // Timed out while waiting for a connection: never sent.
-          if (settled) c.abort(timeout);
+          if (timeout) c.abort(timeout);
         },
         onResponseStart(_c, code) {
           if (code >= 200) statusCode = code;
