@@ -1,9 +1,10 @@
 // What notifications' handlers, consumer and jobs share (built once by the manifest's `context`):
-// configuration, the database, the secret sealer, the feed's cursor codec, the delivery queue and the
-// dispatcher that runs its jobs.
+// configuration, the database, the secret sealer, the feed's cursor codec, the delivery queue, the
+// dispatcher that runs its jobs and the bodies of the events this process stored (for the dispatcher).
 
 import type { Pool, ServiceDeps } from '@cruise/shared';
 import { type Config, QUEUES, type SecretSealer, type ServiceKit, secretSealer } from '@cruise/shared';
+import { type EventBodies, eventBodyCache } from './domain/deliveries.ts';
 import { type CursorCodec, cursorCodec } from './domain/feed.ts';
 import { createNotificationMetrics } from './metrics.ts';
 import {
@@ -21,6 +22,7 @@ export interface NotificationsContext {
   cursors: CursorCodec;
   queue: DeliveryQueue;
   dispatcher: Dispatcher;
+  bodies: EventBodies;
 }
 
 /** Secrets are sealed with a key derived from ADMIN_TOKEN for this one purpose. */
@@ -38,7 +40,16 @@ export function notificationsContext(
   const sealer = webhookSecretSealer(config);
   const queue = createDeliveryQueue(kit.queue(QUEUES.webhookDelivery));
   const metrics = createNotificationMetrics(kit.metrics);
-  const dispatcher = createDispatcher({ config, pool: deps.pool, log: deps.log, sealer, queue, metrics });
+  const bodies = eventBodyCache();
+  const dispatcher = createDispatcher({
+    config,
+    pool: deps.pool,
+    log: deps.log,
+    sealer,
+    queue,
+    metrics,
+    bodies,
+  });
   kit.onClose(() => dispatcher.close());
   return {
     config,
@@ -48,5 +59,6 @@ export function notificationsContext(
     cursors: cursorCodec(config.ADMIN_TOKEN),
     queue,
     dispatcher,
+    bodies,
   };
 }

@@ -1,6 +1,8 @@
 // First attempts in batches: a burst to one receiver goes out with at most the per-endpoint limit in
 // flight over reused keep-alive connections, every attempt recorded once; claims are disjoint under concurrency (with the
-// unguarded control) and lapse when their dispatcher dies; recording a batch reads only its own rows
+// unguarded control), lapse when their dispatcher dies and are HOT updates (with the control: a table
+// without free space on its pages); recording a batch and claiming the next in one statement keeps them
+// apart; claimed bodies are the stored envelopes byte for byte, cached or not; recording a batch reads only its own rows
 // (with the control: the old sweep index made it read every PENDING row); a 410 in the middle of a batch
 // stops it and leaves the rest PENDING for when the webhook is enabled again.
 import { randomUUID } from 'node:crypto';
@@ -14,7 +16,14 @@ import {
 import { createTestContext, injectAsGateway, type TestContext } from '@cruise/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, webhookSecretSealer } from '../src/app.ts';
-import { type AttemptRecord, claimFirstAttempts, recordAttempts } from '../src/domain/deliveries.ts';
+import {
+  type AttemptRecord,
+  claimFirstAttempts,
+  type EventBodies,
+  eventBodyCache,
+  recordAndClaim,
+  recordAttempts,
+} from '../src/domain/deliveries.ts';
 import { storeEvents } from '../src/domain/event-store.ts';
 import { createWebhook } from '../src/domain/webhooks.ts';
 import { CONNECTIONS_PER_ORIGIN } from '../src/workers/receiver-client.ts';
@@ -86,7 +95,7 @@ async function subscribe(r: Running, partner: string, url: string) {
 }
 
 /** `n` PENDING first attempts of one webhook, stored as the consumer stores them (no dispatcher running). */
-async function storeMany(r: Bare, partner: string, n: number) {
+async function storeMany(r: Bare, partner: string, n: number, bodies?: EventBodies) {
   return storeEvents(
     r.deps.pool,
     Array.from({ length: n }, (_, i) => ({
@@ -97,7 +106,35 @@ async function storeMany(r: Bare, partner: string, n: number) {
       revision: i + 1,
       data: { pool: {} },
     })),
+    bodies,
   );
+}
+
+/** Attempt 1 of each delivery, answered 204. */
+function succeeded(ids: string[]): AttemptRecord[] {
+  return ids.map((deliveryId) => ({
+    deliveryId,
+    attempt: 1,
+    result: { startedAt: new Date(), durationMs: 1, statusCode: 204, error: null },
+    next: { kind: 'succeeded' },
+  }));
+}
+
+/** One claim of 50 in a transaction, with that transaction's row updates and how many of them were HOT. */
+async function claimCounted(r: Bare, webhookId: string) {
+  const client = await r.deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const batch = await claimFirstAttempts(client as never, webhookId, 50, 60_000);
+    const { rows } = await client.query<{ updated: number; hot: number }>(
+      `SELECT pg_stat_get_xact_tuples_updated('notifications.deliveries'::regclass)::int AS updated,
+         pg_stat_get_xact_tuples_hot_updated('notifications.deliveries'::regclass)::int AS hot`,
+    );
+    await client.query('COMMIT');
+    return { claimed: batch?.deliveries.length ?? 0, ...rows[0]! };
+  } finally {
+    client.release();
+  }
 }
 
 describe('a burst to one receiver', () => {
@@ -205,6 +242,90 @@ describe('claims', () => {
     expect(new Set(again.deliveries.map((d) => d.delivery_id))).toEqual(
       new Set(first!.deliveries.map((d) => d.delivery_id)),
     );
+  });
+
+  it('a claim is a HOT update: no new entry in any index', async () => {
+    const r = await bare();
+    const partner = randomUUID();
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
+    await storeMany(r, partner, 400);
+    expect(await claimCounted(r, hook.webhook_id)).toEqual({ claimed: 50, updated: 50, hot: 50 });
+  });
+
+  it('control: without free space on its pages (fillfactor 100) a claim is not a HOT update', async () => {
+    const r = await bare();
+    await r.deps.pool.query('ALTER TABLE notifications.deliveries SET (fillfactor = 100)');
+    const partner = randomUUID();
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
+    await storeMany(r, partner, 400);
+    const counted = await claimCounted(r, hook.webhook_id);
+    expect(counted.updated).toBe(50);
+    expect(counted.hot).toBeLessThan(50);
+  });
+
+  it('recording a batch and claiming the next in one statement: the batch recorded, the next claimed apart from any other', async () => {
+    const r = await bare();
+    const partner = randomUUID();
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
+    await storeMany(r, partner, 120);
+    const first = await claimFirstAttempts(r.deps.pool, hook.webhook_id, 50, 60_000);
+    const firstIds = first!.deliveries.map((d) => d.delivery_id);
+    const { recorded, next } = await recordAndClaim(r.deps.pool, succeeded(firstIds), {
+      webhookId: hook.webhook_id,
+      limit: 50,
+      leaseMs: 60_000,
+    });
+    expect(recorded).toEqual(new Set(firstIds));
+    const nextIds = next!.deliveries.map((d) => d.delivery_id);
+    expect(nextIds).toHaveLength(50);
+    expect(nextIds.filter((id) => firstIds.includes(id))).toEqual([]);
+    // Another claimer gets the rest, none of the claimed batch.
+    const rest = await claimFirstAttempts(r.deps.pool, hook.webhook_id, 50, 60_000);
+    expect(rest!.deliveries).toHaveLength(20);
+    expect(rest!.deliveries.filter((d) => nextIds.includes(d.delivery_id))).toEqual([]);
+    // Recording the second batch claims nothing more (all claimed), and a stale record changes nothing.
+    const last = await recordAndClaim(r.deps.pool, [...succeeded(nextIds), ...succeeded(firstIds)], {
+      webhookId: hook.webhook_id,
+      limit: 50,
+      leaseMs: 60_000,
+    });
+    expect(last.recorded).toEqual(new Set(nextIds));
+    expect(last.next).toBeNull();
+    const { rows } = await r.deps.pool.query<{
+      status: string;
+      attempts: number;
+      n: number;
+      recorded: number;
+    }>(
+      `SELECT d.status, d.attempts, count(*)::int AS n, sum((SELECT count(*) FROM notifications.delivery_attempts a
+         WHERE a.delivery_id = d.delivery_id))::int AS recorded
+       FROM notifications.deliveries d WHERE d.webhook_id = $1 GROUP BY 1, 2 ORDER BY 1`,
+      [hook.webhook_id],
+    );
+    expect(rows).toEqual([
+      { status: 'PENDING', attempts: 0, n: 20, recorded: 0 },
+      { status: 'SUCCEEDED', attempts: 1, n: 100, recorded: 100 },
+    ]);
+  });
+
+  it('claimed bodies are the stored envelopes as PostgreSQL renders them, from the cache or the table alike', async () => {
+    const r = await bare();
+    const partner = randomUUID();
+    const hook = await subscribeBare(r, partner, 'http://127.0.0.1:9/hook');
+    const bodies = eventBodyCache();
+    await storeMany(r, partner, 40, bodies);
+    const cached = await claimFirstAttempts(r.deps.pool, hook.webhook_id, 20, 60_000, bodies);
+    // Another process's claim: nothing cached, bodies read from the events table.
+    const read = await claimFirstAttempts(r.deps.pool, hook.webhook_id, 20, 60_000, eventBodyCache());
+    const claimed = [...cached!.deliveries, ...read!.deliveries];
+    expect(claimed).toHaveLength(40);
+    const { rows } = await r.deps.pool.query<{ event_id: string; body: string }>(
+      'SELECT event_id, payload::text AS body FROM notifications.events WHERE partner_id = $1',
+      [partner],
+    );
+    const stored = new Map(rows.map((x) => [x.event_id, x.body]));
+    for (const d of claimed) expect(d.body).toBe(stored.get(d.event_id));
+    expect(cached!.deliveries.every((d) => bodies.get(d.event_id) === d.body)).toBe(true);
   });
 });
 

@@ -230,23 +230,8 @@ export interface AttemptRecord {
   next: Exclude<AttemptOutcome, { kind: 'stale' }>;
 }
 
-/**
- * Records attempts and moves their deliveries on, all in one statement (the deliveries' update, one
- * multi-row insert of the attempts and, on a 410, the webhook's disabling), and hands the first attempts
- * in `release` back (claimed but never sent: due again at once). Only the attempt a row expects is
- * recorded, so a duplicate job (a stalled job run twice) changes nothing: the ids returned are those
- * recorded.
- */
-export async function recordAttempts(
-  pool: Pool,
-  records: AttemptRecord[],
-  release: string[] = [],
-): Promise<Set<string>> {
-  if (records.length === 0 && release.length === 0) return new Set();
-  const status = (r: AttemptRecord) =>
-    r.next.kind === 'succeeded' ? 'SUCCEEDED' : r.next.kind === 'retry' ? 'PENDING' : 'FAILED';
-  const { rows } = await pool.query<{ delivery_id: string }>(
-    `WITH input AS (
+/** The CTEs that record attempts ($1-$9) and hand claimed first attempts back ($10); see recordAttempts. */
+const RECORD_CTES = `input AS (
        SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::double precision[],
          $7::timestamptz[], $8::int[], $9::boolean[])
          AS x(delivery_id, attempt, status, status_code, error, delay_ms, started_at, duration_ms, gone)
@@ -255,6 +240,7 @@ export async function recordAttempts(
          last_status_code = i.status_code, last_error = i.error,
          next_attempt_at = CASE WHEN i.status = 'PENDING'
            THEN now() + make_interval(secs => i.delay_ms / 1000) END,
+         claimed_until = NULL,
          delivered_at = CASE WHEN i.status = 'SUCCEEDED' THEN now() END
        FROM input i
        -- By primary key: the batch's own rows, however many are PENDING.
@@ -271,22 +257,45 @@ export async function recordAttempts(
      ), released AS (
        -- By primary key too: a delivery leaves attempts = 0 only by a recorded attempt, so it is still
        -- PENDING (a guard on status would let the planner pick the first attempts' index and read them all).
-       UPDATE ${table.deliveries} SET next_attempt_at = now()
+       -- Its lease ends: due again at once, at its old place in the line.
+       UPDATE ${table.deliveries} SET claimed_until = NULL
        WHERE delivery_id = ANY($10::uuid[]) AND attempts = 0
-     )
+     )`;
+
+function recordParams(records: AttemptRecord[], release: string[]): unknown[] {
+  const status = (r: AttemptRecord) =>
+    r.next.kind === 'succeeded' ? 'SUCCEEDED' : r.next.kind === 'retry' ? 'PENDING' : 'FAILED';
+  return [
+    records.map((r) => r.deliveryId),
+    records.map((r) => r.attempt),
+    records.map(status),
+    records.map((r) => r.result.statusCode),
+    records.map((r) => r.result.error),
+    records.map((r) => (r.next.kind === 'retry' ? r.next.delayMs : 0)),
+    records.map((r) => r.result.startedAt),
+    records.map((r) => r.result.durationMs),
+    records.map((r) => r.next.kind === 'gone'),
+    release,
+  ];
+}
+
+/**
+ * Records attempts and moves their deliveries on, all in one statement (the deliveries' update, one
+ * multi-row insert of the attempts and, on a 410, the webhook's disabling), and hands the first attempts
+ * in `release` back (claimed but never sent: due again at once). Only the attempt a row expects is
+ * recorded, so a duplicate job (a stalled job run twice) changes nothing: the ids returned are those
+ * recorded.
+ */
+export async function recordAttempts(
+  pool: Pool,
+  records: AttemptRecord[],
+  release: string[] = [],
+): Promise<Set<string>> {
+  if (records.length === 0 && release.length === 0) return new Set();
+  const { rows } = await pool.query<{ delivery_id: string }>(
+    `WITH ${RECORD_CTES}
      SELECT delivery_id FROM moved`,
-    [
-      records.map((r) => r.deliveryId),
-      records.map((r) => r.attempt),
-      records.map(status),
-      records.map((r) => r.result.statusCode),
-      records.map((r) => r.result.error),
-      records.map((r) => (r.next.kind === 'retry' ? r.next.delayMs : 0)),
-      records.map((r) => r.result.startedAt),
-      records.map((r) => r.result.durationMs),
-      records.map((r) => r.next.kind === 'gone'),
-      release,
-    ],
+    recordParams(records, release),
   );
   return new Set(rows.map((r) => r.delivery_id));
 }
@@ -304,42 +313,95 @@ export interface ClaimedBatch {
 }
 
 /**
- * Claims up to `limit` due first attempts of an enabled webhook for `leaseMs`: their `next_attempt_at`
- * moves past the lease, so concurrent claimers (SKIP LOCKED) and the sweeper leave them alone while
- * they are sent; if the claimer dies they are due again when the lease runs out. Null when none is due.
+ * Event bodies as PostgreSQL renders the stored envelope (`payload::text`), kept by the process that
+ * stored the events so that a claim need not read and render every event once per webhook. A miss
+ * (another process stored it, or it was evicted) is read from the events table.
  */
-export async function claimFirstAttempts(
-  pool: Pool,
-  webhookId: string,
-  limit: number,
-  leaseMs: number,
-): Promise<ClaimedBatch | null> {
-  const { rows } = await pool.query<
-    ClaimedBatch['deliveries'][number] &
-      Omit<AttemptContext['webhook'], 'status'> & { webhook_status: WebhookRow['status'] }
-  >(
-    `WITH claimed AS (
+export interface EventBodies {
+  get(eventId: string): string | undefined;
+  set(eventId: string, body: string): void;
+}
+
+/** The most recently stored bodies, up to `maxChars` characters in all (the oldest go first). */
+export function eventBodyCache(maxChars = 16 * 1024 * 1024): EventBodies {
+  const bodies = new Map<string, string>();
+  let chars = 0;
+  return {
+    get: (eventId) => bodies.get(eventId),
+    set(eventId, body) {
+      if (body.length > maxChars || bodies.has(eventId)) return;
+      bodies.set(eventId, body);
+      chars += body.length;
+      for (const [id, old] of bodies) {
+        if (chars <= maxChars) break;
+        bodies.delete(id);
+        chars -= old.length;
+      }
+    },
+  };
+}
+
+/**
+ * The claim (parameters $n webhook, $n+1 limit, $n+2 lease in ms): up to `limit` due, unclaimed first attempts of an
+ * enabled webhook get `claimed_until` = now + lease. SKIP LOCKED, and a row claimed meanwhile fails the
+ * re-check of its newest version, so concurrent claimers never share one. `claimed_until` is in no index
+ * and the table keeps free space on its pages: the claim is a HOT update.
+ */
+const claimCte = (n: number) => `claimed AS (
        UPDATE ${table.deliveries} d
-       SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+       SET claimed_until = now() + make_interval(secs => $${n + 2}::double precision / 1000)
        WHERE d.delivery_id IN (
          SELECT c.delivery_id FROM ${table.deliveries} c
-         WHERE c.webhook_id = $1 AND c.status = 'PENDING' AND c.attempts = 0 AND c.next_attempt_at <= now()
-           AND EXISTS (SELECT 1 FROM ${table.webhooks} w WHERE w.webhook_id = $1 AND w.status = 'ENABLED')
+         WHERE c.webhook_id = $${n} AND c.status = 'PENDING' AND c.attempts = 0 AND c.next_attempt_at <= now()
+           AND (c.claimed_until IS NULL OR c.claimed_until <= now())
+           AND EXISTS (SELECT 1 FROM ${table.webhooks} w WHERE w.webhook_id = $${n} AND w.status = 'ENABLED')
          ORDER BY c.next_attempt_at
-         LIMIT $2
+         LIMIT $${n + 1}
          FOR UPDATE SKIP LOCKED)
        RETURNING d.delivery_id, d.event_id, d.payload, d.event_created_at, d.webhook_id
-     )
-     SELECT c.delivery_id, c.event_id, c.event_created_at, COALESCE(c.payload, e.payload)::text AS body,
+     )`;
+
+/** The claimed rows with their webhook; the body only where the delivery carries its own (a ping). */
+const CLAIMED_COLUMNS = `c.delivery_id, c.event_id, c.event_created_at, c.payload::text AS own_body,
        w.webhook_id, w.url, w.status AS webhook_status, w.secret_sealed, w.previous_secret_sealed,
-       w.previous_secret_expires_at
-     FROM claimed c
-     JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id
-     LEFT JOIN ${table.events} e ON e.event_id = c.event_id`,
-    [webhookId, limit, leaseMs],
-  );
+       w.previous_secret_expires_at`;
+
+type ClaimedRow = Omit<ClaimedBatch['deliveries'][number], 'body'> &
+  Omit<AttemptContext['webhook'], 'status'> & {
+    webhook_status: WebhookRow['status'];
+    own_body: string | null;
+  };
+
+function claimParams(webhookId: string, limit: number, leaseMs: number): unknown[] {
+  return [webhookId, limit, leaseMs];
+}
+
+/** The claimed rows as a batch, each with its body (the cache, else one read of the events missed). */
+async function toBatch(
+  pool: Pool,
+  rows: ClaimedRow[],
+  bodies: EventBodies | undefined,
+): Promise<ClaimedBatch | null> {
   const first = rows[0];
   if (!first) return null;
+  const body = new Map<string, string>();
+  const missing: string[] = [];
+  for (const r of rows) {
+    if (r.own_body !== null) continue;
+    const cached = bodies?.get(r.event_id);
+    if (cached !== undefined) body.set(r.event_id, cached);
+    else missing.push(r.event_id);
+  }
+  if (missing.length > 0) {
+    const { rows: found } = await pool.query<{ event_id: string; body: string }>(
+      `SELECT event_id, payload::text AS body FROM ${table.events} WHERE event_id = ANY($1::uuid[])`,
+      [missing],
+    );
+    for (const f of found) {
+      body.set(f.event_id, f.body);
+      bodies?.set(f.event_id, f.body);
+    }
+  }
   return {
     webhook: {
       webhook_id: first.webhook_id,
@@ -350,20 +412,78 @@ export async function claimFirstAttempts(
       previous_secret_expires_at: first.previous_secret_expires_at,
     },
     // A delivery whose event is gone (retention) has no body: it stays claimed and the lease runs out.
-    deliveries: rows
-      .filter((r) => r.body)
-      .map((r) => ({
-        delivery_id: r.delivery_id,
-        event_id: r.event_id,
-        event_created_at: r.event_created_at,
-        body: r.body,
-      })),
+    deliveries: rows.flatMap((r) => {
+      const b = r.own_body ?? body.get(r.event_id);
+      return b === undefined
+        ? []
+        : [
+            {
+              delivery_id: r.delivery_id,
+              event_id: r.event_id,
+              event_created_at: r.event_created_at,
+              body: b,
+            },
+          ];
+    }),
   };
 }
 
 /**
- * PENDING deliveries of enabled webhooks due for a while: their job may be missing (Redis lost it, or
- * the process died between commit and enqueue). Enqueuing them again is harmless: job ids are per attempt.
+ * Claims up to `limit` due first attempts of an enabled webhook for `leaseMs`: concurrent claimers
+ * (SKIP LOCKED) and the sweeper leave them alone while they are sent; if the claimer dies they are due
+ * again when the lease runs out. Null when none is due.
+ */
+export async function claimFirstAttempts(
+  pool: Pool,
+  webhookId: string,
+  limit: number,
+  leaseMs: number,
+  bodies?: EventBodies,
+): Promise<ClaimedBatch | null> {
+  const { rows } = await pool.query<ClaimedRow>(
+    `WITH ${claimCte(1)}
+     SELECT ${CLAIMED_COLUMNS}
+     FROM claimed c JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id`,
+    claimParams(webhookId, limit, leaseMs),
+  );
+  return toBatch(pool, rows, bodies);
+}
+
+/**
+ * Records a batch's attempts (as recordAttempts, nothing handed back) and claims the webhook's next
+ * batch (as claimFirstAttempts) in one statement: one round trip and one commit per batch instead of two.
+ */
+export async function recordAndClaim(
+  pool: Pool,
+  records: AttemptRecord[],
+  claim: { webhookId: string; limit: number; leaseMs: number; bodies?: EventBodies | undefined },
+): Promise<{ recorded: Set<string>; next: ClaimedBatch | null }> {
+  // One row per recorded delivery (`recorded` true, the rest null), then one per claimed delivery.
+  const { rows } = await pool.query<ClaimedRow & { recorded: boolean }>(
+    `WITH ${RECORD_CTES}, ${claimCte(11)}
+     SELECT m.delivery_id, true AS recorded, NULL::uuid AS event_id, NULL::timestamptz AS event_created_at,
+       NULL::text AS own_body, NULL::uuid AS webhook_id, NULL::text AS url, NULL::text AS webhook_status,
+       NULL::text AS secret_sealed, NULL::text AS previous_secret_sealed,
+       NULL::timestamptz AS previous_secret_expires_at
+     FROM moved m
+     UNION ALL
+     SELECT c.delivery_id, false, c.event_id, c.event_created_at, c.payload::text, w.webhook_id, w.url,
+       w.status, w.secret_sealed, w.previous_secret_sealed, w.previous_secret_expires_at
+     FROM claimed c JOIN ${table.webhooks} w ON w.webhook_id = c.webhook_id`,
+    [...recordParams(records, []), ...claimParams(claim.webhookId, claim.limit, claim.leaseMs)],
+  );
+  const recorded = new Set<string>();
+  const claimed: ClaimedRow[] = [];
+  for (const r of rows) {
+    if (r.recorded) recorded.add(r.delivery_id);
+    else claimed.push(r);
+  }
+  return { recorded, next: await toBatch(pool, claimed, claim.bodies) };
+}
+
+/**
+ * PENDING deliveries of enabled webhooks due (and not claimed) for a while: their job may be missing
+ * (Redis lost it, or the process died between commit and enqueue), or their claimer died. Enqueuing them again is harmless: job ids are per attempt.
  */
 export async function overdueDeliveries(
   pool: Pool,
@@ -374,6 +494,7 @@ export async function overdueDeliveries(
     `SELECT d.delivery_id, d.webhook_id, d.attempts FROM ${table.deliveries} d
      JOIN ${table.webhooks} w ON w.webhook_id = d.webhook_id AND w.status = 'ENABLED'
      WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() - make_interval(secs => $1)
+       AND (d.claimed_until IS NULL OR d.claimed_until <= now() - make_interval(secs => $1))
      ORDER BY d.next_attempt_at LIMIT $2`,
     [graceSeconds, limit],
   );

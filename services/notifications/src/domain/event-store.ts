@@ -4,6 +4,7 @@
 import type { PartnerEvent, PartnerEventsData, Pool } from '@cruise/shared';
 import { deleteInSlices, withTransaction } from '@cruise/shared';
 import { table } from '../db/tables.ts';
+import type { EventBodies } from './deliveries.ts';
 
 /** The one lock every event writer takes: positions then commit in the order they were assigned. */
 export const EVENT_WRITER_LOCK = 0x4e_4f_54_49; // "NOTI"
@@ -25,19 +26,27 @@ export function toPayload(e: PartnerEventsData['events'][number]): PartnerEvent 
   };
 }
 
-/** Inserts the events not stored yet and their deliveries; returns the deliveries to enqueue. */
-export async function storeEvents(pool: Pool, list: PartnerEventsData['events']): Promise<NewDelivery[]> {
+/**
+ * Inserts the events not stored yet and their deliveries; returns the deliveries to enqueue. Once
+ * committed, the new events' bodies (as PostgreSQL renders them) go into `bodies` for the dispatcher.
+ */
+export async function storeEvents(
+  pool: Pool,
+  list: PartnerEventsData['events'],
+  bodies?: EventBodies,
+): Promise<NewDelivery[]> {
   if (list.length === 0) return [];
-  return withTransaction(pool, async (client) => {
+  let stored: { event_id: string; body: string }[] = [];
+  const created = await withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [EVENT_WRITER_LOCK]);
-    const { rows: stored } = await client.query<{ event_id: string }>(
+    ({ rows: stored } = await client.query<{ event_id: string; body: string }>(
       `INSERT INTO ${table.events} (event_id, partner_id, type, revision, payload, created_at)
        SELECT (p->>'event_id')::uuid, (p->>'partner_id')::uuid, p->>'type', (p->>'revision')::bigint, p,
               (p->>'created_at')::timestamptz
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(p, ord) ORDER BY ord
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, ${bodies ? 'payload::text' : 'NULL'} AS body`,
       [JSON.stringify(list.map(toPayload))],
-    );
+    ));
     if (stored.length === 0) return [];
     const { rows } = await client.query<NewDelivery>(
       `INSERT INTO ${table.deliveries} (delivery_id, webhook_id, partner_id, event_id, event_type, status,
@@ -54,6 +63,8 @@ export async function storeEvents(pool: Pool, list: PartnerEventsData['events'])
     );
     return rows;
   });
+  if (bodies && created.length > 0) for (const s of stored) bodies.set(s.event_id, s.body);
+  return created;
 }
 
 /** Retention: events (and finished deliveries) older than `days` are deleted, in bounded slices. */

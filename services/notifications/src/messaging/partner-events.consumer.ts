@@ -19,7 +19,7 @@ export async function storePartnerEvents(
     );
     return;
   }
-  const created = await storeEvents(ctx.pool, parsed.data.events);
+  const created = await storeEvents(ctx.pool, parsed.data.events, ctx.bodies);
   // Stored and committed: losing this enqueue (Redis down) only delays the deliveries until the sweep.
   // Bounded wait, so a Redis outage never holds up storing the events behind this one.
   if (created.length > 0) {

@@ -21,9 +21,12 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type AttemptRecord,
+  type ClaimedBatch,
   claimFirstAttempts,
+  type EventBodies,
   loadAttempt,
   overdueDeliveries,
+  recordAndClaim,
   recordAttempts,
 } from '../domain/deliveries.ts';
 import type { NewDelivery } from '../domain/event-store.ts';
@@ -113,6 +116,8 @@ export interface DispatcherDeps {
   sealer: SecretSealer;
   queue: DeliveryQueue;
   metrics: NotificationMetrics;
+  /** Bodies of the events this process stored (a claim reads the others from the events table). */
+  bodies?: EventBodies;
 }
 
 /** The dispatcher: what the `webhook-delivery` worker runs, and the sweep job. */
@@ -130,7 +135,7 @@ export const DRAIN_BATCH = 50;
 const DRAIN_BUDGET_MS = 5_000;
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
-  const { config, pool, log, sealer, queue, metrics } = deps;
+  const { config, pool, log, sealer, queue, metrics, bodies } = deps;
   const semaphoreRedis: Redis = createRedis(config, 'blocking');
   const client = createReceiverClient({
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
@@ -269,8 +274,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /**
    * The due first attempts of one webhook. A sender (holding one slot of the webhook) claims DRAIN_BATCH
-   * of them at a time (one statement), sends them one after the other over its keep-alive connection and
-   * records the batch's attempts in one statement, until none is due or the budget is spent; while its
+   * of them at a time, sends them one after the other over its keep-alive connection and records the
+   * batch's attempts and claims the next batch in one statement, until none is due or the budget is spent; while its
    * claims come back full, it starts one more sender, up to the webhook's limit. No free slot at all:
    * the job leaves the wanted mark and ends; whoever gives a slot back next hands the work on.
    */
@@ -284,18 +289,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let sent = 0;
     let gone = false;
     let handOn = false;
+    const claim = { webhookId, limit: DRAIN_BATCH, leaseMs: claimLeaseMs, bodies };
     const sender = async (slot: string) => {
       try {
-        for (;;) {
-          if (gone) return;
-          if (Date.now() >= deadline) {
-            handOn = true; // what is still due goes to the next drain job
-            return;
-          }
-          const batch = await claimFirstAttempts(pool, webhookId, DRAIN_BATCH, claimLeaseMs);
-          if (!batch) return;
+        let batch: ClaimedBatch | null = await claimFirstAttempts(
+          pool,
+          webhookId,
+          DRAIN_BATCH,
+          claimLeaseMs,
+          bodies,
+        );
+        while (batch) {
           const { webhook, deliveries } = batch;
-          if (deliveries.length === DRAIN_BATCH && senders.length < limit) {
+          const full = deliveries.length === DRAIN_BATCH;
+          if (full && senders.length < limit) {
             // More may be due: one more sender, if the webhook has a free slot.
             const [more] = await slots.acquire(webhookId, holder, 1, { first: ++slotNames });
             if (more) senders.push(sender(more));
@@ -319,7 +326,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           }
           // Claimed but not sent (budget spent, or the receiver said 410): due again at once.
           const unsent = deliveries.slice(next).map((d) => d.delivery_id);
-          const recorded = await recordAttempts(pool, records, unsent);
+          const goOn = full && unsent.length === 0 && !gone && Date.now() < deadline;
+          let recorded: Set<string>;
+          if (goOn) {
+            // The batch recorded and the next one claimed in one statement.
+            ({ recorded, next: batch } = await recordAndClaim(pool, records, claim));
+          } else {
+            recorded = await recordAttempts(pool, records, unsent);
+            batch = null;
+            // Budget spent with more perhaps due (or handed back): the next drain job goes on.
+            if (!gone && (unsent.length > 0 || (full && Date.now() >= deadline))) handOn = true;
+          }
           sent += records.length;
           await afterRecorded(
             records,
@@ -327,8 +344,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             webhookId,
             new Map(deliveries.map((d) => [d.delivery_id, d.event_created_at])),
           );
-          if (deliveries.length < DRAIN_BATCH) return;
-          await slots.renew(webhookId, slot);
+          if (batch) await slots.renew(webhookId, slot);
         }
       } finally {
         // A drain found no free slot meanwhile: its work is handed on below.

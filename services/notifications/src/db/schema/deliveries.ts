@@ -28,6 +28,12 @@ export const deliveries = notificationsSchema.table(
     lastError: text('last_error'),
     /** When the next attempt is due (PENDING only). */
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /**
+     * A first attempt claimed by a dispatcher until then (it is being sent): other claimers and the sweep
+     * leave it alone, and it is due again once the lease runs out (the claimer died). In no index, so that
+     * a claim is a HOT update (the table keeps free space on every page for it: fillfactor, migration 0005).
+     */
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
     /** When the event was committed at its source: the delivery lag metric starts here. */
     eventCreatedAt: timestamp('event_created_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
