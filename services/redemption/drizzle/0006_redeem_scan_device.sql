@@ -175,7 +175,7 @@ BEGIN
 		IF v_claimed = 0 THEN
 			-- Committed rows always carry their answer: it is written in the claiming transaction.
 			SELECT * INTO v_stored FROM redemption.nonces WHERE device_id = p_device_id AND nonce = p_nonce;
-			v_replayed := v_stored.request_hash = p_request_hash;
+			v_replayed := coalesce(v_stored.request_hash = p_request_hash, false);
 			IF v_replayed THEN
 				v_answer := jsonb_build_object('status', v_stored.status_code, 'body', v_stored.body,
 					'outcome', coalesce(v_stored.body->>'code', 'ACCEPTED'));
