@@ -21,6 +21,7 @@ import {
 import type { RedemptionContext } from './context.ts';
 import { migrationSet } from './db/migrations.ts';
 import { redemptionSchema } from './db/schema/redemption-schema.ts';
+import { DeviceKeys } from './domain/devices.ts';
 import { purgeRetryRecords } from './jobs/purge-retry-records.ts';
 import { projectTickets, TICKET_EVENTS } from './messaging/issuance-events.ts';
 import { issuanceTicketSource } from './messaging/ticket-snapshots.ts';
@@ -51,6 +52,7 @@ export default defineService<RedemptionContext>({
       source: issuanceTicketSource(kit.commands),
       relay: kit.relay,
       budgets: createClientBudgets(limiter, config),
+      deviceKeys: new DeviceKeys(deps.pool),
       metrics: createRedemptionMetrics(kit.metrics),
     };
   },

@@ -60,7 +60,7 @@ async function scanTogether(ticketCode: string, functionCodes: string[]): Promis
     await holder.query('LOCK TABLE redemption.redemptions IN EXCLUSIVE MODE');
     const scans = functionCodes.map((functionCode) =>
       redeem(deps(), {
-        device: { deviceId: device.device_id, venue: 'Pier 3', manualEntry: true },
+        device: { deviceId: device.device_id },
         ticketCode,
         functionCode,
       }),

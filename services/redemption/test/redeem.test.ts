@@ -375,6 +375,58 @@ describe('devices', () => {
     expect(rowCount).toBe(0);
   });
 
+  it('a key that scanned a moment ago stops working at its revocation, and its switch applies at once', async () => {
+    // The service remembers which device a key belongs to; revocation and manual entry are read by the
+    // scan itself, so neither waits for anything.
+    const gate = await createDevice(r.app, ctx.config, 'Pier 8', 'Gate Y');
+    const [a, b] = [await ticket(), await ticket()];
+    expect(
+      (await scan({ ticket_code: a.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
+    ).toBe(200);
+    const me = () =>
+      r.app.inject({ url: '/venue/device', headers: { authorization: `Bearer ${gate.device_key}` } });
+    expect((await me()).statusCode).toBe(200);
+
+    const off = await r.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/devices/${gate.device_id}`,
+      headers: adminHeaders(ctx.config),
+      payload: { manual_entry: false },
+    });
+    expect(off.statusCode, off.body).toBe(200);
+    const typed = await scan({ ticket_code: a.ticket_code, function_code: 'LUNCH' }, gate.device_key);
+    expect(typed.json().code).toBe('MANUAL_ENTRY_NOT_ALLOWED');
+
+    const del = await r.app.inject({
+      method: 'DELETE',
+      url: `/api/admin/devices/${gate.device_id}`,
+      headers: adminHeaders(ctx.config),
+    });
+    expect(del.statusCode).toBe(204);
+    const scansBefore = await r.deps.pool.query('SELECT 1 FROM redemption.scans WHERE device_id = $1', [
+      gate.device_id,
+    ]);
+    const qr = await qrFor(b.ticket_code);
+    const refused = await scan(
+      { qr_token: qr.qr_token, function_code: 'FERRY', nonce: 'after-revocation' },
+      gate.device_key,
+    );
+    expect(refused.statusCode, refused.body).toBe(401);
+    expect(refused.json().code).toBe('UNAUTHORIZED');
+    expect((await scan({ qr_token: qr.qr_token, function_code: 'FERRY' }, gate.device_key)).statusCode).toBe(
+      401,
+    );
+    expect((await me()).statusCode).toBe(401);
+    // Nothing was written for the refused scans: no redemption, no nonce, no scan record.
+    const written = await r.deps.pool.query<{ redemptions: number; nonces: number; scans: number }>(
+      `SELECT (SELECT count(*)::int FROM redemption.redemptions WHERE ticket_code = $1) AS redemptions,
+              (SELECT count(*)::int FROM redemption.nonces WHERE device_id = $2) AS nonces,
+              (SELECT count(*)::int FROM redemption.scans WHERE device_id = $2) AS scans`,
+      [b.ticket_code, gate.device_id],
+    );
+    expect(written.rows[0]).toEqual({ redemptions: 0, nonces: 0, scans: scansBefore.rowCount });
+  });
+
   it('operators create devices idempotently and only with the operator token', async () => {
     const headers = { ...adminHeaders(ctx.config), 'idempotency-key': 'gate-c-1' };
     const payload = { venue: 'Pier 4', name: 'Gate C' };

@@ -20,5 +20,5 @@ export const table = {
   tickets: sqlName(tickets),
 } as const;
 
-/** `redeem_scan(...)`, the plpgsql function of migration 0004, in the service's schema. */
+/** `redeem_scan(...)`, the plpgsql function of migrations 0004 and 0006, in the service's schema. */
 export const REDEEM_SCAN_FN = `"${redemptionSchema.schemaName}".redeem_scan`;

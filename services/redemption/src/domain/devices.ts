@@ -102,14 +102,52 @@ export async function revokeDevice(pool: Pool, deviceId: string): Promise<boolea
   return (rowCount ?? 0) > 0;
 }
 
-/** The device a key belongs to, or null for an unknown or revoked key. Looked up on every request. */
+/** The device a key belongs to, or null for an unknown or revoked key. */
 export async function authenticateDevice(pool: Pool, deviceKey: string): Promise<ScanningDevice | null> {
+  return deviceOfKeyHash(pool, sha256Hex(deviceKey));
+}
+
+async function deviceOfKeyHash(pool: Pool, keyHash: string): Promise<ScanningDevice | null> {
   const { rows } = await pool.query<ScanningDevice>(
-    `SELECT device_id AS "deviceId", venue, manual_entry AS "manualEntry" FROM ${table.devices}
-      WHERE key_hash = $1 AND revoked_at IS NULL`,
-    [sha256Hex(deviceKey)],
+    `SELECT device_id AS "deviceId" FROM ${table.devices} WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [keyHash],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Device keys seen valid, by their hash → the device id, so a scanner's every request does not cost a
+ * lookup of its key. A key belongs to one device for good, so an entry never goes stale; whether the
+ * device may still scan is not cached: redeem_scan (and GET /venue/device) read the device row itself on
+ * every request, and a revocation takes effect there at once (the caller then `forget`s the key, and
+ * its next request is refused here). Unknown keys are never cached. Bounded: the oldest entry leaves first.
+ */
+export class DeviceKeys {
+  private readonly ids = new Map<string, string>();
+  private readonly pool: Pool;
+  private readonly max: number;
+
+  constructor(pool: Pool, max = 10_000) {
+    this.pool = pool;
+    this.max = max;
+  }
+
+  async authenticate(deviceKey: string): Promise<ScanningDevice | null> {
+    const hash = sha256Hex(deviceKey);
+    const known = this.ids.get(hash);
+    if (known !== undefined) return { deviceId: known };
+    const device = await deviceOfKeyHash(this.pool, hash);
+    if (device) {
+      if (this.ids.size >= this.max) this.ids.delete(this.ids.keys().next().value!);
+      this.ids.set(hash, device.deviceId);
+    }
+    return device;
+  }
+
+  /** A key whose device turned out revoked: looked up again next time (and refused). */
+  forget(deviceKey: string): void {
+    this.ids.delete(sha256Hex(deviceKey));
+  }
 }
 
 /** What a device may know of itself (the scanner app shows it after sign-in); null once revoked. */

@@ -19,11 +19,12 @@ import { REDEEM_SCAN_FN, table } from '../db/tables.ts';
 import { ensureTicket, type TicketSource } from './projection.ts';
 import { type QrClaims, verifyQrToken } from './tokens.ts';
 
+/**
+ * The device a valid key belongs to. Whether it may still scan (revocation), its venue and its
+ * manual-entry switch are read by redeem_scan itself, in the scan's statement.
+ */
 export interface ScanningDevice {
   deviceId: string;
-  venue: string;
-  /** May staff type a ticket code on this device (the operator's switch; default true)? */
-  manualEntry: boolean;
 }
 
 export interface RedeemInput {
@@ -72,7 +73,6 @@ export function normalizeTypedCode(typed: string): string {
 
 /** A typed ticket code without a QR token is manual entry: it skips the QR clock. */
 const isManualEntry = (input: RedeemInput) => input.qrToken === undefined;
-const manualEntryRefused = (input: RedeemInput) => isManualEntry(input) && !input.device.manualEntry;
 
 function readScan(input: RedeemInput, key: string, nowMs: number): Scanned {
   if (input.qrToken === undefined) {
@@ -130,11 +130,12 @@ const EVENTS = JSON.stringify(
 );
 
 /**
- * Decides a scan in one statement (`redemption.redeem_scan`, migration 0004): the nonce claim, the
- * ticket's row lock, every check, the redemption row, the USED transition, the outbox events, the scan
- * record and the nonce's stored answer commit together. Issuance is asked (over NATS, outside any
- * transaction) only when the projection lacks the ticket or has it PRE_GENERATED; the function then
- * runs a second time with the answer.
+ * Decides a scan in one statement (`redemption.redeem_scan`, migrations 0004 and 0006): the device's
+ * standing (revoked, manual entry), the ticket's row lock, every check, the nonce's claim with its
+ * answer, the redemption row, the USED transition, the outbox events and the scan record commit
+ * together. Issuance is asked (over NATS, outside any transaction) only when the projection lacks the
+ * ticket or has it PRE_GENERATED; the function then runs a second time with the answer. A device
+ * revoked since its key was last seen gets outcome UNAUTHORIZED (401) and nothing is written.
  */
 export async function redeem(deps: RedeemDeps, input: RedeemInput): Promise<RedeemResult> {
   if (input.qrToken === undefined && input.ticketCode === undefined) {
@@ -143,20 +144,18 @@ export async function redeem(deps: RedeemDeps, input: RedeemInput): Promise<Rede
   const nowMs = (deps.now ?? Date.now)();
   const hash = input.nonce === undefined ? '' : requestHash(input);
   const scanned = readScan(input, deps.qrSigningKey, nowMs);
-  const refused = manualEntryRefused(input);
   const ticketCode = scanned.kind === 'ticket' ? scanned.ticketCode : null;
   const decide = (known: boolean | null) =>
-    deps.pool.query<{ answer: DbAnswer }>(
-      `SELECT ${REDEEM_SCAN_FN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         AS answer`,
-      [
+    deps.pool.query<{ answer: DbAnswer }>({
+      // Prepared once per connection: a scan costs the server no parsing or planning of its own.
+      name: 'redeem_scan',
+      text: REDEEM_SCAN_SQL,
+      values: [
         input.device.deviceId,
-        input.device.venue,
         input.sessionCode ?? null,
         input.nonce ?? null,
         hash,
         isManualEntry(input),
-        refused,
         scanned.kind === 'invalid' ? scanned.detail : null,
         ticketCode,
         scanned.kind === 'ticket' && scanned.token ? scanned.token.version : null,
@@ -167,7 +166,7 @@ export async function redeem(deps: RedeemDeps, input: RedeemInput): Promise<Rede
         PROBLEMS,
         EVENTS,
       ],
-    );
+    });
   let answer = (await decide(null)).rows[0]!.answer;
   if ('need_ticket' in answer) {
     // A ticket issued a moment ago (its event still on its way) or activated a moment ago: ask issuance
@@ -176,10 +175,24 @@ export async function redeem(deps: RedeemDeps, input: RedeemInput): Promise<Rede
     answer = (await decide(exists)).rows[0]!.answer;
     if ('need_ticket' in answer) throw new Error('redeem_scan asked for the ticket twice');
   }
+  if ('unauthorized' in answer) {
+    return {
+      status: ERROR_STATUS.UNAUTHORIZED,
+      body: toProblem('UNAUTHORIZED', DEVICE_REFUSED, input.requestId),
+      outcome: 'UNAUTHORIZED',
+      replayed: false,
+      emitted: false,
+    };
+  }
   return answer;
 }
 
-type DbAnswer = RedeemResult | { need_ticket: true };
+/** The answer to a missing, unknown or revoked device key. */
+export const DEVICE_REFUSED = 'A valid device key is required (Authorization: Bearer)';
+
+const REDEEM_SCAN_SQL = `SELECT ${REDEEM_SCAN_FN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS answer`;
+
+type DbAnswer = RedeemResult | { need_ticket: true } | { unauthorized: true };
 
 async function recordScan(
   db: Pool,
@@ -193,10 +206,9 @@ async function recordScan(
     `INSERT INTO ${table.scans}
        (device_id, venue, session_code, outcome, http_status, ticket_code, function_code, nonce, replayed,
         manual_entry)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+     SELECT device_id, venue, $2, $3, $4, $5, $6, $7, $8, $9 FROM ${table.devices} WHERE device_id = $1`,
     [
       input.device.deviceId,
-      input.device.venue,
       input.sessionCode ?? null,
       answer.outcome,
       answer.status,

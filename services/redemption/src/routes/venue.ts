@@ -13,15 +13,19 @@ import {
 } from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RedemptionContext } from '../context.ts';
-import { authenticateDevice, describeDevice } from '../domain/devices.ts';
-import { recordUndecidedScan, redeem, type ScanningDevice } from '../domain/redeem.ts';
+import { describeDevice } from '../domain/devices.ts';
+import { DEVICE_REFUSED, recordUndecidedScan, redeem, type ScanningDevice } from '../domain/redeem.ts';
 
 /** Device keys are ~48 characters; anything far longer is not worth a database round trip. */
 const MAX_KEY_LENGTH = 256;
 
+// Made only when refusing: an error captures a stack, which a valid scan should not pay for.
+const refusal = () => new AppError('UNAUTHORIZED', DEVICE_REFUSED);
+
 /**
  * The scanner's device key (`authenticate` of the device routes): checked before the body is read or
- * validated, so an unknown key costs one indexed lookup, nothing more.
+ * validated, so an unknown key costs one indexed lookup, nothing more; a key seen valid before costs
+ * none (`DeviceKeys`: the handlers' own statements check that its device is not revoked).
  */
 export async function scanningDevice(
   request: FastifyRequest,
@@ -29,14 +33,11 @@ export async function scanningDevice(
   ctx: RedemptionContext,
 ): Promise<ScanningDevice> {
   const key = bearerToken(request);
-  // Made only when refusing: an error captures a stack, which a valid scan should not pay for.
-  const refusal = () =>
-    new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
   if (!key) {
     await ctx.budgets.charge(reply, 'anonymous', ctx.budgets.clientIp(request));
     throw refusal();
   }
-  const device = key.length <= MAX_KEY_LENGTH ? await authenticateDevice(ctx.pool, key) : null;
+  const device = key.length <= MAX_KEY_LENGTH ? await ctx.deviceKeys.authenticate(key) : null;
   if (!device) {
     await ctx.budgets.charge(reply, 'failed', ctx.budgets.clientIp(request));
     throw refusal();
@@ -45,11 +46,23 @@ export async function scanningDevice(
   return device;
 }
 
+/**
+ * A key that passed `scanningDevice` from memory but whose device has been revoked since: refused as a
+ * refused key is (charged to the client's failed-credentials budget), and forgotten.
+ */
+async function refuseRevoked(request: FastifyRequest, reply: FastifyReply, ctx: RedemptionContext) {
+  ctx.deviceKeys.forget(bearerToken(request)!);
+  await ctx.budgets.charge(reply, 'failed', ctx.budgets.clientIp(request));
+  return refusal();
+}
+
 export const redeemScan: Handler<typeof redeemRoute, RedemptionContext, ScanningDevice> = async ({
   body,
   caller: device,
   ctx,
   requestId,
+  request,
+  reply,
 }) => {
   if (body.qr_token === undefined && body.ticket_code === undefined) {
     throw new AppError('VALIDATION_FAILED', 'The request is invalid in body', {
@@ -78,6 +91,7 @@ export const redeemScan: Handler<typeof redeemRoute, RedemptionContext, Scanning
     }
     throw err;
   }
+  if (result.outcome === 'UNAUTHORIZED') throw await refuseRevoked(request, reply, ctx);
   if (result.emitted) ctx.relay.kick();
   const said = result.body as { result?: string; code?: string };
   const outcome = (result.status === 200 ? said.result : said.code) ?? String(result.status);
@@ -94,8 +108,10 @@ export const redeemScan: Handler<typeof redeemRoute, RedemptionContext, Scanning
 export const currentDevice: Handler<typeof currentDeviceRoute, RedemptionContext, ScanningDevice> = async ({
   caller,
   ctx,
+  request,
+  reply,
 }) => {
   const device = await describeDevice(ctx.pool, caller.deviceId);
-  if (!device) throw new AppError('UNAUTHORIZED', 'A valid device key is required (Authorization: Bearer)');
+  if (!device) throw await refuseRevoked(request, reply, ctx);
   return device;
 };
