@@ -1,6 +1,8 @@
 // Forwarding to the owning services over keep-alive undici pools. Bodies pass through as raw bytes
 // (the payment webhook's signature covers them) and responses stream back (CSV exports are large).
 // A refused, reset or silent upstream becomes 503 SERVICE_UNAVAILABLE, never a hang.
+
+import { Readable } from 'node:stream';
 import { AppError, type Config, HEADER, type OwningService, signInternalRequest } from '@cruise/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
@@ -167,72 +169,119 @@ export function createUpstreams(
   };
 
   return {
-    async forward(request, reply, service, caller, opts) {
+    forward(request, reply, service, caller, opts) {
       const upstream = upstreams[service];
-      // The client going away cancels the upstream call rather than leaving it running.
-      const abort = new AbortController();
-      const onClose = () => {
-        if (!reply.raw.writableFinished) abort.abort();
-      };
-      reply.raw.once('close', onClose);
-      let response: Awaited<ReturnType<Pool['request']>>;
-      try {
-        const path = upstream.basePath + request.url;
-        response = await upstream.pool.request({
-          method: httpMethod(request.method),
-          path,
-          headers: upstreamRequestHeaders(request, config.INTERNAL_TOKEN, caller, opts.keepCredentials, path),
-          body: Buffer.isBuffer(request.body) ? request.body : null,
-          signal: abort.signal,
-        });
-      } catch (err) {
-        reply.raw.off('close', onClose);
-        const code = (err as { code?: string }).code;
-        if (abort.signal.aborted || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
-          if (!abort.signal.aborted) {
-            request.log.warn({ err, service, code }, 'upstream unavailable');
+      const path = upstream.basePath + request.url;
+      const method = httpMethod(request.method);
+      const headers = upstreamRequestHeaders(
+        request,
+        config.INTERNAL_TOKEN,
+        caller,
+        opts.keepCredentials,
+        path,
+      );
+      return new Promise<FastifyReply>((resolve, reject) => {
+        // Straight onto undici's dispatcher rather than `pool.request`: no response stream, promise or
+        // abort signal per request. A small body of known length is collected and goes out in one write
+        // with the headers (and a body that stops arriving is still a clean 503); anything else (CSV
+        // exports, chunked answers) streams through with backpressure, never held in memory.
+        let controller: Dispatcher.DispatchController | undefined;
+        let clientGone = false;
+        let settled = false;
+        let chunks: Buffer[] | undefined;
+        let stream: Readable | undefined;
+        let relay: (() => FastifyReply) | undefined;
+
+        // The client going away cancels the upstream call rather than leaving it running.
+        const onClose = () => {
+          if (reply.raw.writableFinished) return;
+          clientGone = true;
+          controller?.abort(new Error('client closed the connection'));
+        };
+        reply.raw.once('close', onClose);
+        const done = () => reply.raw.off('close', onClose);
+
+        const unavailable = (err: unknown, phase: 'request' | 'body'): void => {
+          done();
+          if (!clientGone) {
+            request.log.warn(
+              { err, service, code: (err as { code?: string }).code },
+              phase === 'request' ? 'upstream unavailable' : 'upstream body failed',
+            );
             metrics?.upstreamFailures.inc({ service });
           }
-          throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
-        }
-        throw err;
-      }
-      const returned: [string, string | string[]][] = [];
-      const listed = connectionListed(response.headers.connection);
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
-        if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
-        returned.push([name, value]);
-      }
-      const relay = () => {
-        reply.code(response.statusCode);
-        for (const [name, value] of returned) reply.header(name, value);
-        return reply;
-      };
-      const bodyless =
-        request.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304;
-      // A small body of known length is read first and goes out in one write with the headers (and
-      // a body that stops arriving is still a clean 503); anything else (CSV exports, chunked
-      // answers) streams through without being held in memory.
-      const length = Number(response.headers['content-length']);
-      if (bodyless || (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES)) {
-        let body: Buffer | undefined;
-        try {
-          if (bodyless) await response.body.dump();
-          else body = Buffer.from(await response.body.arrayBuffer());
-        } catch (err) {
-          if (!abort.signal.aborted) {
-            request.log.warn({ err, service }, 'upstream body failed');
-            metrics?.upstreamFailures.inc({ service });
-          }
-          throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`);
-        } finally {
-          reply.raw.off('close', onClose);
-        }
-        return relay().send(body);
-      }
-      response.body.once('end', () => reply.raw.off('close', onClose));
-      return relay().send(response.body);
+          settled = true;
+          reject(new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`));
+        };
+
+        upstream.pool.dispatch(
+          { method, path, headers, body: Buffer.isBuffer(request.body) ? request.body : null },
+          {
+            onRequestStart(c) {
+              controller = c;
+              if (clientGone) c.abort(new Error('client closed the connection'));
+            },
+            onResponseStart(c, statusCode, responseHeaders) {
+              if (statusCode < 200) return; // 1xx: the final answer follows
+              const listed = connectionListed(responseHeaders.connection);
+              const returned: [string, string | string[]][] = [];
+              for (const name in responseHeaders) {
+                const value = responseHeaders[name];
+                if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
+                if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
+                returned.push([name, value]);
+              }
+              relay = () => {
+                reply.code(statusCode);
+                for (const [name, value] of returned) reply.header(name, value);
+                return reply;
+              };
+              const bodyless = method === 'HEAD' || statusCode === 204 || statusCode === 304;
+              const length = Number(responseHeaders['content-length']);
+              if (bodyless || (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES)) {
+                chunks = [];
+                return;
+              }
+              stream = new Readable({ read: () => c.resume() });
+              settled = true;
+              resolve(relay().send(stream));
+            },
+            onResponseData(c, chunk) {
+              if (chunks) chunks.push(chunk);
+              else if (stream && !stream.push(chunk)) c.pause();
+            },
+            onResponseEnd() {
+              if (stream) {
+                done();
+                stream.push(null);
+                return;
+              }
+              done();
+              settled = true;
+              const body =
+                method === 'HEAD' || !chunks || chunks.length === 0 ? undefined : Buffer.concat(chunks);
+              resolve(relay ? relay().send(body) : reply);
+            },
+            onResponseError(_c, err) {
+              if (stream) {
+                done();
+                stream.destroy(err);
+                return;
+              }
+              if (settled) return;
+              // Headers came and the body failed: always a clean 503, never a truncated answer.
+              if (relay) return unavailable(err, 'body');
+              const code = (err as { code?: string }).code;
+              if (clientGone || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
+                return unavailable(err, 'request');
+              }
+              done();
+              settled = true;
+              reject(err);
+            },
+          },
+        );
+      });
     },
     async close() {
       await Promise.all(Object.values(upstreams).map((u) => u.pool.close()));
