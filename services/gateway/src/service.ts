@@ -8,6 +8,7 @@ import {
   createClientBudgets,
   createPartnerRoute,
   createRateLimiter,
+  DEFAULT_LEASE,
   defineService,
   getPartnerRoute,
   group,
@@ -57,7 +58,9 @@ export default defineService<GatewayContext, GatewayAppOptions>({
   // OCTO clients read OCTO's error shape, also for a path the router refuses before any route.
   errorDialects: [octoErrorDialect],
   context: (config, deps, kit) => {
-    const limiter = createRateLimiter(deps.redis, kit.app.log);
+    // A partner with a large budget is charged in blocks (one Redis call per block of requests, never
+    // past its limit); near a limit, and for every small budget, each request is charged on its own.
+    const limiter = createRateLimiter(deps.redis, kit.app.log, { lease: DEFAULT_LEASE });
     kit.addReadinessCheck('rate_limit', async () => {
       if (limiter.mode() === 'fallback') {
         throw new Error('Redis unreachable: limits enforced per instance in memory (fallback)');

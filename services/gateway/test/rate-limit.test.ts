@@ -121,6 +121,54 @@ describe('per-partner limit', () => {
   });
 });
 
+describe('large budgets charged in blocks', () => {
+  it('a busy partner: exact RateLimit-Remaining on one instance, unspent units handed back', async () => {
+    const p = await createPartner(first.app, { name: 'Big OTA', rate_limit_per_minute: 100_000 });
+    for (let i = 1; i <= 50; i++) {
+      const res = await call(first, p.api_key);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['ratelimit-remaining']).toBe(String(100_000 - i));
+    }
+    // Once the blocks' unspent units are handed back, the log holds exactly the 50 requests.
+    const key = budgetKey(ctx.config.REDIS_PREFIX, 'partner', p.partner_id);
+    await pollUntil(async () => (await first.deps.redis.zcard(key)) === 50, 10_000);
+  });
+
+  it('never admits more than the limit across instances, and every unit is spent in the end', async () => {
+    const lease = { units: 8, ms: 1_000, reserveFactor: 4 };
+    const limiters = [
+      createRateLimiter(first.deps.redis, first.app.log, { lease }),
+      createRateLimiter(second.deps.redis, second.app.log, { lease }),
+    ];
+    const key = budgetKey(ctx.config.REDIS_PREFIX, 'partner', 'blocks-burst');
+    const limit = 100;
+    try {
+      const burst = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => limiters[i % 2]!.consume(key, limit)),
+      );
+      const admitted = burst.filter((d) => d.allowed).length;
+      expect(admitted).toBeLessThanOrEqual(limit);
+      // Blocks were charged: fewer distinct charges (member prefixes) than admitted requests.
+      const members = await first.deps.redis.zrange(key, 0, -1);
+      const charges = new Set(members.map((m) => m.slice(0, m.lastIndexOf(':'))));
+      expect(charges.size).toBeLessThan(admitted);
+      // Unspent units come back when their block ends; then one instance spends the budget to the last
+      // unit (near the limit each request is charged on its own).
+      await pollUntil(async () => (await first.deps.redis.zcard(key)) === admitted, 10_000);
+      let more = 0;
+      for (;;) {
+        const d = await limiters[0]!.consume(key, limit);
+        if (!d.allowed) break;
+        more++;
+      }
+      expect(admitted + more).toBe(limit);
+      expect(await first.deps.redis.zcard(key)).toBe(limit);
+    } finally {
+      for (const l of limiters) l.close();
+    }
+  });
+});
+
 describe('per-IP budgets', () => {
   it('limits anonymous calls and refused credentials per client IP, each in its own budget', async () => {
     const ip = '10.9.8.7';
