@@ -299,8 +299,13 @@ class OutcomeLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     const status = reply.statusCode;
-    const probe = PROBE_ROUTES.has(request.routeOptions.url ?? '');
-    const level = error || status >= 500 ? 'warn' : status >= 400 && !probe ? 'info' : 'debug';
+    // Successes never look at the route (fastify builds routeOptions anew on every access).
+    const level =
+      error || status >= 500
+        ? 'warn'
+        : status >= 400 && !PROBE_ROUTES.has(request.routeOptions.url ?? '')
+          ? 'info'
+          : 'debug';
     // Serialising the request costs more than the check: skip it when the level is off (the default
     // for successes), or when logging is off altogether (`logger: false` has no isLevelEnabled).
     const log = reply.log as Partial<Logger>;
