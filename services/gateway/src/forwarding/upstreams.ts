@@ -181,105 +181,10 @@ export function createUpstreams(
         path,
       );
       return new Promise<FastifyReply>((resolve, reject) => {
-        // Straight onto undici's dispatcher rather than `pool.request`: no response stream, promise or
-        // abort signal per request. A small body of known length is collected and goes out in one write
-        // with the headers (and a body that stops arriving is still a clean 503); anything else (CSV
-        // exports, chunked answers) streams through with backpressure, never held in memory.
-        let controller: Dispatcher.DispatchController | undefined;
-        let clientGone = false;
-        let settled = false;
-        let chunks: Buffer[] | undefined;
-        let stream: Readable | undefined;
-        let relay: (() => FastifyReply) | undefined;
-
-        // The client going away cancels the upstream call rather than leaving it running.
-        const onClose = () => {
-          if (reply.raw.writableFinished) return;
-          clientGone = true;
-          controller?.abort(new Error('client closed the connection'));
-        };
-        reply.raw.once('close', onClose);
-        const done = () => reply.raw.off('close', onClose);
-
-        const unavailable = (err: unknown, phase: 'request' | 'body'): void => {
-          done();
-          if (!clientGone) {
-            request.log.warn(
-              { err, service, code: (err as { code?: string }).code },
-              phase === 'request' ? 'upstream unavailable' : 'upstream body failed',
-            );
-            metrics?.upstreamFailures.inc({ service });
-          }
-          settled = true;
-          reject(new AppError('SERVICE_UNAVAILABLE', `The ${service} service is unavailable; retry shortly`));
-        };
-
+        const call = new ForwardedCall(request, reply, service, method, resolve, reject, metrics);
         upstream.pool.dispatch(
           { method, path, headers, body: Buffer.isBuffer(request.body) ? request.body : null },
-          {
-            onRequestStart(c) {
-              controller = c;
-              if (clientGone) c.abort(new Error('client closed the connection'));
-            },
-            onResponseStart(c, statusCode, responseHeaders) {
-              if (statusCode < 200) return; // 1xx: the final answer follows
-              const listed = connectionListed(responseHeaders.connection);
-              const returned: [string, string | string[]][] = [];
-              for (const name in responseHeaders) {
-                const value = responseHeaders[name];
-                if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
-                if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
-                returned.push([name, value]);
-              }
-              relay = () => {
-                reply.code(statusCode);
-                for (const [name, value] of returned) reply.header(name, value);
-                return reply;
-              };
-              const bodyless = method === 'HEAD' || statusCode === 204 || statusCode === 304;
-              const length = Number(responseHeaders['content-length']);
-              if (bodyless || (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES)) {
-                chunks = [];
-                return;
-              }
-              stream = new Readable({ read: () => c.resume() });
-              settled = true;
-              resolve(relay().send(stream));
-            },
-            onResponseData(c, chunk) {
-              if (chunks) chunks.push(chunk);
-              else if (stream && !stream.push(chunk)) c.pause();
-            },
-            onResponseEnd() {
-              if (stream) {
-                done();
-                stream.push(null);
-                return;
-              }
-              done();
-              settled = true;
-              const body =
-                method === 'HEAD' || !chunks || chunks.length === 0 ? undefined : Buffer.concat(chunks);
-              resolve(relay ? relay().send(body) : reply);
-            },
-            onResponseError(_c, err) {
-              if (stream) {
-                done();
-                stream.destroy(err);
-                return;
-              }
-              if (settled) return;
-              // Headers came and the body failed: always a clean 503, never a truncated answer.
-              if (relay) return unavailable(err, 'body');
-              const code = (err as { code?: string }).code;
-              if (clientGone || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
-                return unavailable(err, 'request');
-              }
-              done();
-              settled = true;
-              reject(err);
-            },
-          },
+          call,
         );
       });
     },
@@ -287,4 +192,157 @@ export function createUpstreams(
       await Promise.all(Object.values(upstreams).map((u) => u.pool.close()));
     },
   };
+}
+
+/**
+ * One forwarded request, straight on undici's dispatcher rather than `pool.request`: no response
+ * stream, promise or abort signal per request (and no closure per callback: the hot path of every
+ * forwarded call). A small body of known length is collected and goes out in one write with the
+ * headers (and a body that stops arriving is still a clean 503); anything else (CSV exports, chunked
+ * answers) streams through with backpressure, never held in memory.
+ */
+class ForwardedCall implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private clientGone = false;
+  private settled = false;
+  private statusCode = 0;
+  private returned: [string, string | string[]][] | undefined;
+  private chunks: Buffer[] | undefined;
+  private stream: Readable | undefined;
+  private readonly onClientClose: () => void;
+  private readonly request: FastifyRequest;
+  private readonly reply: FastifyReply;
+  private readonly service: UpstreamService;
+  private readonly method: Dispatcher.HttpMethod;
+  private readonly resolve: (reply: FastifyReply) => void;
+  private readonly reject: (err: unknown) => void;
+  private readonly metrics: Pick<GatewayMetrics, 'upstreamFailures'> | undefined;
+
+  constructor(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    service: UpstreamService,
+    method: Dispatcher.HttpMethod,
+    resolve: (reply: FastifyReply) => void,
+    reject: (err: unknown) => void,
+    metrics: Pick<GatewayMetrics, 'upstreamFailures'> | undefined,
+  ) {
+    this.request = request;
+    this.reply = reply;
+    this.service = service;
+    this.method = method;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.metrics = metrics;
+    // The client going away cancels the upstream call rather than leaving it running.
+    this.onClientClose = () => this.clientClosed();
+    reply.raw.once('close', this.onClientClose);
+  }
+
+  private clientClosed(): void {
+    if (this.reply.raw.writableFinished) return;
+    this.clientGone = true;
+    this.controller?.abort(new Error('client closed the connection'));
+  }
+
+  private done(): void {
+    this.reply.raw.off('close', this.onClientClose);
+  }
+
+  private relay(): FastifyReply {
+    const reply = this.reply.code(this.statusCode);
+    for (const [name, value] of this.returned ?? []) reply.header(name, value);
+    return reply;
+  }
+
+  private unavailable(err: unknown, phase: 'request' | 'body'): void {
+    this.done();
+    if (!this.clientGone) {
+      this.request.log.warn(
+        { err, service: this.service, code: (err as { code?: string }).code },
+        phase === 'request' ? 'upstream unavailable' : 'upstream body failed',
+      );
+      this.metrics?.upstreamFailures.inc({ service: this.service });
+    }
+    this.settled = true;
+    this.reject(
+      new AppError('SERVICE_UNAVAILABLE', `The ${this.service} service is unavailable; retry shortly`),
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx: the final answer follows
+    this.statusCode = statusCode;
+    const listed = connectionListed(headers.connection);
+    const returned: [string, string | string[]][] = [];
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || NOT_RETURNED.has(name) || listed.has(name)) continue;
+      if (name.startsWith('ratelimit-')) continue; // the gateway's own limit headers win
+      returned.push([name, value]);
+    }
+    this.returned = returned;
+    const bodyless = this.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    const length = Number(headers['content-length']);
+    if (bodyless || (Number.isFinite(length) && length <= BUFFERED_BODY_MAX_BYTES)) {
+      this.chunks = [];
+      return;
+    }
+    this.stream = new Readable({ read: () => controller.resume() });
+    this.settled = true;
+    this.resolve(this.relay().send(this.stream));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks) this.chunks.push(chunk);
+    else if (this.stream && !this.stream.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.done();
+    if (this.stream) {
+      this.stream.push(null);
+      return;
+    }
+    this.settled = true;
+    const chunks = this.chunks;
+    const body =
+      this.method === 'HEAD' || !chunks || chunks.length === 0
+        ? undefined
+        : chunks.length === 1
+          ? chunks[0]
+          : Buffer.concat(chunks);
+    this.resolve(this.returned ? this.relay().send(body) : this.reply);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.stream) {
+      this.done();
+      this.stream.destroy(err);
+      return;
+    }
+    if (this.settled) return;
+    // Headers came and the body failed: always a clean 503, never a truncated answer.
+    if (this.returned) {
+      this.unavailable(err, 'body');
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    if (this.clientGone || (code !== undefined && UNAVAILABLE_CODES.has(code))) {
+      this.unavailable(err, 'request');
+      return;
+    }
+    this.done();
+    this.settled = true;
+    this.reject(err);
+  }
 }
