@@ -1,5 +1,5 @@
 // Identifiers, secrets and ticket codes.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 
 export const newId = (): string => randomUUID();
 
@@ -43,5 +43,6 @@ export function newSecret(prefix: string): string {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  // The one-shot digest: no Hash object per call (the gateway hashes every API key it is shown).
+  return hash('sha256', value, 'hex');
 }
