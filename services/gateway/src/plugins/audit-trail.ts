@@ -14,19 +14,28 @@ export function isAudited(path: string): boolean {
   return AUDITED_PATHS.has(path) || AUDITED_PREFIXES.some((p) => path.startsWith(p));
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() at the request's arrival (for the duration of an abandoned request). */
+    auditStartedAt: number;
+    auditRecorded: boolean;
+  }
+}
+
 async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): Promise<void> {
   const { writer } = opts;
+  // Fields of the request rather than weak maps keyed by it: cheaper per request, nothing for the GC.
+  app.decorateRequest('auditStartedAt', 0);
+  app.decorateRequest('auditRecorded', false);
   // Registered before access control, so this is the request's arrival, before any lookup.
-  const startedAt = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request) => {
-    startedAt.set(request, performance.now());
+    request.auditStartedAt = performance.now();
   });
   // Each request is recorded once: when its response finished, or when the client gave up first.
-  const recorded = new WeakSet<FastifyRequest>();
   const record = (request: FastifyRequest, status: number, durationMs: number) => {
-    if (recorded.has(request)) return;
+    if (request.auditRecorded) return;
     if (!isAudited(request.url.split('?', 1)[0]!)) return;
-    recorded.add(request);
+    request.auditRecorded = true;
     writer.record({
       at: new Date(Date.now() - durationMs),
       requestId: request.id,
@@ -46,7 +55,7 @@ async function auditTrail(app: FastifyInstance, opts: { writer: AuditWriter }): 
   });
   /** 499 (as nginx logs it): the client closed the connection before the response was sent. */
   app.addHook('onRequestAbort', async (request) => {
-    record(request, CLIENT_CLOSED_REQUEST, performance.now() - (startedAt.get(request) ?? performance.now()));
+    record(request, CLIENT_CLOSED_REQUEST, performance.now() - (request.auditStartedAt || performance.now()));
   });
   app.addHook('onClose', async () => {
     await writer.close();
