@@ -3,6 +3,8 @@
 // chunk's event commit together; (batch_id, batch_seq) is unique, so a chunk retried after a crash
 // cannot duplicate and the next run resumes after the highest sequence written.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   appendPartnerEvents,
   type Batch,
@@ -13,19 +15,21 @@ import {
   Keyset,
   type ListPage,
   type ListQuery,
-  newTicketCode,
+  newTicketCodes,
   type Outcome,
   type Pool,
   type PoolClient,
   refuse,
   type SqlRow,
+  type TicketSnapshot,
   withTransaction,
 } from '@cruise/shared';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { batches, resellers } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
-import { EVENT_TICKETS_MAX } from './ticket-events.ts';
+import { GENERATED_CODES_MAX } from './ticket-events.ts';
 import { entitlementsOf, type Queryable } from './ticket-records.ts';
 import { ownActiveReseller } from './tickets.ts';
 
@@ -201,6 +205,7 @@ export async function generateNextChunk(
   pool: Pool,
   batchId: string,
   chunkSize: number,
+  opts: ChunkOptions = {},
 ): Promise<ChunkResult> {
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -234,52 +239,32 @@ export async function generateNextChunk(
       ).rows[0]?.max ?? 0;
     const n = Math.min(chunkSize, b.quantity - written);
     if (n > 0) {
-      const codes = Array.from({ length: n }, newTicketCode);
+      const codes = newTicketCodes(n);
       const entitlements = entitlementsOf(b.functions ?? []);
+      // What every ticket of the chunk shares, as its tickets.generated event carries it once: each
+      // code stands for `{ ticket_code, ...template }`, the snapshot a tickets.issued would carry.
       // created_at defaults to now(), the transaction's start: the same instant as tx_now.
-      // One statement writes the chunk and its tickets.issued events (at most EVENT_TICKETS_MAX
-      // snapshots each), the envelopes built by PostgreSQL in the exact shape appendEvent writes
-      // (batches.test.ts parses them against the catalog): a 2,000-ticket chunk then costs the worker
-      // no snapshot objects, no validation pass and no 700 kB JSON string of its own.
-      const createdAt = b.tx_now.toISOString();
-      const { rows: wrote } = await client.query<{ inserted: number }>(
-        `WITH inserted AS (
-           INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
-             reseller_id, entitlements)
-           SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
-           FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
-           ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING
-           RETURNING ticket_code, batch_seq
-         ), parts AS (
-           SELECT (batch_seq - $4 - 1) / $8 AS part, count(*) AS n,
-             jsonb_agg(jsonb_build_object('ticket_code', ticket_code, 'partner_id', $1::text,
-               'channel', 'reseller', 'product_id', $2::int, 'product_name', $9::text,
-               'status', 'PRE_GENERATED', 'entitlements', $6::jsonb, 'revision', 0, 'created_at', $10::text)
-               ORDER BY batch_seq) AS tickets
-           FROM inserted GROUP BY 1
-         ), events AS (
-           INSERT INTO ${table.outbox} (subject, envelope)
-           SELECT 'events.issuance.tickets.issued', jsonb_build_object('id', gen_random_uuid()::text,
-             'type', 'tickets.issued', 'occurred_at', $10::text, 'data', jsonb_build_object('tickets', tickets))
-           FROM parts ORDER BY part
-           RETURNING id
-         )
-         SELECT (SELECT COALESCE(sum(n), 0) FROM parts)::int AS inserted, (SELECT count(*) FROM events) AS events`,
-        [
-          b.partner_id,
-          b.product_id,
-          batchId,
-          written,
-          b.reseller_id,
-          JSON.stringify(entitlements),
-          codes,
-          EVENT_TICKETS_MAX,
-          b.product_name ?? `Product ${b.product_id}`,
-          createdAt,
-        ],
-      );
-      if (wrote[0]?.inserted !== n)
-        throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
+      const template: Omit<TicketSnapshot, 'ticket_code'> = {
+        partner_id: b.partner_id,
+        channel: 'reseller',
+        product_id: b.product_id,
+        product_name: b.product_name ?? `Product ${b.product_id}`,
+        status: 'PRE_GENERATED',
+        entitlements,
+        revision: 0,
+        created_at: b.tx_now.toISOString(),
+      };
+      const write = opts.via === 'copy' ? copyChunk : insertChunk;
+      const inserted = await write(client, {
+        batchId,
+        resellerId: b.reseller_id,
+        firstSeq: written + 1,
+        codes,
+        template,
+        codesPerEvent: opts.codesPerEvent ?? GENERATED_CODES_MAX,
+      });
+      if (inserted !== n)
+        throw new Error(`chunk of batch ${batchId} wrote ${inserted} tickets, expected ${n}`);
     }
     const done = written + n >= b.quantity;
     if (done) {
@@ -308,6 +293,101 @@ export async function generateNextChunk(
   });
 }
 
+export interface ChunkOptions {
+  /** Most codes per tickets.generated event (a smaller bound lets a test see a chunk split). */
+  codesPerEvent?: number;
+  /** How the tickets go in: one INSERT … SELECT unnest (the default), or COPY FROM STDIN (measured). */
+  via?: 'insert' | 'copy';
+}
+
+interface ChunkRows {
+  batchId: string;
+  resellerId: string;
+  /** batch_seq of the first code. */
+  firstSeq: number;
+  codes: string[];
+  template: Omit<TicketSnapshot, 'ticket_code'>;
+  codesPerEvent: number;
+}
+
+/**
+ * One statement writes the chunk and its event(s). A plain INSERT (no ON CONFLICT): under the advisory
+ * lock nothing else writes this batch, so a collision on (batch_id, batch_seq) cannot happen short of
+ * a bug, and if it did the unique violation rolls the chunk back. The envelope (the exact shape
+ * appendEvent writes; batches.test.ts parses it against the catalog) is built by PostgreSQL from the
+ * codes already sent: no per-ticket JSON on either side. Returns how many tickets it wrote.
+ */
+async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
+  const t = c.template;
+  const { rows } = await client.query<{ inserted: number }>(
+    `WITH inserted AS (
+       INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+         reseller_id, entitlements)
+       SELECT u.code, $1::uuid, 'reseller', $2::int, 'PRE_GENERATED', $3::uuid, $4::int - 1 + u.ord, $5::uuid,
+         $6::jsonb
+       FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
+       RETURNING 1
+     ), events AS (
+       INSERT INTO ${table.outbox} (subject, envelope)
+       SELECT 'events.issuance.tickets.generated', jsonb_build_object('id', gen_random_uuid()::text,
+         'type', 'tickets.generated', 'occurred_at', $9::text,
+         'data', jsonb_build_object('batch_id', $3::text, 'ticket', $10::jsonb,
+           'ticket_codes', to_jsonb(($7::text[])[g : g + $8::int - 1])))
+       FROM generate_series(1, cardinality($7::text[]), $8::int) AS g ORDER BY g
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM events)::int AS events`,
+    [
+      t.partner_id,
+      t.product_id,
+      c.batchId,
+      c.firstSeq,
+      c.resellerId,
+      JSON.stringify(t.entitlements),
+      c.codes,
+      c.codesPerEvent,
+      t.created_at,
+      JSON.stringify(t),
+    ],
+  );
+  return rows[0]?.inserted ?? 0;
+}
+
+/** COPY text format: backslash, tab, newline and carriage return escaped. */
+const copyText = (v: string) => v.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!);
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * The same rows through COPY FROM STDIN (text format), then the same events in a second statement.
+ * COPY inserts heap rows in groups (fewer WAL records than one INSERT per row), at the price of
+ * sending every row's text and PostgreSQL parsing its uuids and jsonb per row.
+ */
+async function copyChunk(client: PoolClient, c: ChunkRows): Promise<number> {
+  const t = c.template;
+  const shared = `\treseller\t${t.product_id}\tPRE_GENERATED\t${c.batchId}\t`;
+  const tail = `\t${c.resellerId}\t${copyText(JSON.stringify(t.entitlements))}\n`;
+  const head = `\t${t.partner_id}${shared}`;
+  const lines = new Array<string>(c.codes.length);
+  for (let i = 0; i < c.codes.length; i++) lines[i] = `${c.codes[i]}${head}${c.firstSeq + i}${tail}`;
+  const stream = client.query(
+    copyFrom(
+      `COPY ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+         reseller_id, entitlements) FROM STDIN`,
+    ),
+  );
+  await pipeline(Readable.from([lines.join('')]), stream);
+  await client.query(
+    `INSERT INTO ${table.outbox} (subject, envelope)
+     SELECT 'events.issuance.tickets.generated', jsonb_build_object('id', gen_random_uuid()::text,
+       'type', 'tickets.generated', 'occurred_at', $2::text,
+       'data', jsonb_build_object('batch_id', $1::text, 'ticket', $3::jsonb,
+         'ticket_codes', to_jsonb(($4::text[])[g : g + $5::int - 1])))
+     FROM generate_series(1, cardinality($4::text[]), $5::int) AS g ORDER BY g`,
+    [c.batchId, t.created_at, JSON.stringify(t), c.codes, c.codesPerEvent],
+  );
+  return stream.rowCount;
+}
+
 /** The partner event of a finished batch, carrying the batch as GET shows it (revision: the outbox id). */
 async function appendBatchEvent(
   client: PoolClient,
@@ -324,10 +404,10 @@ async function appendBatchEvent(
 export async function generateBatch(
   pool: Pool,
   batchId: string,
-  opts: { chunkSize: number; onChunk?: (chunk: number) => Promise<void> | void },
+  opts: { chunkSize: number; onChunk?: (chunk: number) => Promise<void> | void } & ChunkOptions,
 ): Promise<ChunkResult> {
   for (let chunk = 1; ; chunk++) {
-    const result = await generateNextChunk(pool, batchId, opts.chunkSize);
+    const result = await generateNextChunk(pool, batchId, opts.chunkSize, opts);
     if (result !== 'written') return result;
     await opts.onChunk?.(chunk);
   }
