@@ -362,6 +362,7 @@ describe('bulk generation', () => {
   });
 
   it('splits a chunk into events of at most the bound, in batch order', async () => {
+    await allocate(sys, { productId: 107, channel: 'reseller', partnerId: partner, allocated: 1_200 });
     const res = await sys.issuance.inject({
       method: 'POST',
       url: '/api/ota/tickets/bulk-generate',
