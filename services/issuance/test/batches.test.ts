@@ -360,29 +360,4 @@ describe('bulk generation', () => {
     expect(announced).toBe(seen.size); // …exactly once
     expect(announced).toBeGreaterThanOrEqual(10_000 + 450 + 300);
   });
-
-  it('splits a chunk into events of at most the bound, in batch order', async () => {
-    await allocate(sys, { productId: 107, channel: 'reseller', partnerId: partner, allocated: 1_200 });
-    const res = await sys.issuance.inject({
-      method: 'POST',
-      url: '/api/ota/tickets/bulk-generate',
-      headers: headers(),
-      payload: { product_id: 107, quantity: 200, reseller_id: resellerId },
-    });
-    expect(res.statusCode, res.body).toBe(202);
-    const { batch_id } = res.json();
-    expect(await generateNextChunk(sys.deps.pool, batch_id, 200, { codesPerEvent: 64 })).toBe('completed');
-    const { rows } = await sys.deps.pool.query<{ codes: string[] }>(
-      `SELECT ARRAY(SELECT jsonb_array_elements_text(envelope->'data'->'ticket_codes')) AS codes
-         FROM issuance.outbox
-        WHERE subject = 'events.issuance.tickets.generated' AND envelope->'data'->>'batch_id' = $1 ORDER BY id`,
-      [batch_id],
-    );
-    expect(rows.map((r) => r.codes.length)).toEqual([64, 64, 64, 8]);
-    const { rows: tickets } = await sys.deps.pool.query<{ ticket_code: string }>(
-      'SELECT ticket_code FROM issuance.tickets WHERE batch_id = $1 ORDER BY batch_seq',
-      [batch_id],
-    );
-    expect(rows.flatMap((r) => r.codes)).toEqual(tickets.map((t) => t.ticket_code));
-  });
 });

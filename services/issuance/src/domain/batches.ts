@@ -3,8 +3,6 @@
 // chunk's event commit together; (batch_id, batch_seq) is unique, so a chunk retried after a crash
 // cannot duplicate and the next run resumes after the highest sequence written.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   appendPartnerEvents,
   type Batch,
@@ -24,7 +22,6 @@ import {
   type TicketSnapshot,
   withTransaction,
 } from '@cruise/shared';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { batches, resellers } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
@@ -205,7 +202,6 @@ export async function generateNextChunk(
   pool: Pool,
   batchId: string,
   chunkSize: number,
-  opts: ChunkOptions = {},
 ): Promise<ChunkResult> {
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
@@ -254,14 +250,12 @@ export async function generateNextChunk(
         revision: 0,
         created_at: b.tx_now.toISOString(),
       };
-      const write = opts.via === 'copy' ? copyChunk : insertChunk;
-      const inserted = await write(client, {
+      const inserted = await insertChunk(client, {
         batchId,
         resellerId: b.reseller_id,
         firstSeq: written + 1,
         codes,
         template,
-        codesPerEvent: opts.codesPerEvent ?? GENERATED_CODES_MAX,
       });
       if (inserted !== n)
         throw new Error(`chunk of batch ${batchId} wrote ${inserted} tickets, expected ${n}`);
@@ -293,13 +287,6 @@ export async function generateNextChunk(
   });
 }
 
-export interface ChunkOptions {
-  /** Most codes per tickets.generated event (a smaller bound lets a test see a chunk split). */
-  codesPerEvent?: number;
-  /** How the tickets go in: one INSERT … SELECT unnest (the default), or COPY FROM STDIN (measured). */
-  via?: 'insert' | 'copy';
-}
-
 interface ChunkRows {
   batchId: string;
   resellerId: string;
@@ -307,7 +294,6 @@ interface ChunkRows {
   firstSeq: number;
   codes: string[];
   template: Omit<TicketSnapshot, 'ticket_code'>;
-  codesPerEvent: number;
 }
 
 /**
@@ -316,6 +302,8 @@ interface ChunkRows {
  * a bug, and if it did the unique violation rolls the chunk back. The envelope (the exact shape
  * appendEvent writes; batches.test.ts parses it against the catalog) is built by PostgreSQL from the
  * codes already sent: no per-ticket JSON on either side. Returns how many tickets it wrote.
+ * COPY FROM STDIN was measured in its place (bench/batch-chunks.ts at 84451e7) and was no faster:
+ * what it saves in heap inserts it spends parsing every row's uuids and jsonb.
  */
 async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
   const t = c.template;
@@ -345,47 +333,12 @@ async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
       c.resellerId,
       JSON.stringify(t.entitlements),
       c.codes,
-      c.codesPerEvent,
+      GENERATED_CODES_MAX,
       t.created_at,
       JSON.stringify(t),
     ],
   );
   return rows[0]?.inserted ?? 0;
-}
-
-/** COPY text format: backslash, tab, newline and carriage return escaped. */
-const copyText = (v: string) => v.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!);
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/**
- * The same rows through COPY FROM STDIN (text format), then the same events in a second statement.
- * COPY inserts heap rows in groups (fewer WAL records than one INSERT per row), at the price of
- * sending every row's text and PostgreSQL parsing its uuids and jsonb per row.
- */
-async function copyChunk(client: PoolClient, c: ChunkRows): Promise<number> {
-  const t = c.template;
-  const shared = `\treseller\t${t.product_id}\tPRE_GENERATED\t${c.batchId}\t`;
-  const tail = `\t${c.resellerId}\t${copyText(JSON.stringify(t.entitlements))}\n`;
-  const head = `\t${t.partner_id}${shared}`;
-  const lines = new Array<string>(c.codes.length);
-  for (let i = 0; i < c.codes.length; i++) lines[i] = `${c.codes[i]}${head}${c.firstSeq + i}${tail}`;
-  const stream = client.query(
-    copyFrom(
-      `COPY ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
-         reseller_id, entitlements) FROM STDIN`,
-    ),
-  );
-  await pipeline(Readable.from([lines.join('')]), stream);
-  await client.query(
-    `INSERT INTO ${table.outbox} (subject, envelope)
-     SELECT 'events.issuance.tickets.generated', jsonb_build_object('id', gen_random_uuid()::text,
-       'type', 'tickets.generated', 'occurred_at', $2::text,
-       'data', jsonb_build_object('batch_id', $1::text, 'ticket', $3::jsonb,
-         'ticket_codes', to_jsonb(($4::text[])[g : g + $5::int - 1])))
-     FROM generate_series(1, cardinality($4::text[]), $5::int) AS g ORDER BY g`,
-    [c.batchId, t.created_at, JSON.stringify(t), c.codes, c.codesPerEvent],
-  );
-  return stream.rowCount;
 }
 
 /** The partner event of a finished batch, carrying the batch as GET shows it (revision: the outbox id). */
@@ -404,10 +357,10 @@ async function appendBatchEvent(
 export async function generateBatch(
   pool: Pool,
   batchId: string,
-  opts: { chunkSize: number; onChunk?: (chunk: number) => Promise<void> | void } & ChunkOptions,
+  opts: { chunkSize: number; onChunk?: (chunk: number) => Promise<void> | void },
 ): Promise<ChunkResult> {
   for (let chunk = 1; ; chunk++) {
-    const result = await generateNextChunk(pool, batchId, opts.chunkSize, opts);
+    const result = await generateNextChunk(pool, batchId, opts.chunkSize);
     if (result !== 'written') return result;
     await opts.onChunk?.(chunk);
   }
