@@ -2,7 +2,7 @@
 // to be ready; logs are kept so a failing test can show them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,32 +130,29 @@ async function processTree(pid: number): Promise<number[]> {
 
 /** Where `freePort` records the ports it handed out, shared by every process of a test run. */
 const HANDED_OUT = path.join(os.tmpdir(), 'cruise-test-ports');
-/** A port handed out this long ago may be handed out again (its test has long finished). */
-const HANDED_OUT_FOR_MS = 30 * 60_000;
+/** Ports are recorded per period: one handed out in this period or the last is not handed out again. */
+const PERIOD_MS = 30 * 60_000;
 
 /**
  * A port no process listens on, and that no other `freePort` of this machine handed out lately: the
  * probe closes before the service binds, so two test files (separate processes) could otherwise be
- * given the same port, and one's readiness check would be answered by the other's service.
+ * given the same port, and one's readiness check would be answered by the other's service. A claim is
+ * one exclusive create (`wx`) in the current period's directory, so two callers never both win it;
+ * older periods are simply no longer looked at (nothing is ever reclaimed, which would race).
  */
 export async function freePort(): Promise<number> {
-  await mkdir(HANDED_OUT, { recursive: true });
+  const period = Math.floor(Date.now() / PERIOD_MS);
+  const current = path.join(HANDED_OUT, String(period));
+  const previous = path.join(HANDED_OUT, String(period - 1));
+  await mkdir(current, { recursive: true });
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = await unusedPort();
-    const marker = path.join(HANDED_OUT, String(port));
-    for (let claim = 0; claim < 2; claim++) {
-      try {
-        await (await open(marker, 'wx')).close();
-        return port;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const handedOut = await stat(marker).then(
-          (s) => s.mtimeMs,
-          () => 0,
-        );
-        if (Date.now() - handedOut < HANDED_OUT_FOR_MS) break; // taken lately: probe another
-        await rm(marker, { force: true }); // stale: claim it afresh
-      }
+    if (existsSync(path.join(previous, String(port)))) continue;
+    try {
+      await (await open(path.join(current, String(port)), 'wx')).close();
+      return port;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
   throw new Error(`freePort: no port found that was not handed out lately (${HANDED_OUT})`);
