@@ -42,6 +42,16 @@ function scan(payload: Record<string, unknown>, key: string | null = device.devi
   });
 }
 
+/** The operator's PATCH of a device (manual entry on or off). */
+function patchDevice(deviceId: string, payload: { manual_entry: boolean }) {
+  return r.app.inject({
+    method: 'PATCH',
+    url: `/api/admin/devices/${deviceId}`,
+    headers: adminHeaders(ctx.config),
+    payload,
+  });
+}
+
 async function qrFor(ticketCode: string, app = r.app) {
   const res = await app.inject({
     method: 'POST',
@@ -387,12 +397,7 @@ describe('devices', () => {
       r.app.inject({ url: '/venue/device', headers: { authorization: `Bearer ${gate.device_key}` } });
     expect((await me()).statusCode).toBe(200);
 
-    const off = await r.app.inject({
-      method: 'PATCH',
-      url: `/api/admin/devices/${gate.device_id}`,
-      headers: adminHeaders(ctx.config),
-      payload: { manual_entry: false },
-    });
+    const off = await patchDevice(gate.device_id, { manual_entry: false });
     expect(off.statusCode, off.body).toBe(200);
     const typed = await scan({ ticket_code: a.ticket_code, function_code: 'LUNCH' }, gate.device_key);
     expect(typed.json().code).toBe('MANUAL_ENTRY_NOT_ALLOWED');
@@ -570,23 +575,13 @@ describe('manual entry', () => {
     expect(walk.items).toEqual(page.data);
 
     const t = await ticket();
-    const off = await r.app.inject({
-      method: 'PATCH',
-      url: `/api/admin/devices/${gate.device_id}`,
-      headers: adminHeaders(ctx.config),
-      payload: { manual_entry: false },
-    });
+    const off = await patchDevice(gate.device_id, { manual_entry: false });
     expect(off.statusCode, off.body).toBe(200);
     expect(off.json()).toMatchObject({ device_id: gate.device_id, manual_entry: false });
     expect(
       (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,
     ).toBe(403);
-    const on = await r.app.inject({
-      method: 'PATCH',
-      url: `/api/admin/devices/${gate.device_id}`,
-      headers: adminHeaders(ctx.config),
-      payload: { manual_entry: true },
-    });
+    const on = await patchDevice(gate.device_id, { manual_entry: true });
     expect(on.json().manual_entry).toBe(true);
     expect(
       (await scan({ ticket_code: t.ticket_code, function_code: 'FERRY' }, gate.device_key)).statusCode,

@@ -10,7 +10,7 @@ import {
   type Outcome,
   type PartnerEvent,
   type Pool,
-  type PoolClient,
+  type Queryable,
   refuse,
   type SqlRow,
 } from '@cruise/shared';
@@ -18,8 +18,6 @@ import type { deliveries } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import type { NewDelivery } from './event-store.ts';
 import type { WebhookRow } from './webhooks.ts';
-
-type Queryable = Pick<PoolClient, 'query'>;
 
 type DeliveryRow = Pick<
   SqlRow<typeof deliveries>,

@@ -10,6 +10,7 @@ import {
   MAX_WEBHOOKS_PER_PARTNER,
   type Outcome,
   type PoolClient,
+  type Queryable,
   refuse,
   type SecretSealer,
   type SqlRow,
@@ -20,8 +21,6 @@ import type { webhooks } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { newWebhookSecret } from './signing.ts';
 import { checkUrlShape, resolveDeliveryAddresses } from './url-safety.ts';
-
-type Queryable = Pick<PoolClient, 'query'>;
 
 /** How long the secret replaced by a rotation keeps signing deliveries too. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
