@@ -61,6 +61,27 @@ export function createRedis(
   return redis;
 }
 
+/**
+ * Ends a connection without failing the commands still in flight: QUIT is answered after every command
+ * sent before it, so each pending promise settles with its reply. `disconnect()` alone rejects them with
+ * "Connection is closed", and a caller that no longer listens (a scrape that timed out, a BullMQ
+ * internal) surfaces that as an unhandled rejection. Bounded: a connection that cannot answer (Redis
+ * down, reconnecting) is dropped after `graceMs`.
+ */
+export async function closeRedis(redis: Redis, graceMs = 2_000): Promise<void> {
+  if (redis.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.quit().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  redis.disconnect();
+}
+
 export async function pingRedis(redis: Redis): Promise<void> {
   const pong = await redis.ping();
   if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);

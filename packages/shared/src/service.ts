@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { buildService } from './manifest/build.ts';
 import type { ServiceManifest } from './manifest/define.ts';
 import { connectNats, type NatsConnection, pingNats } from './nats.ts';
-import { createRedis, pingRedis } from './queues.ts';
+import { closeRedis, createRedis, pingRedis } from './queues.ts';
 
 /**
  * V8 flags every service process starts with. Node 24 sizes the young generation from the heap limit
@@ -54,7 +54,7 @@ export async function createServiceDeps(config: Config, service: string): Promis
 
 export async function closeServiceDeps(deps: ServiceDeps): Promise<void> {
   await deps.nc.drain().catch(() => {});
-  deps.redis.disconnect();
+  await closeRedis(deps.redis);
   await deps.pool.end().catch(() => {});
 }
 

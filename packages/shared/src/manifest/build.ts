@@ -24,7 +24,7 @@ import {
   respond,
 } from '../nats.ts';
 import { type OutboxRelay, startOutboxRelay } from '../outbox.ts';
-import { bullPrefix, createRedis, jobSchemas } from '../queues.ts';
+import { bullPrefix, closeRedis, createRedis, jobSchemas } from '../queues.ts';
 import { secretSealer } from '../sealed-secrets.ts';
 import { addDependencyChecks, type ServiceDeps } from '../service.ts';
 import {
@@ -119,7 +119,7 @@ export async function buildService<Ctx, O>(
     await Promise.all(workers.map((w) => closeWorker(w, log)));
     await Promise.all([...queues.values()].map((q) => q.close()));
     await Promise.all(schedulers);
-    bull?.disconnect();
+    if (bull) await closeRedis(bull);
     log.info({ stage: 'relay' }, 'shutdown: stopping the outbox relay');
     await relay?.stop();
     log.info({ stage: 'context' }, 'shutdown: closing the service context');

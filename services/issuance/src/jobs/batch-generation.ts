@@ -4,6 +4,7 @@
 import {
   bullPrefix,
   type Config,
+  closeRedis,
   createRedis,
   jobSchemas,
   type Logger,
@@ -169,7 +170,7 @@ export function startBatchWorker(
     async close(force = false) {
       stopping = true;
       await worker.close(force);
-      connection.disconnect();
+      await closeRedis(connection);
     },
   };
 }

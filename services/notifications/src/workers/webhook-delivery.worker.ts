@@ -10,6 +10,7 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   type Config,
+  closeRedis,
   createRedis,
   type JobPayload,
   type Logger,
@@ -375,7 +376,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     sweep,
     async close() {
       await client.close();
-      semaphoreRedis.disconnect();
+      await closeRedis(semaphoreRedis);
     },
   };
 }
