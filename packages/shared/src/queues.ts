@@ -82,6 +82,26 @@ export async function closeRedis(redis: Redis, graceMs = 2_000): Promise<void> {
   redis.disconnect();
 }
 
+/**
+ * Waits, bounded, for BullMQ queues and workers to finish their start-up handshake before they are
+ * closed. Each BullMQ connection starts with an INFO (the server's version) that nothing awaits: closed
+ * under it, BullMQ rejects promises it never handles, and an unhandled rejection ends a Node process.
+ * Bounded because a Redis that is down never answers (the close goes on after `graceMs`).
+ */
+export async function bullHandshakes(
+  objects: Iterable<{ waitUntilReady(): Promise<unknown> }>,
+  graceMs = 2_000,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled([...objects].map((o) => o.waitUntilReady())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export async function pingRedis(redis: Redis): Promise<void> {
   const pong = await redis.ping();
   if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);

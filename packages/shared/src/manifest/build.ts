@@ -24,7 +24,7 @@ import {
   respond,
 } from '../nats.ts';
 import { type OutboxRelay, startOutboxRelay } from '../outbox.ts';
-import { bullPrefix, closeRedis, createRedis, jobSchemas } from '../queues.ts';
+import { bullHandshakes, bullPrefix, closeRedis, createRedis, jobSchemas } from '../queues.ts';
 import { secretSealer } from '../sealed-secrets.ts';
 import { addDependencyChecks, type ServiceDeps } from '../service.ts';
 import {
@@ -116,6 +116,7 @@ export async function buildService<Ctx, O>(
     ]);
     await Promise.allSettled([...answering]);
     log.info({ stage: 'workers' }, 'shutdown: stopping workers and queues');
+    await bullHandshakes([...workers, ...queues.values()]);
     await Promise.all(workers.map((w) => closeWorker(w, log)));
     await Promise.all([...queues.values()].map((q) => q.close()));
     await Promise.all(schedulers);

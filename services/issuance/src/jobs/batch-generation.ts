@@ -2,6 +2,7 @@
 // the domain's resumable generation. A bad payload or an unknown batch is not retried; anything else
 // backs off and resumes from the last committed chunk; the final failure marks the batch FAILED.
 import {
+  bullHandshakes,
   bullPrefix,
   type Config,
   closeRedis,
@@ -169,6 +170,7 @@ export function startBatchWorker(
     worker,
     async close(force = false) {
       stopping = true;
+      await bullHandshakes([worker]);
       await worker.close(force);
       await closeRedis(connection);
     },
