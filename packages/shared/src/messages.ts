@@ -312,6 +312,20 @@ export const events = {
     subject: 'events.issuance.tickets.issued',
     data: z.object({ tickets: z.array(ticketSnapshot) }),
   },
+  /**
+   * A batch chunk's PRE_GENERATED tickets in compact form: what they all share once, and their codes
+   * (batch order). Each code stands for the snapshot `{ ticket_code, ...ticket }`; a consumer treats it
+   * exactly as a `tickets.issued` of those snapshots. A 2,000-ticket chunk is ~55 kB instead of
+   * ~700 kB of repeated snapshots (issuance puts at most 10,000 codes in one, well under NATS's 1 MB).
+   */
+  ticketsGenerated: {
+    subject: 'events.issuance.tickets.generated',
+    data: z.object({
+      batch_id: z.uuid(),
+      ticket: ticketSnapshot.omit({ ticket_code: true }),
+      ticket_codes: z.array(z.string()),
+    }),
+  },
   ticketsActivated: {
     subject: 'events.issuance.tickets.activated',
     data: z.object({ tickets: z.array(ticketSnapshot) }),

@@ -2,7 +2,7 @@
 // issuance's ticketSnapshot command for a ticket not seen yet, 503 when issuance cannot answer, and
 // nothing lost across a consumer restart.
 import { randomUUID } from 'node:crypto';
-import { connectNats, publishEvent, type TicketSnapshot } from '@cruise/shared';
+import { connectNats, events, publishEvent, type TicketSnapshot } from '@cruise/shared';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -105,6 +105,54 @@ describe('events', () => {
       [partnerId],
     );
     expect(rows[0]!.n).toBe(2000);
+  });
+
+  it('applies a tickets.generated event as the snapshots its codes stand for, older revisions never winning', async () => {
+    const partnerId = randomUUID();
+    const { ticket_code: _, ...ticket } = snapshot({
+      status: 'PRE_GENERATED',
+      channel: 'reseller',
+      partner_id: partnerId,
+      revision: 0,
+    });
+    const codes = Array.from({ length: 2000 }, () => snapshot().ticket_code);
+    const generated = {
+      id: randomUUID(),
+      type: 'tickets.generated',
+      occurred_at: new Date().toISOString(),
+      data: events.ticketsGenerated.data.parse({ batch_id: randomUUID(), ticket, ticket_codes: codes }),
+    };
+    await publishEvent(r.deps.nc, ctx.config.NATS_PREFIX, generated, events.ticketsGenerated.subject);
+    const count = async () =>
+      (
+        await r.deps.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM redemption.tickets WHERE partner_id = $1 AND status = 'PRE_GENERATED'
+             AND channel = 'reseller' AND product_id = $2 AND product_name = $3 AND revision = 0
+             AND function_codes = $4::text[] AND created_at = $5::timestamptz`,
+          [
+            partnerId,
+            ticket.product_id,
+            ticket.product_name,
+            ticket.entitlements.map((e) => e.function_code),
+            ticket.created_at,
+          ],
+        )
+      ).rows[0]!.n;
+    await eventually(async () => (await count()) === 2000, 'the generated tickets projected');
+
+    // One of them activated (revision 1), then the generated event delivered again: it stays ACTIVE.
+    const activated = { ...ticket, ticket_code: codes[7]!, status: 'ACTIVE' as const, revision: 1 };
+    await projectTickets(r, ctx.config, [activated], 'ticketsActivated');
+    await publishEvent(
+      r.deps.nc,
+      ctx.config.NATS_PREFIX,
+      { ...generated, id: randomUUID() },
+      events.ticketsGenerated.subject,
+    );
+    const marker = snapshot();
+    await projectTickets(r, ctx.config, [marker]); // the stream is in order: once this is in, so is that
+    expect(await projected(codes[7]!)).toEqual({ status: 'ACTIVE', revision: 1 });
+    expect(await count()).toBe(1999);
   });
 
   it('loses no event across a consumer restart while events keep coming', async () => {

@@ -169,8 +169,13 @@ export async function projectedRevision(deps: ServiceDeps, ticketCode: string): 
 }
 
 /** Puts tickets into the projection through the real event path and waits until they are applied. */
-export async function projectTickets(running: Running, config: Config, tickets: TicketSnapshot[]) {
-  await publishTickets(running.deps, config, tickets);
+export async function projectTickets(
+  running: Running,
+  config: Config,
+  tickets: TicketSnapshot[],
+  name?: Parameters<typeof publishTickets>[3],
+) {
+  await publishTickets(running.deps, config, tickets, name);
   for (const t of tickets) {
     await eventually(
       async () => ((await projectedRevision(running.deps, t.ticket_code)) ?? -1) >= t.revision,

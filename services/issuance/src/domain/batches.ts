@@ -13,19 +13,20 @@ import {
   Keyset,
   type ListPage,
   type ListQuery,
-  newTicketCode,
+  newTicketCodes,
   type Outcome,
   type Pool,
   type PoolClient,
   refuse,
   type SqlRow,
+  type TicketSnapshot,
   withTransaction,
 } from '@cruise/shared';
 import type { batches, resellers } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { recordRelease } from './pool-releases.ts';
 import { rememberProduct } from './product-catalogue.ts';
-import { EVENT_TICKETS_MAX } from './ticket-events.ts';
+import { GENERATED_CODES_MAX } from './ticket-events.ts';
 import { entitlementsOf, type Queryable } from './ticket-records.ts';
 import { ownActiveReseller } from './tickets.ts';
 
@@ -232,52 +233,30 @@ export async function generateNextChunk(
       ).rows[0]?.max ?? 0;
     const n = Math.min(chunkSize, b.quantity - written);
     if (n > 0) {
-      const codes = Array.from({ length: n }, newTicketCode);
+      const codes = newTicketCodes(n);
       const entitlements = entitlementsOf(b.functions ?? []);
+      // What every ticket of the chunk shares, as its tickets.generated event carries it once: each
+      // code stands for `{ ticket_code, ...template }`, the snapshot a tickets.issued would carry.
       // created_at defaults to now(), the transaction's start: the same instant as tx_now.
-      // One statement writes the chunk and its tickets.issued events (at most EVENT_TICKETS_MAX
-      // snapshots each), the envelopes built by PostgreSQL in the exact shape appendEvent writes
-      // (batches.test.ts parses them against the catalog): a 2,000-ticket chunk then costs the worker
-      // no snapshot objects, no validation pass and no 700 kB JSON string of its own.
-      const createdAt = b.tx_now.toISOString();
-      const { rows: wrote } = await client.query<{ inserted: number }>(
-        `WITH inserted AS (
-           INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
-             reseller_id, entitlements)
-           SELECT u.code, $1, 'reseller', $2, 'PRE_GENERATED', $3, $4 + u.ord, $5, $6::jsonb
-           FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
-           ON CONFLICT (batch_id, batch_seq) WHERE batch_id IS NOT NULL DO NOTHING
-           RETURNING ticket_code, batch_seq
-         ), parts AS (
-           SELECT (batch_seq - $4 - 1) / $8 AS part, count(*) AS n,
-             jsonb_agg(jsonb_build_object('ticket_code', ticket_code, 'partner_id', $1::text,
-               'channel', 'reseller', 'product_id', $2::int, 'product_name', $9::text,
-               'status', 'PRE_GENERATED', 'entitlements', $6::jsonb, 'revision', 0, 'created_at', $10::text)
-               ORDER BY batch_seq) AS tickets
-           FROM inserted GROUP BY 1
-         ), events AS (
-           INSERT INTO ${table.outbox} (subject, envelope)
-           SELECT 'events.issuance.tickets.issued', jsonb_build_object('id', gen_random_uuid()::text,
-             'type', 'tickets.issued', 'occurred_at', $10::text, 'data', jsonb_build_object('tickets', tickets))
-           FROM parts ORDER BY part
-           RETURNING id
-         )
-         SELECT (SELECT COALESCE(sum(n), 0) FROM parts)::int AS inserted, (SELECT count(*) FROM events) AS events`,
-        [
-          b.partner_id,
-          b.product_id,
-          batchId,
-          written,
-          b.reseller_id,
-          JSON.stringify(entitlements),
-          codes,
-          EVENT_TICKETS_MAX,
-          b.product_name ?? `Product ${b.product_id}`,
-          createdAt,
-        ],
-      );
-      if (wrote[0]?.inserted !== n)
-        throw new Error(`chunk of batch ${batchId} collided at seq ${written + 1}`);
+      const template: Omit<TicketSnapshot, 'ticket_code'> = {
+        partner_id: b.partner_id,
+        channel: 'reseller',
+        product_id: b.product_id,
+        product_name: b.product_name ?? `Product ${b.product_id}`,
+        status: 'PRE_GENERATED',
+        entitlements,
+        revision: 0,
+        created_at: b.tx_now.toISOString(),
+      };
+      const inserted = await insertChunk(client, {
+        batchId,
+        resellerId: b.reseller_id,
+        firstSeq: written + 1,
+        codes,
+        template,
+      });
+      if (inserted !== n)
+        throw new Error(`chunk of batch ${batchId} wrote ${inserted} tickets, expected ${n}`);
     }
     const done = written + n >= b.quantity;
     if (done) {
@@ -304,6 +283,60 @@ export async function generateNextChunk(
     if (done) await appendBatchEvent(client, 'batch.completed', b.partner_id, batchId);
     return done ? 'completed' : 'written';
   });
+}
+
+interface ChunkRows {
+  batchId: string;
+  resellerId: string;
+  /** batch_seq of the first code. */
+  firstSeq: number;
+  codes: string[];
+  template: Omit<TicketSnapshot, 'ticket_code'>;
+}
+
+/**
+ * One statement writes the chunk and its event(s). A plain INSERT (no ON CONFLICT): under the advisory
+ * lock nothing else writes this batch, so a collision on (batch_id, batch_seq) cannot happen short of
+ * a bug, and if it did the unique violation rolls the chunk back. The envelope (the exact shape
+ * appendEvent writes; batches.test.ts parses it against the catalog) is built by PostgreSQL from the
+ * codes already sent: no per-ticket JSON on either side. Returns how many tickets it wrote.
+ * COPY FROM STDIN was measured in its place (bench/batch-chunks.ts at 84451e7) and was no faster:
+ * what it saves in heap inserts it spends parsing every row's uuids and jsonb.
+ */
+async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
+  const t = c.template;
+  const { rows } = await client.query<{ inserted: number }>(
+    `WITH inserted AS (
+       INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+         reseller_id, entitlements)
+       SELECT u.code, $1::uuid, 'reseller', $2::int, 'PRE_GENERATED', $3::uuid, $4::int - 1 + u.ord, $5::uuid,
+         $6::jsonb
+       FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
+       RETURNING 1
+     ), events AS (
+       INSERT INTO ${table.outbox} (subject, envelope)
+       SELECT 'events.issuance.tickets.generated', jsonb_build_object('id', gen_random_uuid()::text,
+         'type', 'tickets.generated', 'occurred_at', $9::text,
+         'data', jsonb_build_object('batch_id', $3::text, 'ticket', $10::jsonb,
+           'ticket_codes', to_jsonb(($7::text[])[g : g + $8::int - 1])))
+       FROM generate_series(1, cardinality($7::text[]), $8::int) AS g ORDER BY g
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM events)::int AS events`,
+    [
+      t.partner_id,
+      t.product_id,
+      c.batchId,
+      c.firstSeq,
+      c.resellerId,
+      JSON.stringify(t.entitlements),
+      c.codes,
+      GENERATED_CODES_MAX,
+      t.created_at,
+      JSON.stringify(t),
+    ],
+  );
+  return rows[0]?.inserted ?? 0;
 }
 
 /** The partner event of a finished batch, carrying the batch as GET shows it (revision: the outbox id). */

@@ -5,6 +5,9 @@ import { type TicketRow, toTicket } from './ticket-records.ts';
 
 export const EVENT_TICKETS_MAX = 500;
 
+/** Most codes in one compact `tickets.generated` event (a batch chunk's): ~27 bytes each, ~270 kB. */
+export const GENERATED_CODES_MAX = 10_000;
+
 export async function appendTicketEvents(
   client: PoolClient,
   name: 'ticketsIssued' | 'ticketsActivated' | 'ticketsCancelled' | 'ticketsExpired',

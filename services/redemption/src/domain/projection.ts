@@ -55,7 +55,14 @@ export async function applySnapshots(db: Queryable, snapshots: TicketSnapshot[])
             x.revision, x.created_at
        FROM jsonb_to_recordset($1::jsonb) AS x(ticket_code text, partner_id uuid, channel text, product_id int,
             product_name text, status text, function_codes text[], revision int, created_at timestamptz)
-     ON CONFLICT (ticket_code) DO UPDATE SET
+     ${APPLY_IF_NEWER}`,
+    [JSON.stringify(rows)],
+  );
+  return rowCount ?? 0;
+}
+
+/** The upsert of applySnapshots and applyGenerated: a snapshot wins only with a higher revision. */
+const APPLY_IF_NEWER = `ON CONFLICT (ticket_code) DO UPDATE SET
        partner_id = EXCLUDED.partner_id,
        channel = EXCLUDED.channel,
        product_id = EXCLUDED.product_id,
@@ -64,8 +71,37 @@ export async function applySnapshots(db: Queryable, snapshots: TicketSnapshot[])
        function_codes = EXCLUDED.function_codes,
        revision = EXCLUDED.revision,
        updated_at = now()
-     WHERE t.revision < EXCLUDED.revision`,
-    [JSON.stringify(rows)],
+     WHERE t.revision < EXCLUDED.revision`;
+
+/**
+ * A `tickets.generated` event: the snapshots `{ ticket_code, ...ticket }` for every code, applied
+ * exactly as applySnapshots would apply them, without building (and sending) one JSON object per
+ * ticket: a batch chunk's codes go in as one text[] beside the fields they share.
+ */
+export async function applyGenerated(
+  db: Queryable,
+  ticket: Omit<TicketSnapshot, 'ticket_code'>,
+  codes: string[],
+): Promise<number> {
+  if (codes.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO ${table.tickets} AS t
+       (ticket_code, partner_id, channel, product_id, product_name, status, function_codes, revision, created_at)
+     SELECT DISTINCT c.code, $2::uuid, $3, $4::int, $5, $6, $7::text[], $8::int, $9::timestamptz
+       FROM unnest($1::text[]) AS c(code)
+      ORDER BY c.code
+     ${APPLY_IF_NEWER}`,
+    [
+      codes,
+      ticket.partner_id,
+      ticket.channel,
+      ticket.product_id,
+      ticket.product_name,
+      ticket.status,
+      ticket.entitlements.map((e) => e.function_code),
+      ticket.revision,
+      ticket.created_at,
+    ],
   );
   return rowCount ?? 0;
 }
