@@ -130,8 +130,12 @@ export interface Dispatcher {
   close(): Promise<void>;
 }
 
-/** First attempts a sender claims at a time (one claim, one multi-row record per batch). */
-export const DRAIN_BATCH = 50;
+/**
+ * First attempts a sender claims at a time (one claim, one multi-row record per batch). 200 rather than
+ * 50: a quarter of the statements and commits per delivery, +16 % deliveries/s in the bench; a batch
+ * still goes out well within the drain's budget (200 POSTs at a few ms each).
+ */
+export const DRAIN_BATCH = 200;
 /** A drain starts no new request after this long; what it claimed and did not send is due again at once. */
 const DRAIN_BUDGET_MS = 5_000;
 
