@@ -1,10 +1,8 @@
 // The catalogue: products, their entitlements (function codes) and the price matrix. The seed below is
 // the contract's ("Seed products and prices" in api.md); migration 0002 and `seedCatalogue` both apply
 // the SQL built from it, so a fresh database and an upgraded one carry the same catalogue.
-import { type DayType, type Pool, type PoolClient, withTransaction } from '@cruise/shared';
+import { type DayType, type Pool, type Queryable, withTransaction } from '@cruise/shared';
 import { table } from '../db/tables.ts';
-
-type Queryable = Pool | PoolClient;
 
 export interface SeedProduct {
   product_id: number;

@@ -1,10 +1,8 @@
 // The inventory ledger: every movement of units is a row, written in the transaction that changes the
 // pool's counters, so the counters can always be rebuilt from it and checked against it.
-import type { Pool, PoolClient } from '@cruise/shared';
+import type { PoolClient, Queryable } from '@cruise/shared';
 import { table } from '../db/tables.ts';
 import type { PoolRow } from './pools.ts';
-
-type Queryable = Pool | PoolClient;
 
 export type LedgerKind = 'allocate' | 'hold' | 'release' | 'sell' | 'expire';
 

@@ -8,6 +8,7 @@ import {
   type Outcome,
   type Pool,
   type PoolClient,
+  type Queryable,
   refuse,
   type SqlRow,
   withTransaction,
@@ -16,8 +17,6 @@ import type { pools } from '../db/schema/index.ts';
 import { table } from '../db/tables.ts';
 import { expireStaleHolds } from './expiry.ts';
 import { type LedgerKind, recordMovements } from './ledger.ts';
-
-type Queryable = Pool | PoolClient;
 
 export type PoolRow = Pick<
   SqlRow<typeof pools>,

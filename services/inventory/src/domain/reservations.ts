@@ -13,6 +13,7 @@ import {
   type Outcome,
   type Pool,
   type PoolClient,
+  type Queryable,
   type ReservationSnapshot,
   refuse,
   type SqlRow,
@@ -24,8 +25,6 @@ import { findProduct, type Product, productInfo } from './catalogue.ts';
 import { expireLockedHolds, expireStaleHolds } from './expiry.ts';
 import { available, findPool, moveUnits } from './pools.ts';
 import { type PricedItem, type PricedOrder, priceItems, type RequestedItem } from './pricing.ts';
-
-type Queryable = Pool | PoolClient;
 
 /** A reservation as `RESERVATION_COLUMNS` selects it (`visit_date` cast to text, as drizzle reads a date). */
 export type ReservationRow = Omit<SqlRow<typeof reservations>, 'day_type' | 'expired_at'>;

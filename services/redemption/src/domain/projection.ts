@@ -1,7 +1,7 @@
 // The local projection of issuance's tickets: applied from events (only newer revisions win), filled
 // on demand from issuance for a ticket not seen yet, and combined with this service's own redemption
 // rows, which are the authority on what was redeemed when.
-import type { Pool, PoolClient, TicketSnapshot } from '@cruise/shared';
+import type { Pool, Queryable, TicketSnapshot } from '@cruise/shared';
 import { table } from '../db/tables.ts';
 
 export type TicketStatus = TicketSnapshot['status'];
@@ -19,8 +19,6 @@ export interface ProjectedTicket {
 
 /** Issuance's current snapshot of one ticket, or null when issuance does not know it. */
 export type TicketSource = (ticketCode: string) => Promise<TicketSnapshot | null>;
-
-type Queryable = Pool | PoolClient;
 
 /**
  * Upserts snapshots, each only when its revision is newer than the stored one, so replays and
