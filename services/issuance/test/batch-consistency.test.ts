@@ -5,7 +5,7 @@
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateBatch } from '../src/domain/batches.ts';
-import { allocate, newPartner, partnerHeaders, type System, startSystem } from './harness.ts';
+import { allocate, newPartner, newReseller, partnerHeaders, type System, startSystem } from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -17,13 +17,7 @@ beforeAll(async () => {
   sys = await startSystem(ctx.config);
   await allocate(sys, { productId: 106, channel: 'direct', partnerId: null, allocated: 0 });
   partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 10_000 }]);
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { name: 'Polling Reseller' },
-  });
-  resellerId = res.json().reseller_id;
+  resellerId = await newReseller(sys, ctx.config, partner, { name: 'Polling Reseller' });
 });
 afterAll(async () => {
   await sys?.close();

@@ -9,7 +9,15 @@ import {
 } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBatchWorker } from '../src/app.ts';
-import { allocate, newPartner, partnerHeaders, type System, startSystem, waitFor } from './harness.ts';
+import {
+  allocate,
+  newPartner,
+  newReseller,
+  partnerHeaders,
+  type System,
+  startSystem,
+  waitFor,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -37,18 +45,12 @@ it('a worker process killed mid-batch: the batch completes elsewhere with exactl
   await allocate(sys, { productId: 106, channel: 'direct', partnerId: null, allocated: 0 });
   const partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 10_000 }]);
   const headers = partnerHeaders(ctx.config, partner);
-  const reseller = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers,
-    payload: { name: 'R' },
-  });
-  expect(reseller.statusCode, reseller.body).toBe(201);
+  const resellerId = await newReseller(sys, ctx.config, partner);
   const accepted = await sys.issuance.inject({
     method: 'POST',
     url: '/api/ota/tickets/bulk-generate',
     headers,
-    payload: { product_id: 106, quantity: 10_000, reseller_id: reseller.json().reseller_id },
+    payload: { product_id: 106, quantity: 10_000, reseller_id: resellerId },
   });
   expect(accepted.statusCode, accepted.body).toBe(202);
   const { batch_id } = accepted.json();
@@ -96,18 +98,12 @@ it('a worker process killed mid-batch: the batch completes elsewhere with exactl
 it('a worker shut down gracefully hands its batch back between chunks; the next one resumes it', async () => {
   const partner = await newPartner(sys, [{ productId: 107, channel: 'reseller', allocated: 5_000 }]);
   const headers = partnerHeaders(ctx.config, partner);
-  const reseller = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers,
-    payload: { name: 'R' },
-  });
-  expect(reseller.statusCode, reseller.body).toBe(201);
+  const resellerId = await newReseller(sys, ctx.config, partner);
   const accepted = await sys.issuance.inject({
     method: 'POST',
     url: '/api/ota/tickets/bulk-generate',
     headers,
-    payload: { product_id: 107, quantity: 5_000, reseller_id: reseller.json().reseller_id },
+    payload: { product_id: 107, quantity: 5_000, reseller_id: resellerId },
   });
   const { batch_id } = accepted.json();
   const first = startBatchWorker(ctx.config, sys.deps);

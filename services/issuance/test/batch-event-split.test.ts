@@ -4,7 +4,7 @@
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateNextChunk } from '../src/domain/batches.ts';
-import { allocate, newPartner, partnerHeaders, type System, startSystem } from './harness.ts';
+import { allocate, newPartner, newReseller, partnerHeaders, type System, startSystem } from './harness.ts';
 
 vi.mock('../src/domain/ticket-events.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../src/domain/ticket-events.ts')>()),
@@ -21,13 +21,7 @@ beforeAll(async () => {
   sys = await startSystem(ctx.config);
   partner = await newPartner(sys, []);
   await allocate(sys, { productId: 107, channel: 'reseller', partnerId: partner, allocated: 200 });
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { name: 'Split Reseller' },
-  });
-  resellerId = res.json().reseller_id;
+  resellerId = await newReseller(sys, ctx.config, partner, { name: 'Split Reseller' });
 });
 afterAll(async () => {
   await sys?.close();

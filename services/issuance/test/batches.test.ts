@@ -10,6 +10,7 @@ import { GENERATED_CODES_MAX } from '../src/domain/ticket-events.ts';
 import {
   allocate,
   newPartner,
+  newReseller,
   partnerHeaders,
   poolOf,
   type System,
@@ -29,13 +30,11 @@ beforeAll(async () => {
   await allocate(sys, { productId: 106, channel: 'direct', partnerId: null, allocated: 0 });
   partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 10_000 }]);
   await allocate(sys, { productId: 107, channel: 'reseller', partnerId: partner, allocated: 1_000 });
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { name: 'Shanghai Travel', region: 'Shanghai', commission_rate: 0.1 },
+  resellerId = await newReseller(sys, ctx.config, partner, {
+    name: 'Shanghai Travel',
+    region: 'Shanghai',
+    commission_rate: 0.1,
   });
-  resellerId = res.json().reseller_id;
 });
 afterAll(async () => {
   await sys?.close();

@@ -85,6 +85,23 @@ export async function newPartner(
   return partnerId;
 }
 
+/** A reseller of `partnerId`, created through the API (201 checked): its id. */
+export async function newReseller(
+  sys: System,
+  config: Config,
+  partnerId: string,
+  body: Record<string, unknown> = { name: `R ${randomUUID().slice(0, 8)}` },
+): Promise<string> {
+  const res = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/resellers',
+    headers: partnerHeaders(config, partnerId),
+    payload: body,
+  });
+  if (res.statusCode !== 201) throw new Error(`reseller not created: ${res.statusCode} ${res.body}`);
+  return res.json().reseller_id;
+}
+
 /** The next date (from tomorrow on, venue calendar) whose day is weekend or weekday. */
 export function nextDate(config: Config, kind: 'weekday' | 'weekend'): string {
   const d = new Date(`${venueDate(new Date(), config.VENUE_TIMEZONE)}T00:00:00Z`);

@@ -4,7 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newPartner, nextDate, notify, partnerHeaders, poolOf, type System, startSystem } from './harness.ts';
+import {
+  newPartner,
+  newReseller,
+  nextDate,
+  notify,
+  partnerHeaders,
+  poolOf,
+  type System,
+  startSystem,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -41,21 +50,17 @@ function read(partnerId: string, id: string) {
   });
 }
 
-async function newReseller(partnerId: string): Promise<string> {
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers: partnerHeaders(ctx.config, partnerId),
-    payload: { name: `Agency ${randomUUID().slice(0, 8)}`, contact_email: 'ops@example.com' },
+function resellerOf(partnerId: string): Promise<string> {
+  return newReseller(sys, ctx.config, partnerId, {
+    name: `Agency ${randomUUID().slice(0, 8)}`,
+    contact_email: 'ops@example.com',
   });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().reseller_id;
 }
 
 describe('the reseller named on a reservation', () => {
   it("is the partner's own: held with it; another partner's or an unknown one → 404, nothing held", async () => {
-    const own = await newReseller(partner);
-    const theirs = await newReseller(stranger);
+    const own = await resellerOf(partner);
+    const theirs = await resellerOf(stranger);
     const visit_date = nextDate(ctx.config, 'weekday');
     const before = await poolOf(sys, partner, 106, 'ota');
 
@@ -73,7 +78,7 @@ describe('the reseller named on a reservation', () => {
   });
 
   it('that is INACTIVE → 400 VALIDATION_FAILED, nothing held', async () => {
-    const reseller = await newReseller(partner);
+    const reseller = await resellerOf(partner);
     const retired = await sys.issuance.inject({
       method: 'PATCH',
       url: `/api/ota/resellers/${reseller}`,
