@@ -3,26 +3,13 @@
 // Gauges read their value when Prometheus scrapes (collect), so nothing polls in between.
 import type { Queue, Worker } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { settleWithin } from './bounded.ts';
 import type { Pool } from './db.ts';
 
 /** A scrape must answer even when Redis or PostgreSQL does not: a stuck source keeps its last value. */
 const COLLECT_TIMEOUT_MS = 1_000;
 
-async function within<T>(work: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), COLLECT_TIMEOUT_MS);
-      }),
-    ]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const within = <T>(work: Promise<T>) => settleWithin(work, COLLECT_TIMEOUT_MS);
 
 /**
  * One read shared by the gauges a scrape collects together (prom-client collects them concurrently):

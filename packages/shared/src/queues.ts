@@ -1,6 +1,7 @@
 // The BullMQ queue and job catalog, and Redis connections. Never rename a live queue.
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { settleWithin } from './bounded.ts';
 import type { Config } from './config.ts';
 
 export const QUEUES = {
@@ -69,16 +70,7 @@ export function createRedis(
  * down, reconnecting) is dropped after `graceMs`.
  */
 export async function closeRedis(redis: Redis, graceMs = 2_000): Promise<void> {
-  if (redis.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      redis.quit().catch(() => {}),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
+  if (redis.status === 'ready') await settleWithin(redis.quit(), graceMs);
   redis.disconnect();
 }
 
@@ -92,14 +84,7 @@ export async function bullHandshakes(
   objects: Iterable<{ waitUntilReady(): Promise<unknown> }>,
   graceMs = 2_000,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled([...objects].map((o) => o.waitUntilReady())),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await settleWithin(Promise.allSettled([...objects].map((o) => o.waitUntilReady())), graceMs);
 }
 
 export async function pingRedis(redis: Redis): Promise<void> {
