@@ -305,24 +305,20 @@ interface ChunkRows {
  */
 async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
   const t = c.template;
-  const { rows } = await client.query<{ inserted: number }>(
-    `WITH inserted AS (
-       INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
-         reseller_id, entitlements)
-       SELECT u.code, $1::uuid, 'reseller', $2::int, 'PRE_GENERATED', $3::uuid, $4::int - 1 + u.ord, $5::uuid,
-         $6::jsonb
-       FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)
-       RETURNING 1
-     ), events AS (
+  const { rowCount } = await client.query(
+    `WITH events AS (
        INSERT INTO ${table.outbox} (subject, envelope)
        SELECT 'events.issuance.tickets.generated', jsonb_build_object('id', gen_random_uuid()::text,
          'type', 'tickets.generated', 'occurred_at', $9::text,
          'data', jsonb_build_object('batch_id', $3::text, 'ticket', $10::jsonb,
            'ticket_codes', to_jsonb(($7::text[])[g : g + $8::int - 1])))
        FROM generate_series(1, cardinality($7::text[]), $8::int) AS g ORDER BY g
-       RETURNING 1
      )
-     SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM events)::int AS events`,
+     INSERT INTO ${table.tickets} (ticket_code, partner_id, channel, product_id, status, batch_id, batch_seq,
+       reseller_id, entitlements)
+     SELECT u.code, $1::uuid, 'reseller', $2::int, 'PRE_GENERATED', $3::uuid, $4::int - 1 + u.ord, $5::uuid,
+       $6::jsonb
+     FROM unnest($7::text[]) WITH ORDINALITY AS u(code, ord)`,
     [
       t.partner_id,
       t.product_id,
@@ -336,7 +332,7 @@ async function insertChunk(client: PoolClient, c: ChunkRows): Promise<number> {
       JSON.stringify(t),
     ],
   );
-  return rows[0]?.inserted ?? 0;
+  return rowCount ?? 0;
 }
 
 /** The partner event of a finished batch, carrying the batch as GET shows it (revision: the outbox id). */
