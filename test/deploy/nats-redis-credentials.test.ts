@@ -16,7 +16,14 @@ import {
   streamName,
   subject,
 } from '@cruise/shared';
-import { createTestContext, freePort, REPO_ROOT, type TestContext } from '@cruise/testkit';
+import {
+  createTestContext,
+  freePort,
+  type PrivateRedis,
+  REPO_ROOT,
+  startRedisServer,
+  type TestContext,
+} from '@cruise/testkit';
 import { Redis } from 'ioredis';
 import { connect, type JetStreamManager, JSONCodec, type NatsConnection } from 'nats';
 import pg from 'pg';
@@ -44,7 +51,7 @@ const redisPassword = randomBytes(24).toString('hex');
 let ctx: TestContext;
 let dir: string;
 let natsServer: ChildProcess;
-let redisServer: ChildProcess;
+let redisServer: PrivateRedis;
 let natsPort: number;
 let monitorPort: number;
 let redisPort: number;
@@ -57,9 +64,7 @@ const codec = JSONCodec<unknown>();
 async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (!(await probe().catch(() => false))) {
-    for (const child of [natsServer, redisServer]) {
-      if (child?.exitCode != null) throw new Error(`${what}: a server exited:\n${output.join('')}`);
-    }
+    if (natsServer?.exitCode != null) throw new Error(`${what}: nats-server exited:\n${output.join('')}`);
     if (Date.now() > deadline) throw new Error(`${what} did not start:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -73,7 +78,7 @@ const asUser = (user: NatsServiceUser) =>
 beforeAll(async () => {
   ctx = await createTestContext();
   dir = mkdtempSync(path.join(os.tmpdir(), 'cruise-creds-'));
-  [natsPort, monitorPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  [natsPort, monitorPort] = await Promise.all([freePort(), freePort()]);
   const conf = path.join(dir, 'nats.conf');
   writeFileSync(conf, renderNatsConfig(ctx.id));
   natsServer = spawn(
@@ -88,47 +93,16 @@ beforeAll(async () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  redisServer = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--requirepass',
-      redisPassword,
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  for (const child of [natsServer, redisServer]) {
-    child.stdout?.on('data', (d) => output.push(d.toString()));
-    child.stderr?.on('data', (d) => output.push(d.toString()));
-  }
+  natsServer.stdout?.on('data', (d) => output.push(d.toString()));
+  natsServer.stderr?.on('data', (d) => output.push(d.toString()));
   // The monitoring endpoint docker-compose's health check probes.
   await waitUntil('nats-server', async () => (await fetch(`http://127.0.0.1:${monitorPort}/healthz`)).ok);
-  await waitUntil('redis-server', async () => {
-    const r = new Redis({
-      port: redisPort,
-      password: redisPassword,
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  });
+  redisServer = await startRedisServer({ password: redisPassword });
+  redisPort = redisServer.port;
 
   const env = {
     PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-    REDIS_URL: `redis://:${redisPassword}@127.0.0.1:${redisPort}`,
+    REDIS_URL: redisServer.url,
   };
   system = await startSystem({
     databaseUrl: ctx.env.DATABASE_URL!,
@@ -148,13 +122,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.stop();
   await db?.end();
-  for (const child of [natsServer, redisServer]) {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+  if (natsServer && natsServer.exitCode === null) {
+    const exited = new Promise((r) => natsServer.once('exit', r));
+    natsServer.kill('SIGTERM');
+    await exited;
   }
+  await redisServer?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
   await ctx?.cleanup();
 }, 60_000);

@@ -5,3 +5,4 @@ export * from './databases.ts';
 export * from './gateway-signing.ts';
 export * from './infrastructure.ts';
 export * from './processes.ts';
+export * from './redis-server.ts';

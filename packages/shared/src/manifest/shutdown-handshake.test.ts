@@ -3,15 +3,14 @@
 // under it made BullMQ reject promises it never handles: 8 "Connection is closed" unhandled rejections
 // in `smoke.test.ts` when the suite ran on a loaded machine (a slow Redis). A private redis-server
 // (DEBUG SLEEP stalls it, and only it) makes the slow answer happen every time.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createTestContext, freePort, type TestContext } from '@cruise/testkit';
+import { createTestContext, type PrivateRedis, startRedisServer, type TestContext } from '@cruise/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeServiceDeps, createServiceDeps, type ServiceDeps } from '../service.ts';
 import { buildService } from './build.ts';
 import { defineService, job, worker } from './define.ts';
 
-let server: ChildProcess;
+let server: PrivateRedis;
 let url: string;
 let tc: TestContext;
 let deps: ServiceDeps;
@@ -19,37 +18,9 @@ const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `redis://127.0.0.1:${port}`;
   // DEBUG is off by default and cannot be turned on at runtime: this server starts with it.
-  server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--enable-debug-command',
-      'yes',
-    ],
-    { stdio: 'ignore' },
-  );
-  server.on('error', () => {});
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      if ((await probe.ping()) === 'PONG') break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  probe.disconnect();
+  server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+  url = server.url;
   tc = await createTestContext({ REDIS_URL: url });
   deps = await createServiceDeps(tc.config, 'handshake-test');
   process.on('unhandledRejection', onUnhandled);
@@ -58,7 +29,7 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
   if (deps) await closeServiceDeps(deps);
   await tc?.cleanup();
-  server?.kill('SIGKILL');
+  await server?.stop();
 });
 
 const manifest = defineService({
