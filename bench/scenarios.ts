@@ -1,10 +1,15 @@
 // The bench scenarios, each driving the running system over HTTP as partners, the operator and scanners
 // would, and returning its figures next to the baseline measured earlier in the same run.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import {
   connectNats,
   createCommandClient,
   rateLimitPerMinute,
+  SERVICE_NODE_FLAGS,
   signInternalRequest,
   ticketListQuery,
 } from '@cruise/shared';
@@ -118,6 +123,39 @@ async function withCpu<T extends LoadResult>(pid: number | undefined, load: () =
   return { result, cpuMicros: used, perRequest: used / Math.max(1, result.total) };
 }
 
+/**
+ * Starts `bench/bare-proxy.ts` (a pass-through HTTP proxy with nothing in it) in front of `upstream`, as
+ * its own process with the services' Node flags; resolves once it listens.
+ */
+async function startBareProxy(upstream: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      ...SERVICE_NODE_FLAGS,
+      '--import',
+      createRequire(import.meta.url).resolve('tsx'),
+      fileURLToPath(new URL('./bare-proxy.ts', import.meta.url)),
+      upstream,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [first] = (await Promise.race([
+    once(child.stdout, 'data'),
+    once(child, 'exit').then(() => {
+      throw new Error('bare proxy exited before listening');
+    }),
+  ])) as [Buffer];
+  const { port } = JSON.parse(first.toString()) as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
 export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcome> {
   const scenario = 'Gateway overhead (GET /api/ota/inventory)';
   const connections = 64;
@@ -129,13 +167,14 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     durationS: 1,
     headers: partnerHeaders(ctx),
   });
-  // Signed as the gateway signs it (valid for a minute: longer than the run).
-  const internal = signInternalRequest(ctx.system.secrets.internalToken, {
-    method: 'GET',
-    url: path,
-    requestId: 'bench-direct',
-    caller: { kind: 'partner', partnerId: ctx.partner.partner_id },
-  });
+  // Signed as the gateway signs it, afresh for each run that carries it (a signature is valid for a minute).
+  const internal = () =>
+    signInternalRequest(ctx.system.secrets.internalToken, {
+      method: 'GET',
+      url: path,
+      requestId: 'bench-direct',
+      caller: { kind: 'partner', partnerId: ctx.partner.partner_id },
+    });
   const gatewayPid = ctx.system.services.get('gateway')?.process.pid;
   const inventoryPid = ctx.system.services.get('inventory')?.process.pid;
   ctx.log(`${scenario}: inventory directly, ${connections} connections`);
@@ -144,7 +183,7 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
       url: `${ctx.system.url('inventory')}${path}`,
       connections,
       durationS: ctx.sizes.durationS,
-      headers: internal,
+      headers: internal(),
     }),
   );
   const direct = directCpu.result;
@@ -162,6 +201,19 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
   const inventoryBehindGateway =
     ((inventoryPid ? processCpuMicros(inventoryPid) : Number.NaN) - gatewayInventoryBefore) /
     Math.max(1, gateway.total);
+  // The floor: the same request through a proxy that does nothing but the hop (bench/bare-proxy.ts),
+  // carrying the internal headers the direct run sends. No proxy can cost less than this here.
+  ctx.log(`${scenario}: through a bare pass-through proxy, ${connections} connections`);
+  const bareProxy = await startBareProxy(ctx.system.url('inventory'));
+  const bareCpu = await withCpu(bareProxy.pid, () =>
+    httpLoad({
+      url: `${bareProxy.url}${path}`,
+      connections,
+      durationS: ctx.sizes.durationS,
+      headers: internal(),
+    }),
+  ).finally(() => bareProxy.stop());
+  const bare = bareCpu.result;
   // At 64 connections both paths are saturated and p50 is mostly queueing; one connection shows what the
   // extra hop itself adds to a request.
   const singleS = Math.max(1, Math.round(ctx.sizes.durationS / 4));
@@ -170,7 +222,7 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     url: `${ctx.system.url('inventory')}${path}`,
     connections: 1,
     durationS: singleS,
-    headers: internal,
+    headers: internal(),
   });
   const gatewaySingle = await httpLoad({
     url: `${ctx.system.gateway}${path}`,
@@ -180,6 +232,7 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
   });
   const addedSingle = gatewaySingle.p50 - directSingle.p50;
   const throughputRatio = ratio(gateway.rate, direct.rate);
+  const bareRatio = ratio(bare.rate, direct.rate);
   const added = gateway.p50 - direct.p50;
   const figures: Figure[] = [
     {
@@ -190,6 +243,24 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
       baseline: { label: 'inventory direct', value: direct.rate, unit: 'req/s' },
       ratio: throughputRatio,
       target: { text: 'ratio >= 0.9', met: throughputRatio >= 0.9 },
+    },
+    {
+      scenario,
+      measure: `floor: bare pass-through proxy throughput, ${connections} conns`,
+      value: bare.rate,
+      unit: 'req/s',
+      baseline: { label: 'inventory direct', value: direct.rate, unit: 'req/s' },
+      ratio: bareRatio,
+      note: `node:http + undici with nothing else (bench/bare-proxy.ts): the most any proxy in Node reaches here; the gateway reaches ${ratio(gateway.rate, bare.rate).toFixed(2)} of it`,
+    },
+    {
+      scenario,
+      measure: `floor: bare proxy CPU per request, ${connections} conns`,
+      value: bareCpu.perRequest,
+      unit: 'µs',
+      baseline: { label: 'inventory CPU per request', value: directCpu.perRequest, unit: 'µs' },
+      ratio: ratio(bareCpu.perRequest, directCpu.perRequest),
+      note: `the gateway's own work on top of the hop: ${(gatewayCpu.perRequest - bareCpu.perRequest).toFixed(0)} µs per request`,
     },
     {
       scenario,
@@ -230,8 +301,10 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
   const checks = [
     {
       name: 'every request answered 2xx',
-      ok: direct.ok === direct.total && gateway.ok === gateway.total && direct.errors + gateway.errors === 0,
-      detail: `direct ${JSON.stringify(direct.failures)} errors ${direct.errors}; gateway ${JSON.stringify(gateway.failures)} errors ${gateway.errors}`,
+      ok: [direct, gateway, bare, directSingle, gatewaySingle].every(
+        (r) => r.ok === r.total && r.errors === 0,
+      ),
+      detail: `direct ${JSON.stringify(direct.failures)} errors ${direct.errors}; gateway ${JSON.stringify(gateway.failures)} errors ${gateway.errors}; bare proxy ${JSON.stringify(bare.failures)} errors ${bare.errors}; one connection: direct ${JSON.stringify(directSingle.failures)}, gateway ${JSON.stringify(gatewaySingle.failures)}`,
     },
   ];
   return {
@@ -242,8 +315,10 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     details: {
       direct: loadSummary(direct),
       gateway: loadSummary(gateway),
+      bare_proxy: loadSummary(bare),
       cpu_us_per_request: {
         gateway: gatewayCpu.perRequest,
+        bare_proxy: bareCpu.perRequest,
         inventory_direct: directCpu.perRequest,
         inventory_behind_gateway: inventoryBehindGateway,
       },
