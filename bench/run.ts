@@ -49,7 +49,7 @@ const sizes: Sizes = quick
       durationS: Number(value('duration') ?? 2),
       batchQuantity: 2_000,
       bigBatchQuantity: 10_000,
-      redemptionTickets: 2_000,
+      redemptionTickets: 4_000,
       queryTickets: 20_000,
       reservationAllocation: 200_000,
     }
@@ -57,7 +57,7 @@ const sizes: Sizes = quick
       durationS: Number(value('duration') ?? 20),
       batchQuantity: 100_000,
       bigBatchQuantity: 1_000_000,
-      redemptionTickets: 40_000,
+      redemptionTickets: 60_000,
       queryTickets: 1_000_000,
       reservationAllocation: 5_000_000,
     };

@@ -17,6 +17,7 @@ import type { ServiceName } from '@cruise/testkit';
 import { Redis } from 'ioredis';
 import { announceKeyChange } from '../services/gateway/src/auth/credentials.ts';
 import { ticketListOrder, ticketListSql } from '../services/issuance/src/domain/tickets.ts';
+import { redeem } from '../services/redemption/src/domain/redeem.ts';
 import {
   call,
   expectStatus,
@@ -26,7 +27,7 @@ import {
   visitDate,
 } from '../test/resilience/system.ts';
 import type { ReservationBaseline, UpdateBaseline } from './baselines.ts';
-import { ticketInsertSql } from './baselines.ts';
+import { connectionBudget, ticketInsertSql } from './baselines.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { exactHttpLoad, httpLoad, type LoadResult, workerLoad } from './load.ts';
 import type { Figure, ScenarioOutcome } from './report.ts';
@@ -749,6 +750,48 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
     overallRate: half,
     isOk: (s) => s === 200,
   });
+  // Two floors, in the same run, from the same supply of scans. What a scan costs without the gateway's
+  // hop (the contract lets scanners call redemption directly, and it checks their keys itself), and what
+  // its decision alone costs: redemption's own `redeem` (the one statement, redeem_scan) from Node pg,
+  // no HTTP at all.
+  ctx.log(`${scenario}: floor, redemption directly (no gateway), ${connections} scanners`);
+  const direct = await exactHttpLoad({
+    url: `${ctx.system.url('redemption')}/venue/redeem`,
+    method: 'POST',
+    connections,
+    durationS: ctx.sizes.durationS,
+    headers,
+    nextBody: nextScan,
+    isOk: (s) => s === 200,
+  });
+  const statementConnections = await connectionBudget(ctx.env.pool, connections);
+  ctx.log(`${scenario}: floor, the scan's statement from Node pg, ${statementConnections} connections`);
+  const statementPool = ctx.env.newPool(statementConnections, 'bench-redeem-statement');
+  const statement = await workerLoad({
+    concurrency: statementConnections,
+    durationS: ctx.sizes.durationS,
+    op: async () => {
+      const scan = nextScan();
+      if (scan === undefined) return 'stop';
+      const body = JSON.parse(scan) as { ticket_code: string; function_code: string; nonce: string };
+      const result = await redeem(
+        {
+          pool: statementPool,
+          // Every ticket is in the projection (waited for above): asking issuance would be a bug here.
+          source: () => Promise.reject(new Error('the projection lacked a bench ticket')),
+          qrSigningKey: ctx.system.secrets.qrKey,
+        },
+        {
+          device: { deviceId: device.device_id },
+          ticketCode: body.ticket_code,
+          functionCode: body.function_code,
+          sessionCode: 'BENCH-0930',
+          nonce: body.nonce,
+        },
+      );
+      return result.status === 200 ? true : { failed: String(result.outcome) };
+    },
+  }).finally(() => statementPool.end());
   const ranOut = cursor >= totalScans;
   const base = baseline.result;
   const figures: Figure[] = [
@@ -783,12 +826,30 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       },
       note: `p50 ${paced.p50.toFixed(2)} ms, achieved ${paced.rate.toFixed(0)} scans/s`,
     },
+    {
+      scenario,
+      measure: `floor: redemption directly (no gateway), ${connections} scanners`,
+      value: direct.rate,
+      unit: 'scans/s',
+      baseline: { label: `raw 1-row UPDATE, ${baseline.connections} conns`, value: base.rate, unit: 'upd/s' },
+      ratio: ratio(direct.rate, base.rate),
+      note: `p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; through the gateway: ${ratio(peak.rate, direct.rate).toFixed(2)} of this`,
+    },
+    {
+      scenario,
+      measure: `floor: the scan's statement alone (redeem from Node pg), ${statementConnections} conns`,
+      value: statement.rate,
+      unit: 'scans/s',
+      baseline: { label: `raw 1-row UPDATE, ${baseline.connections} conns`, value: base.rate, unit: 'upd/s' },
+      ratio: ratio(statement.rate, base.rate),
+      note: `p50 ${statement.p50.toFixed(2)} ms, p99 ${statement.p99.toFixed(2)} ms: the decision without HTTP (nonce, lock, checks, redemption, USED, outbox, scan record in one statement)`,
+    },
   ];
   const checks = [
     {
       name: 'every scan accepted (200)',
-      ok: peak.ok === peak.total && paced.ok === paced.total && peak.errors + paced.errors === 0,
-      detail: `peak failures ${JSON.stringify(peak.failures)}; paced ${JSON.stringify(paced.failures)}; errors ${peak.errors + paced.errors}`,
+      ok: [peak, paced, direct, statement].every((r) => r.ok === r.total && r.errors === 0),
+      detail: `peak failures ${JSON.stringify(peak.failures)}; paced ${JSON.stringify(paced.failures)}; direct ${JSON.stringify(direct.failures)}; statement ${JSON.stringify(statement.failures)}; errors ${peak.errors + paced.errors + direct.errors + statement.errors}`,
     },
     {
       name: 'scan supply lasted the whole run',
@@ -802,8 +863,8 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
   );
   checks.push({
     name: 'redemptions recorded = scans accepted',
-    ok: redeemed[0]!.n === peak.ok + paced.ok,
-    detail: `rows ${redeemed[0]!.n}, accepted ${peak.ok + paced.ok}`,
+    ok: redeemed[0]!.n === peak.ok + paced.ok + direct.ok + statement.ok,
+    detail: `rows ${redeemed[0]!.n}, accepted ${peak.ok + paced.ok + direct.ok + statement.ok}`,
   });
   return {
     scenario,
@@ -815,6 +876,8 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       projection_catch_up_s: projectionSeconds,
       peak: loadSummary(peak),
       paced: { ...loadSummary(paced), target_rate: half },
+      direct: loadSummary(direct),
+      statement: { ...loadSummary(statement), connections: statementConnections },
       baseline: { ...loadSummary(base), connections: baseline.connections },
     },
   };
