@@ -30,6 +30,7 @@ import {
   type Sizes,
   ticketQuery,
 } from './scenarios.ts';
+import { settle } from './settle.ts';
 import { webhookFanOut } from './webhooks.ts';
 
 const SCENARIOS = ['gateway', 'reservations', 'batches', 'redemption', 'tickets', 'webhooks'] as const;
@@ -145,6 +146,13 @@ try {
     if (!only.has(key)) return;
     try {
       outcomes.push(await fn());
+      // The next scenario starts on a quiet system, not on this one's backlog of events.
+      const settled = await settle(env, quick ? 30_000 : 180_000);
+      const line = settled.settled
+        ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario`
+        : `after ${name}: still pending after ${settled.seconds.toFixed(0)} s (${settled.pending}); the next scenario shares the machine with it`;
+      log(line);
+      notes.push(line);
     } catch (err) {
       log(`${name} FAILED: ${(err as Error).stack ?? err}`);
       outcomes.push({

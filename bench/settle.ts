@@ -1,0 +1,63 @@
+// Waits, between scenarios, for the work a scenario leaves behind: events still in a service's outbox and
+// events a JetStream consumer has not yet handled (a redemption run leaves tens of thousands of scan events
+// for issuance to apply). Without it the next scenario shares the 2 cores with that backlog and measures
+// it, not itself.
+import { streamName } from '@cruise/shared';
+import { connect } from 'nats';
+import type { BenchEnvironment } from './environment.ts';
+
+export interface Settled {
+  settled: boolean;
+  seconds: number;
+  /** What was still pending when it gave up (empty when settled). */
+  pending: string;
+}
+
+async function unpublished(env: BenchEnvironment): Promise<Record<string, number>> {
+  const { rows } = await env.pool.query<{ schema: string }>(
+    `SELECT table_schema AS schema FROM information_schema.tables
+      WHERE table_name = 'outbox' AND table_schema <> 'bench_scratch'`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { schema } of rows) {
+    const { rows: n } = await env.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${schema}".outbox WHERE published_at IS NULL`,
+    );
+    if (n[0]!.n > 0) counts[`${schema} outbox`] = n[0]!.n;
+  }
+  return counts;
+}
+
+export async function settle(env: BenchEnvironment, timeoutMs: number): Promise<Settled> {
+  const started = performance.now();
+  const nc = await connect({ servers: env.natsUrl });
+  try {
+    const jsm = await nc.jetstreamManager();
+    let pending: Record<string, number> = {};
+    while (performance.now() - started < timeoutMs) {
+      pending = await unpublished(env);
+      try {
+        for await (const consumer of jsm.consumers.list(streamName(env.prefix))) {
+          const n = consumer.num_pending + consumer.num_ack_pending;
+          if (n > 0) pending[`consumer ${consumer.name}`] = n;
+        }
+      } catch (err) {
+        // No stream yet means no consumer has anything pending.
+        if (!/stream not found/i.test(String((err as Error).message))) throw err;
+      }
+      if (Object.keys(pending).length === 0) {
+        return { settled: true, seconds: (performance.now() - started) / 1000, pending: '' };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return {
+      settled: false,
+      seconds: (performance.now() - started) / 1000,
+      pending: Object.entries(pending)
+        .map(([what, n]) => `${what}: ${n}`)
+        .join(', '),
+    };
+  } finally {
+    await nc.close();
+  }
+}
