@@ -261,6 +261,22 @@ describe('every event type', () => {
     });
     expect(data('batch.completed')[0]!.batch).toMatchObject({ status: 'COMPLETED', generated: 2 });
     expect(data('ticket.used')[0]!.ticket).toMatchObject({ ticket_code: toUse!.ticket_code, status: 'USED' });
+    // The last event of a ticket shows it exactly as its GET does now (every field, every entitlement).
+    const usedNow = await issuance.inject({
+      method: 'GET',
+      url: `/api/ota/tickets/${toUse!.ticket_code}`,
+      headers,
+    });
+    expect(usedNow.statusCode).toBe(200);
+    expect(data('ticket.used')[0]!.ticket).toEqual(usedNow.json());
+    const lastRedeemed = data('ticket.redeemed').find(
+      (d) =>
+        d.ticket!.ticket_code === toUse!.ticket_code &&
+        d.function_code === toUse!.entitlements.at(-1)!.function_code,
+    );
+    expect(lastRedeemed!.ticket!.entitlements).toEqual(
+      (usedNow.json() as { entitlements: unknown }).entitlements,
+    );
     expect(data('ticket.expired')[0]!.ticket).toMatchObject({ ticket_code: batchTickets[1]!.ticket_code });
     expect(data('ticket.activated')[0]!.ticket!.status).toBe('ACTIVE');
     expect(byType.get('ticket.redeemed')).toHaveLength(toUse!.entitlements.length);
