@@ -149,7 +149,7 @@ try {
       // The next scenario starts on a quiet system, not on this one's backlog of events.
       const settled = await settle(env, quick ? 30_000 : 180_000);
       const line = settled.settled
-        ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario`
+        ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario (${settled.initially} pending at first${settled.seconds >= 1 ? `, ${(settled.initially / settled.seconds).toFixed(0)}/s` : ''})`
         : `after ${name}: still pending after ${settled.seconds.toFixed(0)} s (${settled.pending}); the next scenario shares the machine with it`;
       log(line);
       notes.push(line);

@@ -9,6 +9,8 @@ import type { BenchEnvironment } from './environment.ts';
 export interface Settled {
   settled: boolean;
   seconds: number;
+  /** What was pending when the wait began: outbox rows and unhandled consumer messages. */
+  initially: number;
   /** What was still pending when it gave up (empty when settled). */
   pending: string;
 }
@@ -34,6 +36,7 @@ export async function settle(env: BenchEnvironment, timeoutMs: number): Promise<
   try {
     const jsm = await nc.jetstreamManager();
     let pending: Record<string, number> = {};
+    let initially: number | undefined;
     while (performance.now() - started < timeoutMs) {
       pending = await unpublished(env);
       try {
@@ -45,14 +48,16 @@ export async function settle(env: BenchEnvironment, timeoutMs: number): Promise<
         // No stream yet means no consumer has anything pending.
         if (!/stream not found/i.test(String((err as Error).message))) throw err;
       }
+      initially ??= Object.values(pending).reduce((a, b) => a + b, 0);
       if (Object.keys(pending).length === 0) {
-        return { settled: true, seconds: (performance.now() - started) / 1000, pending: '' };
+        return { settled: true, seconds: (performance.now() - started) / 1000, initially, pending: '' };
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     return {
       settled: false,
       seconds: (performance.now() - started) / 1000,
+      initially: initially ?? 0,
       pending: Object.entries(pending)
         .map(([what, n]) => `${what}: ${n}`)
         .join(', '),
