@@ -725,45 +725,32 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
   };
   const device = await operator(ctx.system).createDevice('Bench pier', 'Bench gate');
   const headers = { authorization: `Bearer ${device.device_key}` };
+  // 100 scanners posting distinct scans to `url`, as fast as answered or at `overallRate`.
+  const scanLoad = (url: string, overallRate?: number) =>
+    exactHttpLoad({
+      url,
+      method: 'POST',
+      connections,
+      durationS: ctx.sizes.durationS,
+      headers,
+      nextBody: nextScan,
+      ...(overallRate ? { overallRate } : {}),
+      isOk: (s) => s === 200,
+    });
   const url = `${ctx.system.gateway}/venue/redeem`;
   ctx.log(`${scenario}: ${connections} scanners, as fast as answered, ${ctx.sizes.durationS} s`);
-  const peak = await exactHttpLoad({
-    url,
-    method: 'POST',
-    connections,
-    durationS: ctx.sizes.durationS,
-    headers,
-    nextBody: nextScan,
-    isOk: (s) => s === 200,
-  });
+  const peak = await scanLoad(url);
   const half = Math.max(1, Math.floor(peak.rate / 2));
   ctx.log(
     `${scenario}: ${connections} scanners at ${half} scans/s (half the peak), ${ctx.sizes.durationS} s`,
   );
-  const paced = await exactHttpLoad({
-    url,
-    method: 'POST',
-    connections,
-    durationS: ctx.sizes.durationS,
-    headers,
-    nextBody: nextScan,
-    overallRate: half,
-    isOk: (s) => s === 200,
-  });
+  const paced = await scanLoad(url, half);
   // Two floors, in the same run, from the same supply of scans. What a scan costs without the gateway's
   // hop (the contract lets scanners call redemption directly, and it checks their keys itself), and what
   // its decision alone costs: redemption's own `redeem` (the one statement, redeem_scan) from Node pg,
   // no HTTP at all.
   ctx.log(`${scenario}: floor, redemption directly (no gateway), ${connections} scanners`);
-  const direct = await exactHttpLoad({
-    url: `${ctx.system.url('redemption')}/venue/redeem`,
-    method: 'POST',
-    connections,
-    durationS: ctx.sizes.durationS,
-    headers,
-    nextBody: nextScan,
-    isOk: (s) => s === 200,
-  });
+  const direct = await scanLoad(`${ctx.system.url('redemption')}/venue/redeem`);
   const statementConnections = await connectionBudget(ctx.env.pool, connections);
   ctx.log(`${scenario}: floor, the scan's statement from Node pg, ${statementConnections} connections`);
   const statementPool = ctx.env.newPool(statementConnections, 'bench-redeem-statement');
