@@ -272,7 +272,7 @@ describe('every event type', () => {
     const lastRedeemed = data('ticket.redeemed').find(
       (d) =>
         d.ticket!.ticket_code === toUse!.ticket_code &&
-        d.function_code === toUse!.entitlements.at(-1)!.function_code,
+        (d.function_code as unknown) === toUse!.entitlements.at(-1)!.function_code,
     );
     expect(lastRedeemed!.ticket!.entitlements).toEqual(
       (usedNow.json() as { entitlements: unknown }).entitlements,
