@@ -146,13 +146,6 @@ try {
     if (!only.has(key)) return;
     try {
       outcomes.push(await fn());
-      // The next scenario starts on a quiet system, not on this one's backlog of events.
-      const settled = await settle(env, quick ? 30_000 : 180_000);
-      const line = settled.settled
-        ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario (${settled.initially} pending at first${settled.seconds >= 1 ? `, ${(settled.initially / settled.seconds).toFixed(0)}/s` : ''})`
-        : `after ${name}: still pending after ${settled.seconds.toFixed(0)} s (${settled.pending}); the next scenario shares the machine with it`;
-      log(line);
-      notes.push(line);
     } catch (err) {
       log(`${name} FAILED: ${(err as Error).stack ?? err}`);
       outcomes.push({
@@ -163,6 +156,17 @@ try {
         error: (err as Error).message,
       });
     }
+    // The next scenario starts on a quiet system, not on this one's backlog of events.
+    const line = await settle(env, quick ? 30_000 : 180_000).then(
+      (settled) =>
+        settled.settled
+          ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario (${settled.initially} pending at first${settled.seconds >= 1 ? `, ${(settled.initially / settled.seconds).toFixed(0)}/s` : ''})`
+          : `after ${name}: still pending after ${settled.seconds.toFixed(0)} s (${settled.pending}); the next scenario shares the machine with it`,
+      (err: unknown) =>
+        `after ${name}: could not tell whether the system had settled: ${(err as Error).message}`,
+    );
+    log(line);
+    notes.push(line);
   };
   await run('gateway', 'Gateway overhead', () => gatewayOverhead(ctx));
   await run('reservations', 'Reservations', () => reservations(ctx, resBaseline!));
