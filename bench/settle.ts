@@ -15,17 +15,22 @@ export interface Settled {
   pending: string;
 }
 
-async function unpublished(env: BenchEnvironment): Promise<Record<string, number>> {
+/** The schemas with an outbox (every service that publishes events). */
+async function outboxSchemas(env: BenchEnvironment): Promise<string[]> {
   const { rows } = await env.pool.query<{ schema: string }>(
     `SELECT table_schema AS schema FROM information_schema.tables
       WHERE table_name = 'outbox' AND table_schema <> 'bench_scratch'`,
   );
+  return rows.map((r) => r.schema);
+}
+
+async function unpublished(env: BenchEnvironment, schemas: string[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const { schema } of rows) {
-    const { rows: n } = await env.pool.query<{ n: number }>(
+  for (const schema of schemas) {
+    const { rows } = await env.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${schema}".outbox WHERE published_at IS NULL`,
     );
-    if (n[0]!.n > 0) counts[`${schema} outbox`] = n[0]!.n;
+    if (rows[0]!.n > 0) counts[`${schema} outbox`] = rows[0]!.n;
   }
   return counts;
 }
@@ -35,10 +40,11 @@ export async function settle(env: BenchEnvironment, timeoutMs: number): Promise<
   const nc = await connect({ servers: env.natsUrl });
   try {
     const jsm = await nc.jetstreamManager();
+    const schemas = await outboxSchemas(env);
     let pending: Record<string, number> = {};
     let initially: number | undefined;
     while (performance.now() - started < timeoutMs) {
-      pending = await unpublished(env);
+      pending = await unpublished(env, schemas);
       try {
         for await (const consumer of jsm.consumers.list(streamName(env.prefix))) {
           const n = consumer.num_pending + consumer.num_ack_pending;
