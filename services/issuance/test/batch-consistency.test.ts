@@ -5,7 +5,15 @@
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateBatch } from '../src/domain/batches.ts';
-import { allocate, newPartner, newReseller, partnerHeaders, type System, startSystem } from './harness.ts';
+import {
+  allocate,
+  bulkGenerate,
+  newPartner,
+  newReseller,
+  partnerHeaders,
+  type System,
+  startSystem,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -27,14 +35,11 @@ afterAll(async () => {
 it('no poll that starts after completed_at reads QUEUED or RUNNING', async () => {
   const polls: { startedAt: number; status: string }[] = [];
   for (let round = 0; round < 3; round++) {
-    const accepted = await sys.issuance.inject({
-      method: 'POST',
-      url: '/api/ota/tickets/bulk-generate',
-      headers: partnerHeaders(ctx.config, partner),
-      payload: { product_id: 106, quantity: 3_000, reseller_id: resellerId },
+    const batch_id = await bulkGenerate(sys, partnerHeaders(ctx.config, partner), {
+      product_id: 106,
+      quantity: 3_000,
+      reseller_id: resellerId,
     });
-    expect(accepted.statusCode, accepted.body).toBe(202);
-    const { batch_id } = accepted.json();
     let generating = true;
     const poller = (async () => {
       const seen: { startedAt: number; status: string }[] = [];

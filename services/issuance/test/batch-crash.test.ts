@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBatchWorker } from '../src/app.ts';
 import {
   allocate,
+  bulkGenerate,
   newPartner,
   newReseller,
   partnerHeaders,
@@ -46,14 +47,11 @@ it('a worker process killed mid-batch: the batch completes elsewhere with exactl
   const partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 10_000 }]);
   const headers = partnerHeaders(ctx.config, partner);
   const resellerId = await newReseller(sys, ctx.config, partner);
-  const accepted = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers,
-    payload: { product_id: 106, quantity: 10_000, reseller_id: resellerId },
+  const batch_id = await bulkGenerate(sys, headers, {
+    product_id: 106,
+    quantity: 10_000,
+    reseller_id: resellerId,
   });
-  expect(accepted.statusCode, accepted.body).toBe(202);
-  const { batch_id } = accepted.json();
 
   // The job waits in Redis; a real issuance process with workers takes it.
   worker = await startService(
@@ -99,13 +97,11 @@ it('a worker shut down gracefully hands its batch back between chunks; the next 
   const partner = await newPartner(sys, [{ productId: 107, channel: 'reseller', allocated: 5_000 }]);
   const headers = partnerHeaders(ctx.config, partner);
   const resellerId = await newReseller(sys, ctx.config, partner);
-  const accepted = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers,
-    payload: { product_id: 107, quantity: 5_000, reseller_id: resellerId },
+  const batch_id = await bulkGenerate(sys, headers, {
+    product_id: 107,
+    quantity: 5_000,
+    reseller_id: resellerId,
   });
-  const { batch_id } = accepted.json();
   const first = startBatchWorker(ctx.config, sys.deps);
   await waitFor('some chunks', async () => ((await progress(batch_id)).generated >= 200 ? true : undefined));
   await first.close(); // returns after the current chunk, not after 5,000 tickets

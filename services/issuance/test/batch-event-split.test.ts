@@ -4,7 +4,15 @@
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { generateNextChunk } from '../src/domain/batches.ts';
-import { allocate, newPartner, newReseller, partnerHeaders, type System, startSystem } from './harness.ts';
+import {
+  allocate,
+  bulkGenerate,
+  newPartner,
+  newReseller,
+  partnerHeaders,
+  type System,
+  startSystem,
+} from './harness.ts';
 
 vi.mock('../src/domain/ticket-events.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../src/domain/ticket-events.ts')>()),
@@ -29,14 +37,11 @@ afterAll(async () => {
 });
 
 it('splits a chunk into events of at most GENERATED_CODES_MAX codes, in batch order', async () => {
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { product_id: 107, quantity: 200, reseller_id: resellerId },
+  const batch_id = await bulkGenerate(sys, partnerHeaders(ctx.config, partner), {
+    product_id: 107,
+    quantity: 200,
+    reseller_id: resellerId,
   });
-  expect(res.statusCode, res.body).toBe(202);
-  const { batch_id } = res.json();
   expect(await generateNextChunk(sys.deps.pool, batch_id, 200)).toBe('completed');
   const { rows } = await sys.deps.pool.query<{ codes: string[] }>(
     `SELECT ARRAY(SELECT jsonb_array_elements_text(envelope->'data'->'ticket_codes')) AS codes

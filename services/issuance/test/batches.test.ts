@@ -9,6 +9,7 @@ import { generateBatch, generateNextChunk } from '../src/domain/batches.ts';
 import { GENERATED_CODES_MAX } from '../src/domain/ticket-events.ts';
 import {
   allocate,
+  bulkGenerate,
   newPartner,
   newReseller,
   partnerHeaders,
@@ -246,14 +247,11 @@ describe('bulk generation', () => {
   });
 
   it('a generation stopped after some chunks resumes in a fresh worker without duplicates or gaps', async () => {
-    const res = await sys.issuance.inject({
-      method: 'POST',
-      url: '/api/ota/tickets/bulk-generate',
-      headers: headers(),
-      payload: { product_id: 107, quantity: 450, reseller_id: resellerId },
+    const batch_id = await bulkGenerate(sys, headers(), {
+      product_id: 107,
+      quantity: 450,
+      reseller_id: resellerId,
     });
-    expect(res.statusCode, res.body).toBe(202);
-    const { batch_id } = res.json();
     // The first run dies after its third committed chunk of 50.
     await expect(
       generateBatch(sys.deps.pool, batch_id, {
@@ -291,14 +289,11 @@ describe('bulk generation', () => {
   });
 
   it('two workers on one batch take turns chunk by chunk: exactly quantity tickets', async () => {
-    const res = await sys.issuance.inject({
-      method: 'POST',
-      url: '/api/ota/tickets/bulk-generate',
-      headers: headers(),
-      payload: { product_id: 107, quantity: 300, reseller_id: resellerId },
+    const batch_id = await bulkGenerate(sys, headers(), {
+      product_id: 107,
+      quantity: 300,
+      reseller_id: resellerId,
     });
-    expect(res.statusCode, res.body).toBe(202);
-    const { batch_id } = res.json();
     const results = await Promise.all([
       generateBatch(sys.deps.pool, batch_id, { chunkSize: 20 }),
       generateBatch(sys.deps.pool, batch_id, { chunkSize: 20 }),

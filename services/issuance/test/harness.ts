@@ -102,6 +102,22 @@ export async function newReseller(
   return res.json().reseller_id;
 }
 
+/** A batch requested through the API (202 checked): its id. Generating it is up to the test. */
+export async function bulkGenerate(
+  sys: System,
+  headers: Record<string, string>,
+  payload: { product_id: number; quantity: number; reseller_id: string },
+): Promise<string> {
+  const res = await sys.issuance.inject({
+    method: 'POST',
+    url: '/api/ota/tickets/bulk-generate',
+    headers,
+    payload,
+  });
+  if (res.statusCode !== 202) throw new Error(`batch not accepted: ${res.statusCode} ${res.body}`);
+  return res.json().batch_id;
+}
+
 /** The next date (from tomorrow on, venue calendar) whose day is weekend or weekday. */
 export function nextDate(config: Config, kind: 'weekday' | 'weekend'): string {
   const d = new Date(`${venueDate(new Date(), config.VENUE_TIMEZONE)}T00:00:00Z`);

@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext, walkByCursor } from '@cruise/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBatch } from '../src/domain/batches.ts';
-import { adminHeaders, newPartner, partnerHeaders, type System, startSystem } from './harness.ts';
+import {
+  adminHeaders,
+  bulkGenerate,
+  newPartner,
+  newReseller,
+  partnerHeaders,
+  type System,
+  startSystem,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -56,21 +64,12 @@ const page = async (partner: string, qs: string): Promise<TicketPage> => {
 
 /** A batch accepted through the API; its tickets are written by `generateBatch` (no worker here). */
 async function queueBatch(partner: string, quantity: number): Promise<string> {
-  const headers = partnerHeaders(ctx.config, partner);
-  const reseller = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers,
-    payload: { name: `R ${randomUUID().slice(0, 8)}` },
+  const resellerId = await newReseller(sys, ctx.config, partner);
+  return bulkGenerate(sys, partnerHeaders(ctx.config, partner), {
+    product_id: 106,
+    quantity,
+    reseller_id: resellerId,
   });
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers,
-    payload: { product_id: 106, quantity, reseller_id: reseller.json().reseller_id },
-  });
-  expect(res.statusCode, res.body).toBe(202);
-  return res.json().batch_id;
 }
 
 /** Every ticket code of the partner, straight from the table. */

@@ -17,6 +17,7 @@ import { flushPendingReleases } from '../src/domain/pool-releases.ts';
 import { activateTicket } from '../src/domain/tickets.ts';
 import {
   adminHeaders,
+  bulkGenerate,
   newPartner,
   notify,
   partnerHeaders,
@@ -70,14 +71,11 @@ async function batch(
   quantity: number,
   resellerId: string,
 ) {
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers,
-    payload: { product_id: productId, quantity, reseller_id: resellerId },
+  const batch_id = await bulkGenerate(sys, headers, {
+    product_id: productId,
+    quantity,
+    reseller_id: resellerId,
   });
-  expect(res.statusCode, res.body).toBe(202);
-  const { batch_id } = res.json();
   expect(await generateBatch(sys.deps.pool, batch_id, { chunkSize: 7 })).toBe('completed');
   const list = await sys.issuance.inject({
     url: `/api/ota/tickets?batch_id=${batch_id}&page_size=500`,

@@ -9,7 +9,16 @@ import { createTestContext, type TestContext } from '@cruise/testkit';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createBatch } from '../src/domain/batches.ts';
-import { newPartner, partnerHeaders, poolOf, type System, startSystem, waitFor } from './harness.ts';
+import {
+  bulkGenerate,
+  newPartner,
+  newReseller,
+  partnerHeaders,
+  poolOf,
+  type System,
+  startSystem,
+  waitFor,
+} from './harness.ts';
 
 let ctx: TestContext;
 let sys: System;
@@ -20,13 +29,7 @@ beforeAll(async () => {
   ctx = await createTestContext({ RUN_WORKERS: 'true', EXPIRY_SWEEP_SECONDS: '1', BATCH_CHUNK_SIZE: '20' });
   sys = await startSystem(ctx.config);
   partner = await newPartner(sys, [{ productId: 106, channel: 'reseller', allocated: 200 }]);
-  const r = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/resellers',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { name: 'R' },
-  });
-  resellerId = r.json().reseller_id;
+  resellerId = await newReseller(sys, ctx.config, partner, { name: 'R' });
 });
 afterAll(async () => {
   await sys?.close();
@@ -38,13 +41,11 @@ const status = async (batchId: string) =>
     ?.status;
 
 it('generates from the queue, then the scheduler expires the batch past its period and releases the units', async () => {
-  const res = await sys.issuance.inject({
-    method: 'POST',
-    url: '/api/ota/tickets/bulk-generate',
-    headers: partnerHeaders(ctx.config, partner),
-    payload: { product_id: 106, quantity: 50, reseller_id: resellerId },
+  const batch_id = await bulkGenerate(sys, partnerHeaders(ctx.config, partner), {
+    product_id: 106,
+    quantity: 50,
+    reseller_id: resellerId,
   });
-  const { batch_id } = res.json();
   await waitFor('completed', async () => ((await status(batch_id)) === 'COMPLETED' ? true : undefined));
   expect((await poolOf(sys, partner, 106, 'reseller')).held).toBe(50);
 
