@@ -239,9 +239,22 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
+/** One event a consumer received: its subject (relative to the prefix) and its envelope. */
+export interface ConsumedEvent {
+  subject: string;
+  envelope: EventEnvelope;
+}
+
 /**
  * A durable JetStream consumer: at-least-once delivery, so `handle` must be idempotent. A handler that
  * throws gets the message again after a back-off; nothing is acknowledged before it is handled.
+ *
+ * With `handleGroup`, events are handled in groups, like a group commit: while one group is being
+ * handled, the messages that arrive meanwhile wait and form the next one (at most a fetch's 100), so a
+ * quiet stream still has each event handled the moment it arrives and a busy one pays a transaction per
+ * group instead of per event. The group's messages are acknowledged once it succeeds. A group that
+ * fails is handled again event by event (`handle`), so one event that cannot be handled is retried on
+ * its own back-off and does not hold back the others.
  */
 export async function consumeEvents(opts: {
   nc: NatsConnection;
@@ -250,6 +263,7 @@ export async function consumeEvents(opts: {
   /** Relative filter, e.g. `events.issuance.>` (NATS 2.9: one filter per consumer). */
   filter: string;
   handle: (subject: string, envelope: EventEnvelope) => Promise<void>;
+  handleGroup?: (events: ConsumedEvent[]) => Promise<void>;
   log: Logger;
 }): Promise<EventConsumer> {
   const { nc, prefix, log } = opts;
@@ -271,30 +285,59 @@ export async function consumeEvents(opts: {
   let stopping = false;
   const done = (async () => {
     while (!stopping) {
+      // Group mode: the messages pulled and not yet handled, and the one loop handling them. `running`
+      // changes in the same turn as the loop's last look at `waiting`, so a message never waits unseen.
+      const waiting: JsMsg[] = [];
+      let running = false;
+      let handling = Promise.resolve();
+      const kick = () => {
+        if (running) return;
+        running = true;
+        handling = (async () => {
+          try {
+            while (waiting.length > 0) {
+              const group = waiting.splice(0);
+              if (stopping) for (const m of group) m.nak();
+              else await handleGroup(group).catch((err) => log.warn({ err, durable }, 'event group failed'));
+            }
+          } finally {
+            running = false;
+          }
+        })();
+      };
       try {
         const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
         for await (const m of batch) {
-          if (stopping) m.nak();
+          if (opts.handleGroup) {
+            waiting.push(m);
+            kick();
+          } else if (stopping) m.nak();
           else await handleOne(m);
         }
       } catch (err) {
         if (stopping || nc.isClosed()) break;
         log.warn({ err, durable }, 'event fetch failed; retrying');
         await new Promise((r) => setTimeout(r, 1_000));
+      } finally {
+        await handling;
       }
     }
   })();
 
-  async function handleOne(m: JsMsg) {
+  /** The message's event, or undefined (and the message terminated) if it can never be handled. */
+  function read(m: JsMsg): ConsumedEvent | undefined {
     const parsed = eventEnvelope.safeParse(safeDecode(m.data));
-    if (!parsed.success) {
-      // A message that can never be handled must not block the ones behind it.
-      log.error({ subject: m.subject, seq: m.seq }, 'malformed event envelope; terminated');
-      m.term();
-      return;
-    }
+    if (parsed.success) return { subject: m.subject.slice(prefix.length + 1), envelope: parsed.data };
+    // A message that can never be handled must not block the ones behind it.
+    log.error({ subject: m.subject, seq: m.seq }, 'malformed event envelope; terminated');
+    m.term();
+    return undefined;
+  }
+
+  async function handleOne(m: JsMsg, event = read(m)) {
+    if (!event) return;
     try {
-      await opts.handle(m.subject.slice(prefix.length + 1), parsed.data);
+      await opts.handle(event.subject, event.envelope);
       m.ack();
     } catch (err) {
       log.warn(
@@ -302,6 +345,21 @@ export async function consumeEvents(opts: {
         'event handling failed; will retry',
       );
       m.nak(Math.min(30_000, 500 * 2 ** Math.min(m.info.redeliveryCount, 6)));
+    }
+  }
+
+  async function handleGroup(group: JsMsg[]) {
+    const valid = group
+      .map((m) => ({ m, event: read(m) }))
+      .filter((x): x is { m: JsMsg; event: ConsumedEvent } => x.event !== undefined);
+    if (valid.length === 1) return handleOne(valid[0]!.m, valid[0]!.event);
+    if (valid.length === 0) return;
+    try {
+      await opts.handleGroup!(valid.map((x) => x.event));
+      for (const { m } of valid) m.ack();
+    } catch (err) {
+      log.warn({ err, durable, events: valid.length }, 'event group failed; handling its events one by one');
+      for (const { m, event } of valid) await handleOne(m, event);
     }
   }
 

@@ -40,7 +40,7 @@ import { migrationSet } from './db/migrations.ts';
 import { flushPendingReleases } from './domain/pool-releases.ts';
 import { BATCH_EXPIRY_QUEUE, BATCH_EXPIRY_SCHEDULER_ID, sweepBatches } from './jobs/batch-expiry.ts';
 import { batchGenerationProcessor, batchJobOptions, onBatchJobFailed } from './jobs/batch-generation.ts';
-import { applyRedemption, REDEMPTION_EVENTS } from './messaging/redemption-events.ts';
+import { applyRedemptions, REDEMPTION_EVENTS } from './messaging/redemption-events.ts';
 import { issuanceResponders } from './messaging/responders.ts';
 import { createIssuanceMetrics } from './metrics.ts';
 import { batchTicketsCsv, bulkGenerate, getPartnerBatch, listPartnerBatches } from './routes/batches.ts';
@@ -137,7 +137,7 @@ export default defineService<IssuanceContext>({
       durable: 'issuance',
       filter: 'events.redemption.>',
       events: REDEMPTION_EVENTS,
-      handle: applyRedemption,
+      handleGroup: applyRedemptions,
     }),
   ],
   jobs: [

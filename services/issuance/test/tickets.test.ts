@@ -5,6 +5,7 @@ import {
   createCommandClient,
   dayTypeOf,
   type EventEnvelope,
+  events,
   publishEvent,
   venueDate,
   withTransaction,
@@ -344,6 +345,91 @@ describe('redemption events and the snapshot responder', () => {
     }
     const missing = await inventory.send('ticketSnapshot', { ticket_code: 'NOPE' });
     expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('a burst of events, repeats among them, is applied in groups: each change once, with its partner event, in order', async () => {
+    // A partner of its own, so the reports below still count A's tickets alone.
+    const c = await newPartner(sys, [{ productId: 106, channel: 'ota', allocated: 12 }]);
+    const hC = () => partnerHeaders(ctx.config, c);
+    const r = await reserve(sys, ctx.config, c, [{ customer_type: 'adult', quantity: 12 }]);
+    const paid = await notify(sys, ctx.config, {
+      payment_id: `pay_${randomUUID()}`,
+      reservation_id: r.reservation_id,
+      status: 'SUCCEEDED',
+      amount: r.total,
+    });
+    const codes: string[] = paid.json().tickets.map((t: { ticket_code: string }) => t.ticket_code);
+    const functions: string[] = (
+      await sys.issuance.inject({ url: `/api/ota/tickets/${codes[0]}`, headers: hC() })
+    )
+      .json()
+      .entitlements.map((e: { function_code: string }) => e.function_code);
+    const at = (k: number) => new Date(Date.UTC(2026, 0, 1, 9, k)).toISOString();
+    // Back to back, without waiting: each ticket's entitlements redeemed, the first one again (a
+    // redelivery under another id), then the ticket used. Issuance takes them as they queue up.
+    const prefix = ctx.config.NATS_PREFIX;
+    for (const ticket_code of codes) {
+      for (const [k, function_code] of functions.entries()) {
+        const data = { ticket_code, function_code, redeemed_at: at(k) };
+        await publishEvent(
+          sys.deps.nc,
+          prefix,
+          envelope('tickets.redeemed', data),
+          events.ticketRedeemed.subject,
+        );
+      }
+      const again = { ticket_code, function_code: functions[0]!, redeemed_at: at(0) };
+      await publishEvent(
+        sys.deps.nc,
+        prefix,
+        envelope('tickets.redeemed', again),
+        events.ticketRedeemed.subject,
+      );
+      const used = {
+        ticket_code,
+        used_at: at(functions.length),
+        entitlements: functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
+      };
+      await publishEvent(sys.deps.nc, prefix, envelope('tickets.used', used), events.ticketUsed.subject);
+    }
+    const final = await waitFor('every ticket USED', async () => {
+      const list = await Promise.all(
+        codes.map(async (code) =>
+          (await sys.issuance.inject({ url: `/api/ota/tickets/${code}`, headers: hC() })).json(),
+        ),
+      );
+      return list.every((t) => t.status === 'USED') ? list : undefined;
+    });
+    for (const t of final) {
+      expect(t.used_at).toBe(at(functions.length));
+      expect(t.entitlements).toEqual(
+        functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
+      );
+    }
+    // The partner events: per ticket, one per entitlement and then the USED one, revisions 1, 2, … in
+    // outbox order, and the duplicate left no trace.
+    const { rows } = await sys.deps.pool.query<{
+      code: string;
+      type: string;
+      revision: number;
+      fn: string | null;
+    }>(
+      `SELECT e->'data'->'ticket'->>'ticket_code' AS code, e->>'type' AS type, (e->>'revision')::int AS revision,
+              e->'data'->>'function_code' AS fn
+         FROM issuance.outbox o, jsonb_array_elements(o.envelope->'data'->'events') WITH ORDINALITY AS x(e, n)
+        WHERE o.subject = $1 AND e->'data'->'ticket'->>'ticket_code' = ANY($2)
+          AND e->>'type' IN ('ticket.redeemed', 'ticket.used')
+        ORDER BY o.id, x.n`,
+      [events.issuancePartnerEvents.subject, codes],
+    );
+    for (const code of codes) {
+      expect(
+        rows.filter((row) => row.code === code).map(({ type, revision, fn }) => ({ type, revision, fn })),
+      ).toEqual([
+        ...functions.map((fn, k) => ({ type: 'ticket.redeemed', revision: k + 1, fn })),
+        { type: 'ticket.used', revision: functions.length + 1, fn: null },
+      ]);
+    }
   });
 });
 

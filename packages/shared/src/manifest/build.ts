@@ -14,6 +14,7 @@ import { AppError } from '../errors.ts';
 import { type App, type Caller, createServiceApp } from '../http.ts';
 import { idempotent } from '../idempotency.ts';
 import { isUuid } from '../ids.ts';
+import type { EventEnvelope } from '../messages.ts';
 import { countJobFailures, watchOutbox, watchQueues } from '../metrics.ts';
 import {
   type CommandClient,
@@ -406,6 +407,20 @@ async function startConsumer<Ctx>(
   telemetry: Telemetry,
 ): Promise<EventConsumer> {
   const bySubject = c.events ? new Map(c.events.map((e) => [e.subject, e])) : undefined;
+  /** The event's data as the handler takes it, or undefined when this consumer skips it. */
+  const eventData = (subject: string, envelope: EventEnvelope): { data: unknown } | undefined => {
+    if (!bySubject) return { data: envelope.data };
+    const def = bySubject.get(subject);
+    if (!def) return undefined; // another event under the filter: not this consumer's
+    const parsed = def.data.safeParse(envelope.data);
+    if (!parsed.success) {
+      // Redelivering a malformed event cannot fix it; skip it loudly rather than block the stream.
+      deps.log.error({ subject, id: envelope.id, issues: parsed.error.issues }, 'malformed event skipped');
+      return undefined;
+    }
+    return { data: parsed.data };
+  };
+  const { handleGroup } = c;
   return consumeEvents({
     nc: deps.nc,
     prefix,
@@ -413,22 +428,20 @@ async function startConsumer<Ctx>(
     filter: c.filter,
     log: deps.log,
     async handle(subject, envelope) {
-      if (!bySubject) {
-        await telemetry.time('consumer', c.durable, () =>
-          c.handle(envelope.data, { subject, envelope }, ctx),
-        );
-        return;
-      }
-      const def = bySubject.get(subject);
-      if (!def) return; // another event under the filter: not this consumer's
-      const parsed = def.data.safeParse(envelope.data);
-      if (!parsed.success) {
-        // Redelivering a malformed event cannot fix it; skip it loudly rather than block the stream.
-        deps.log.error({ subject, id: envelope.id, issues: parsed.error.issues }, 'malformed event skipped');
-        return;
-      }
-      await telemetry.time('consumer', c.durable, () => c.handle(parsed.data, { subject, envelope }, ctx));
+      const event = eventData(subject, envelope);
+      if (!event) return;
+      await telemetry.time('consumer', c.durable, () => c.handle(event.data, { subject, envelope }, ctx));
     },
+    handleGroup:
+      handleGroup &&
+      (async (received) => {
+        const group = received.flatMap(({ subject, envelope }) => {
+          const event = eventData(subject, envelope);
+          return event ? [{ data: event.data, meta: { subject, envelope } }] : [];
+        });
+        if (group.length === 0) return;
+        await telemetry.time('consumer', c.durable, () => handleGroup(group, ctx), group.length);
+      }),
   });
 }
 
@@ -523,7 +536,13 @@ function parsePayload<Ctx>(w: ManifestWorker<Ctx>, job: Job): unknown {
 // --------------------------------------------------------------------------------------------- metrics
 
 interface Telemetry {
-  time<T>(kind: 'job' | 'consumer' | 'responder', name: string, fn: () => Promise<T>): Promise<T>;
+  /** Times `fn`, which handles `count` tasks (a consumer's group of events) in one go. */
+  time<T>(
+    kind: 'job' | 'consumer' | 'responder',
+    name: string,
+    fn: () => Promise<T>,
+    count?: number,
+  ): Promise<T>;
 }
 
 /** Duration and outcome of every job run, consumed event and answered command. */
@@ -542,7 +561,7 @@ function backgroundMetrics(app: App): Telemetry {
     registers: [app.metrics],
   });
   return {
-    async time(kind, name, fn) {
+    async time(kind, name, fn, count = 1) {
       const started = performance.now();
       let outcome = 'ok';
       try {
@@ -552,7 +571,7 @@ function backgroundMetrics(app: App): Telemetry {
         throw err;
       } finally {
         duration.observe({ kind, name, outcome }, (performance.now() - started) / 1000);
-        total.inc({ kind, name, outcome });
+        total.inc({ kind, name, outcome }, count);
       }
     },
   };

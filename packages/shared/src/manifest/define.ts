@@ -217,26 +217,47 @@ export interface EventMeta {
   envelope: EventEnvelope;
 }
 
+/** One event of a group, as `handleGroup` receives it. */
+export interface GroupedEvent<D = unknown> {
+  data: D;
+  meta: EventMeta;
+}
+
 export interface ManifestConsumer<Ctx> {
   durable: string;
   filter: string;
   events?: readonly EventDef[];
   handle: (data: unknown, meta: EventMeta, ctx: Ctx) => Promise<void>;
+  handleGroup?: (events: GroupedEvent[], ctx: Ctx) => Promise<void>;
 }
 
 /**
- * A durable JetStream consumer (at-least-once: `handle` must be idempotent). With `events`, subjects
+ * A durable JetStream consumer (at-least-once: the handler must be idempotent). With `events`, subjects
  * not listed are skipped and each event's data is parsed with its schema (a malformed one is skipped
  * loudly: redelivery cannot fix it); without, `data` is the envelope's data as sent.
+ *
+ * `handle` takes one event at a time. `handleGroup` instead takes the events that arrived while the
+ * previous group was handled (one when the stream is quiet, up to 100 when busy), in stream order, so
+ * it can apply them in one transaction; a group that fails is retried event by event, each alone.
  */
-export function consumer<Ctx, const E extends readonly EventDef[] = readonly EventDef[]>(opts: {
-  durable: string;
-  /** Relative filter, e.g. `events.issuance.>` (one per consumer). */
-  filter: string;
-  events?: E;
-  handle: (data: z.output<E[number]['data']>, meta: EventMeta, ctx: Ctx) => Promise<void>;
-}): ManifestConsumer<Ctx> {
-  return opts as never;
+export function consumer<Ctx, const E extends readonly EventDef[] = readonly EventDef[]>(
+  opts: {
+    durable: string;
+    /** Relative filter, e.g. `events.issuance.>` (one per consumer). */
+    filter: string;
+    events?: E;
+  } & (
+    | { handle: (data: z.output<E[number]['data']>, meta: EventMeta, ctx: Ctx) => Promise<void> }
+    | { handleGroup: (events: GroupedEvent<z.output<E[number]['data']>>[], ctx: Ctx) => Promise<void> }
+  ),
+): ManifestConsumer<Ctx> {
+  if ('handle' in opts) return opts as never;
+  const { handleGroup } = opts;
+  return {
+    ...opts,
+    handle: (data, meta, ctx) => handleGroup([{ data, meta }] as never, ctx),
+    handleGroup: handleGroup as never,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ jobs

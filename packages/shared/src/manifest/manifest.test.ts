@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineRoute, idempotencyHeaders, uuid } from '../contract/common.ts';
 import { events } from '../messages.ts';
-import { createCommandClient, publishEvent } from '../nats.ts';
+import { createCommandClient, ensureEventStream, publishEvent } from '../nats.ts';
 import { bullPrefix, createRedis } from '../queues.ts';
 import { closeServiceDeps, createServiceDeps, type ServiceDeps } from '../service.ts';
 import { buildService } from './build.ts';
@@ -329,6 +329,100 @@ describe('messaging', () => {
         { subject: events.ticketsIssued.subject, codes: ['T1'] },
         { subject: events.ticketsCancelled.subject, codes: ['T9'] },
       ]);
+    } finally {
+      await app.close();
+    }
+  });
+  it('a group consumer takes what arrived while it worked as one group; a failed group is retried one by one', async () => {
+    const prefix = tc.config.NATS_PREFIX;
+    const run = randomUUID().slice(0, 8);
+    const code = (name: string) => `${run}-${name}`;
+    const codes = ['A', 'B', 'C', 'BAD', 'D', 'E'].map(code);
+    // All six are in the stream before the consumer exists: it takes them in one fetch.
+    const stream = await ensureEventStream(deps.nc, prefix);
+    for (const ticket_code of codes) {
+      await publishEvent(
+        deps.nc,
+        prefix,
+        {
+          id: randomUUID(),
+          type: 'tickets.redeemed',
+          occurred_at: new Date().toISOString(),
+          data: { ticket_code, function_code: 'F', redeemed_at: new Date().toISOString() },
+        },
+        events.ticketRedeemed.subject,
+      );
+    }
+    const calls: Array<{ codes: string[]; ok: boolean }> = [];
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const applied = new Set<string>();
+    let allApplied: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      allApplied = resolve;
+    });
+    let poisonFailures = 0;
+    const durable = `group-${run}`;
+    const manifest = defineService<{ label: string }>({
+      name: 'manifest-groups',
+      schema: 'gateway',
+      port: () => 0,
+      migrations,
+      context: () => ({ label: 'ctx' }),
+      consumers: [
+        consumer({
+          durable,
+          filter: 'events.redemption.>',
+          events: [events.ticketRedeemed],
+          handleGroup: async (group) => {
+            const mine = group.map((e) => e.data.ticket_code).filter((c) => c.startsWith(run));
+            if (mine.length === 0) return;
+            if (calls.length === 0) await released; // the first group holds the others back
+            // The poison event fails twice, then goes through.
+            const fails = mine.includes(code('BAD')) && poisonFailures < 2;
+            calls.push({ codes: mine.map((c) => c.slice(run.length + 1)), ok: !fails });
+            if (fails) {
+              poisonFailures++;
+              throw new Error('poison');
+            }
+            for (const c of mine) applied.add(c);
+            if (applied.size === codes.length) allApplied();
+          },
+        }),
+      ],
+    });
+    const app = await buildService(manifest, tc.config, deps, { logger: false });
+    try {
+      // Released once JetStream has sent all six to this process (and its reads have run), so the five
+      // behind the first are all waiting when the first group ends.
+      const jsm = await deps.nc.jetstreamManager();
+      const name = `${prefix}_${durable}`.replaceAll('.', '_');
+      for (;;) {
+        const info = await jsm.consumers.info(stream, name);
+        if (info.num_pending === 0 && info.num_ack_pending >= codes.length) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setImmediate(r));
+      release();
+      await finished;
+      expect(calls).toEqual([
+        { codes: ['A'], ok: true },
+        { codes: ['B', 'C', 'BAD', 'D', 'E'], ok: false },
+        { codes: ['B'], ok: true },
+        { codes: ['C'], ok: true },
+        { codes: ['BAD'], ok: false },
+        { codes: ['D'], ok: true },
+        { codes: ['E'], ok: true },
+        { codes: ['BAD'], ok: true },
+      ]);
+      // Everything handled was acknowledged: nothing is left for a redelivery.
+      for (;;) {
+        const info = await jsm.consumers.info(stream, name);
+        if (info.num_ack_pending === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
     } finally {
       await app.close();
     }

@@ -1,10 +1,17 @@
-// What redemption tells issuance: an entitlement was redeemed, a ticket was used. Both handlers are
+// What redemption tells issuance: an entitlement was redeemed, a ticket was used. Applying one is
 // idempotent (JetStream delivers at least once): the UPDATE's WHERE only matches a change not yet made.
-// Each is one statement, the update returning the ticket as the partner event shows it, and the event in
-// the same transaction.
-import { type EventData, type Pool, withTransaction } from '@cruise/shared';
+// Each is one statement, the update returning the ticket as the partner event shows it. A group of them
+// (those that arrived together) is applied in one transaction, with the partner events of every change
+// it made.
+import {
+  appendPartnerEvents,
+  type EventData,
+  type PartnerEventInput,
+  type Pool,
+  withTransaction,
+} from '@cruise/shared';
 import { table } from '../db/tables.ts';
-import { appendTicketPartnerEvents } from './ticket-events.ts';
+import { ticketPartnerEvents } from './ticket-events.ts';
 import { TICKET_COLUMNS, TICKET_JOINS, type TicketRow } from './ticket-records.ts';
 
 /** The ticket an UPDATE changed (`RETURNING *`), read as `selectTickets` reads one. */
@@ -29,31 +36,42 @@ const MARK_USED = changedTicket(
    WHERE ticket_code = $1 AND status = 'ACTIVE'`,
 );
 
-export async function applyEntitlementRedeemed(pool: Pool, e: EventData<'ticketRedeemed'>): Promise<boolean> {
-  return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<TicketRow>(REDEEM_ENTITLEMENT, [
-      e.ticket_code,
-      e.function_code,
-      new Date(e.redeemed_at).toISOString(),
-    ]);
-    if (rows.length === 0) return false;
-    await appendTicketPartnerEvents(client, 'ticket.redeemed', rows, { function_code: e.function_code });
-    return true;
-  });
-}
+export type RedemptionEvent = EventData<'ticketRedeemed'> | EventData<'ticketUsed'>;
 
-export async function applyTicketUsed(pool: Pool, e: EventData<'ticketUsed'>): Promise<boolean> {
-  const redeemed = Object.fromEntries(
-    e.entitlements.map((x) => [x.function_code, new Date(x.redeemed_at).toISOString()]),
+/**
+ * Applies redemption's events in one transaction, each ticket's in the order given, and writes the
+ * partner events of the changes they made (none for an event already applied). Returns how many
+ * changed a ticket.
+ */
+export async function applyRedemptionEvents(pool: Pool, list: RedemptionEvent[]): Promise<number> {
+  // In ticket-code order (the sort is stable, so one ticket's events keep their order): two instances
+  // applying groups that share tickets take the row locks in the same order, and cannot deadlock.
+  const ordered = [...list].sort((a, b) =>
+    a.ticket_code < b.ticket_code ? -1 : a.ticket_code > b.ticket_code ? 1 : 0,
   );
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<TicketRow>(MARK_USED, [
-      e.ticket_code,
-      new Date(e.used_at).toISOString(),
-      JSON.stringify(redeemed),
-    ]);
-    if (rows.length === 0) return false;
-    await appendTicketPartnerEvents(client, 'ticket.used', rows);
-    return true;
+    const changes: PartnerEventInput[] = [];
+    for (const e of ordered) {
+      if ('function_code' in e) {
+        const { rows } = await client.query<TicketRow>(REDEEM_ENTITLEMENT, [
+          e.ticket_code,
+          e.function_code,
+          new Date(e.redeemed_at).toISOString(),
+        ]);
+        changes.push(...ticketPartnerEvents('ticket.redeemed', rows, { function_code: e.function_code }));
+      } else {
+        const redeemed = Object.fromEntries(
+          e.entitlements.map((x) => [x.function_code, new Date(x.redeemed_at).toISOString()]),
+        );
+        const { rows } = await client.query<TicketRow>(MARK_USED, [
+          e.ticket_code,
+          new Date(e.used_at).toISOString(),
+          JSON.stringify(redeemed),
+        ]);
+        changes.push(...ticketPartnerEvents('ticket.used', rows));
+      }
+    }
+    await appendPartnerEvents(client, 'issuance', changes);
+    return changes.length;
   });
 }

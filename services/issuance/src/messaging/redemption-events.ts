@@ -1,22 +1,18 @@
 // Redemption's events issuance follows (durable consumer `issuance`): an entitlement redeemed, a ticket
-// used. The others under `events.redemption.>` are not issuance's business and are skipped.
-import { type EventMeta, events } from '@cruise/shared';
+// used. The others under `events.redemption.>` are not issuance's business and are skipped. They are
+// taken in groups (those that arrived while the previous group was applied), one transaction each.
+import { events, type GroupedEvent } from '@cruise/shared';
 import type { IssuanceContext } from '../context.ts';
-import { applyEntitlementRedeemed, applyTicketUsed } from '../domain/redemption-events.ts';
+import { applyRedemptionEvents, type RedemptionEvent } from '../domain/redemption-events.ts';
 
 export const REDEMPTION_EVENTS = [events.ticketRedeemed, events.ticketUsed] as const;
 
-export async function applyRedemption(
-  data:
-    | { ticket_code: string; function_code: string; redeemed_at: string }
-    | {
-        ticket_code: string;
-        used_at: string;
-        entitlements: { function_code: string; redeemed_at: string }[];
-      },
-  _meta: EventMeta,
+export async function applyRedemptions(
+  group: GroupedEvent<RedemptionEvent>[],
   ctx: IssuanceContext,
 ): Promise<void> {
-  if ('function_code' in data) await applyEntitlementRedeemed(ctx.pool, data);
-  else await applyTicketUsed(ctx.pool, data);
+  await applyRedemptionEvents(
+    ctx.pool,
+    group.map((e) => e.data),
+  );
 }
