@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Pool } from 'pg';
+import { type CpuAccount, cpuAccount } from './cpu.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { type LoadResult, workerLoad } from './load.ts';
 
@@ -322,6 +323,8 @@ export async function batchInsertBaseline(env: BenchEnvironment, quantity: numbe
 export interface UpdateBaseline {
   result: LoadResult;
   connections: number;
+  /** Where the machine's CPU went, per update (PostgreSQL, the bench's own client, the rest). */
+  cpu: CpuAccount;
 }
 
 /**
@@ -340,6 +343,7 @@ export async function singleRowUpdateBaseline(
   const connections = await connectionBudget(env.pool, concurrency);
   const clients = env.newPool(connections, 'bench-baseline-update');
   let i = 0;
+  const account = cpuAccount({ 'load generator': process.pid });
   const result = await workerLoad({
     concurrency,
     durationS,
@@ -352,6 +356,7 @@ export async function singleRowUpdateBaseline(
       return res.rowCount === 1;
     },
   });
+  const cpu = account.end(result.total, 'update');
   await clients.end();
-  return { result, connections };
+  return { result, connections, cpu };
 }

@@ -28,6 +28,7 @@ import {
 } from '../test/resilience/system.ts';
 import type { ReservationBaseline, UpdateBaseline } from './baselines.ts';
 import { connectionBudget, ticketInsertSql } from './baselines.ts';
+import { cpuAccount } from './cpu.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { exactHttpLoad, httpLoad, type LoadResult, workerLoad } from './load.ts';
 import type { Figure, ScenarioOutcome } from './report.ts';
@@ -106,22 +107,29 @@ function partnerHeaders(ctx: BenchContext): Record<string, string> {
 
 // ------------------------------------------------------------------ gateway overhead
 
-/** CPU time (user + system) a process has used so far, in microseconds, from /proc/<pid>/stat. */
-export function processCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-  const hz = Number(process.env.CLK_TCK ?? 100);
-  return (ticks * 1e6) / hz;
+const pct = (share: number) => `${(100 * share).toFixed(0)} %`;
+
+/** The processes the bench accounts CPU to by name: the services, and itself (the load generator). */
+function benchProcesses(ctx: BenchContext, extra: Record<string, number | undefined> = {}) {
+  const named: Record<string, number | undefined> = { 'load generator': process.pid, ...extra };
+  for (const [name, service] of ctx.system.services) named[name] = service.process.pid;
+  return named;
 }
 
-/** Runs `load` and returns its result with the CPU `pid` spent meanwhile, per completed request. */
-async function withCpu<T extends LoadResult>(pid: number | undefined, load: () => Promise<T>) {
-  const before = pid ? processCpuMicros(pid) : Number.NaN;
+/**
+ * Runs `load` with an account of where the machine's CPU went (bench/cpu.ts), per completed request;
+ * `perRequest` is `focus`'s share.
+ */
+async function withCpu<T extends LoadResult>(
+  ctx: BenchContext,
+  focus: string,
+  load: () => Promise<T>,
+  opts: { extra?: Record<string, number | undefined>; unit?: string } = {},
+) {
+  const account = cpuAccount(benchProcesses(ctx, opts.extra));
   const result = await load();
-  const used = pid ? processCpuMicros(pid) - before : Number.NaN;
-  return { result, cpuMicros: used, perRequest: used / Math.max(1, result.total) };
+  const cpu = account.end(result.total, opts.unit ?? 'request');
+  return { result, cpu, perRequest: cpu.perOp[focus] ?? Number.NaN };
 }
 
 /**
@@ -176,10 +184,8 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
       requestId: 'bench-direct',
       caller: { kind: 'partner', partnerId: ctx.partner.partner_id },
     });
-  const gatewayPid = ctx.system.services.get('gateway')?.process.pid;
-  const inventoryPid = ctx.system.services.get('inventory')?.process.pid;
   ctx.log(`${scenario}: inventory directly, ${connections} connections`);
-  const directCpu = await withCpu(inventoryPid, () =>
+  const directCpu = await withCpu(ctx, 'inventory', () =>
     httpLoad({
       url: `${ctx.system.url('inventory')}${path}`,
       connections,
@@ -189,8 +195,7 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
   );
   const direct = directCpu.result;
   ctx.log(`${scenario}: through the gateway, ${connections} connections`);
-  const gatewayInventoryBefore = inventoryPid ? processCpuMicros(inventoryPid) : Number.NaN;
-  const gatewayCpu = await withCpu(gatewayPid, () =>
+  const gatewayCpu = await withCpu(ctx, 'gateway', () =>
     httpLoad({
       url: `${ctx.system.gateway}${path}`,
       connections,
@@ -199,20 +204,22 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
     }),
   );
   const gateway = gatewayCpu.result;
-  const inventoryBehindGateway =
-    ((inventoryPid ? processCpuMicros(inventoryPid) : Number.NaN) - gatewayInventoryBefore) /
-    Math.max(1, gateway.total);
+  const inventoryBehindGateway = gatewayCpu.cpu.perOp.inventory ?? Number.NaN;
   // The floor: the same request through a proxy that does nothing but the hop (bench/bare-proxy.ts),
   // carrying the internal headers the direct run sends. No proxy can cost less than this here.
   ctx.log(`${scenario}: through a bare pass-through proxy, ${connections} connections`);
   const bareProxy = await startBareProxy(ctx.system.url('inventory'));
-  const bareCpu = await withCpu(bareProxy.pid, () =>
-    httpLoad({
-      url: `${bareProxy.url}${path}`,
-      connections,
-      durationS: ctx.sizes.durationS,
-      headers: internal(),
-    }),
+  const bareCpu = await withCpu(
+    ctx,
+    'bare proxy',
+    () =>
+      httpLoad({
+        url: `${bareProxy.url}${path}`,
+        connections,
+        durationS: ctx.sizes.durationS,
+        headers: internal(),
+      }),
+    { extra: { 'bare proxy': bareProxy.pid } },
   ).finally(() => bareProxy.stop());
   const bare = bareCpu.result;
   // At 64 connections both paths are saturated and p50 is mostly queueing; one connection shows what the
@@ -234,6 +241,11 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
   const addedSingle = gatewaySingle.p50 - directSingle.p50;
   const throughputRatio = ratio(gateway.rate, direct.rate);
   const bareRatio = ratio(bare.rate, direct.rate);
+  // With every core busy, throughput is the machine's CPU over the CPU a request costs all processes
+  // together, so a proxy's ratio is bounded by direct / (direct + the proxy's own CPU per request).
+  const directMachine = directCpu.cpu.perOp.machine!;
+  const budgetFor90 = directMachine * (1 / 0.9 - 1);
+  const cpuBound = (proxy: number) => directMachine / (directMachine + proxy);
   const added = gateway.p50 - direct.p50;
   const figures: Figure[] = [
     {
@@ -262,6 +274,15 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
       baseline: { label: 'inventory CPU per request', value: directCpu.perRequest, unit: 'µs' },
       ratio: ratio(bareCpu.perRequest, directCpu.perRequest),
       note: `the gateway's own work on top of the hop: ${(gatewayCpu.perRequest - bareCpu.perRequest).toFixed(0)} µs per request`,
+    },
+    {
+      scenario,
+      measure: `CPU a proxy may add per request for ratio 0.9, ${connections} conns`,
+      value: budgetFor90,
+      unit: 'µs',
+      baseline: { label: 'bare proxy CPU per request', value: bareCpu.perRequest, unit: 'µs' },
+      ratio: ratio(bareCpu.perRequest, budgetFor90),
+      note: `the machine was ${pct(directCpu.cpu.busy)} busy in the direct run, ${pct(gatewayCpu.cpu.busy)} through the gateway: CPU-bound. Per request, direct: ${directCpu.cpu.text}; through the gateway: ${gatewayCpu.cpu.text}; through the bare proxy: ${bareCpu.cpu.text}. A proxy's own CPU alone bounds its ratio at direct / (direct + own): ${cpuBound(gatewayCpu.perRequest).toFixed(2)} for the gateway (measured ${throughputRatio.toFixed(2)}), ${cpuBound(bareCpu.perRequest).toFixed(2)} for the bare proxy (measured ${bareRatio.toFixed(2)})`,
     },
     {
       scenario,
@@ -322,6 +343,16 @@ export async function gatewayOverhead(ctx: BenchContext): Promise<ScenarioOutcom
         bare_proxy: bareCpu.perRequest,
         inventory_direct: directCpu.perRequest,
         inventory_behind_gateway: inventoryBehindGateway,
+      },
+      cpu_account_us_per_request: {
+        direct: directCpu.cpu.perOp,
+        gateway: gatewayCpu.cpu.perOp,
+        bare_proxy: bareCpu.cpu.perOp,
+      },
+      machine_busy: {
+        direct: directCpu.cpu.busy,
+        gateway: gatewayCpu.cpu.busy,
+        bare_proxy: bareCpu.cpu.busy,
       },
       direct_one_connection: loadSummary(directSingle),
       gateway_one_connection: loadSummary(gatewaySingle),
@@ -739,7 +770,8 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
     });
   const url = `${ctx.system.gateway}/venue/redeem`;
   ctx.log(`${scenario}: ${connections} scanners, as fast as answered, ${ctx.sizes.durationS} s`);
-  const peak = await scanLoad(url);
+  const peakCpu = await withCpu(ctx, 'redemption', () => scanLoad(url), { unit: 'scan' });
+  const peak = peakCpu.result;
   const half = Math.max(1, Math.floor(peak.rate / 2));
   ctx.log(
     `${scenario}: ${connections} scanners at ${half} scans/s (half the peak), ${ctx.sizes.durationS} s`,
@@ -750,11 +782,20 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
   // its decision alone costs: redemption's own `redeem` (the one statement, redeem_scan) from Node pg,
   // no HTTP at all.
   ctx.log(`${scenario}: floor, redemption directly (no gateway), ${connections} scanners`);
-  const direct = await scanLoad(`${ctx.system.url('redemption')}/venue/redeem`);
+  const directCpu = await withCpu(
+    ctx,
+    'redemption',
+    () => scanLoad(`${ctx.system.url('redemption')}/venue/redeem`),
+    {
+      unit: 'scan',
+    },
+  );
+  const direct = directCpu.result;
   const statementConnections = await connectionBudget(ctx.env.pool, connections);
   ctx.log(`${scenario}: floor, the scan's statement from Node pg, ${statementConnections} connections`);
   const statementPool = ctx.env.newPool(statementConnections, 'bench-redeem-statement');
-  const statement = await workerLoad({
+  const statementCpu = cpuAccount(benchProcesses(ctx));
+  const statementRun = await workerLoad({
     concurrency: statementConnections,
     durationS: ctx.sizes.durationS,
     op: async () => {
@@ -778,7 +819,12 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       );
       return result.status === 200 ? true : { failed: String(result.outcome) };
     },
-  }).finally(() => statementPool.end());
+  })
+    // Accounted before the pool closes: the PostgreSQL backends that serve it must still be there to count.
+    .then((load) => ({ load, cpu: statementCpu.end(load.total, 'scan') }))
+    .finally(() => statementPool.end());
+  const statement = statementRun.load;
+  const statementCpuText = statementRun.cpu.text;
   const ranOut = cursor >= totalScans;
   const base = baseline.result;
   const figures: Figure[] = [
@@ -790,6 +836,7 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       baseline: { label: `raw 1-row UPDATE, ${baseline.connections} conns`, value: base.rate, unit: 'upd/s' },
       ratio: ratio(peak.rate, base.rate),
       target: { text: 'ratio >= 0.25', met: ratio(peak.rate, base.rate) >= 0.25 },
+      note: `CPU per scan: ${peakCpu.cpu.text}; per raw UPDATE: ${baseline.cpu.text}`,
     },
     {
       scenario,
@@ -820,7 +867,7 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       unit: 'scans/s',
       baseline: { label: `raw 1-row UPDATE, ${baseline.connections} conns`, value: base.rate, unit: 'upd/s' },
       ratio: ratio(direct.rate, base.rate),
-      note: `p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; through the gateway: ${ratio(peak.rate, direct.rate).toFixed(2)} of this`,
+      note: `p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms; through the gateway: ${ratio(peak.rate, direct.rate).toFixed(2)} of this. CPU per scan: ${directCpu.cpu.text}`,
     },
     {
       scenario,
@@ -829,7 +876,7 @@ export async function redemption(ctx: BenchContext, baseline: UpdateBaseline): P
       unit: 'scans/s',
       baseline: { label: `raw 1-row UPDATE, ${baseline.connections} conns`, value: base.rate, unit: 'upd/s' },
       ratio: ratio(statement.rate, base.rate),
-      note: `p50 ${statement.p50.toFixed(2)} ms, p99 ${statement.p99.toFixed(2)} ms: the decision without HTTP (nonce, lock, checks, redemption, USED, outbox, scan record in one statement)`,
+      note: `p50 ${statement.p50.toFixed(2)} ms, p99 ${statement.p99.toFixed(2)} ms: the decision without HTTP (nonce, lock, checks, redemption, USED, outbox, scan record in one statement). CPU per scan: ${statementCpuText}`,
     },
   ];
   const checks = [
