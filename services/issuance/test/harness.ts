@@ -176,6 +176,24 @@ export function notify(
   return sys.issuance.inject({ method: 'POST', url: '/payments/notify', headers, payload: raw });
 }
 
+/** Tickets of `partnerId` bought through the API: a reservation paid by the provider's webhook (200 checked). */
+export async function paidTickets(
+  sys: System,
+  config: Config,
+  partnerId: string,
+  items: { customer_type: string; quantity: number }[],
+): Promise<string[]> {
+  const r = await reserve(sys, config, partnerId, items);
+  const paid = await notify(sys, config, {
+    payment_id: `pay_${randomUUID()}`,
+    reservation_id: r.reservation_id,
+    status: 'SUCCEEDED',
+    amount: r.total,
+  });
+  if (paid.statusCode !== 200) throw new Error(`payment failed: ${paid.statusCode} ${paid.body}`);
+  return paid.json().tickets.map((t: { ticket_code: string }) => t.ticket_code);
+}
+
 /** One pool's counters, read the way issuance reads them: inventory's listPools over NATS. */
 export async function poolOf(sys: System, partnerId: string | null, productId: number, channel: string) {
   const reply = await createCommandClient(sys.deps.nc, sys.config.NATS_PREFIX, 5_000).send('listPools', {

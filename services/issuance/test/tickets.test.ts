@@ -20,10 +20,9 @@ import {
   adminHeaders,
   bulkGenerate,
   newPartner,
-  notify,
+  paidTickets,
   partnerHeaders,
   poolOf,
-  reserve,
   type System,
   startSystem,
   waitFor,
@@ -267,15 +266,7 @@ describe('activation and cancel', () => {
   });
 
   it('an OTA ticket paid through the webhook cancels back into the ota pool', async () => {
-    const r = await reserve(sys, ctx.config, a, [{ customer_type: 'child', quantity: 3 }]);
-    const paid = await notify(sys, ctx.config, {
-      payment_id: `pay_${randomUUID()}`,
-      reservation_id: r.reservation_id,
-      status: 'SUCCEEDED',
-      amount: r.total,
-    });
-    expect(paid.statusCode).toBe(200);
-    paidCodes = paid.json().tickets.map((t: { ticket_code: string }) => t.ticket_code);
+    paidCodes = await paidTickets(sys, ctx.config, a, [{ customer_type: 'child', quantity: 3 }]);
     const soldBefore = (await poolOf(sys, a, 106, 'ota')).sold;
     const res = await post(`/api/ota/tickets/${paidCodes[2]}/cancel`, hA());
     expect(res.json().status).toBe('CANCELLED');
@@ -351,14 +342,7 @@ describe('redemption events and the snapshot responder', () => {
     // A partner of its own, so the reports below still count A's tickets alone.
     const c = await newPartner(sys, [{ productId: 106, channel: 'ota', allocated: 12 }]);
     const hC = () => partnerHeaders(ctx.config, c);
-    const r = await reserve(sys, ctx.config, c, [{ customer_type: 'adult', quantity: 12 }]);
-    const paid = await notify(sys, ctx.config, {
-      payment_id: `pay_${randomUUID()}`,
-      reservation_id: r.reservation_id,
-      status: 'SUCCEEDED',
-      amount: r.total,
-    });
-    const codes: string[] = paid.json().tickets.map((t: { ticket_code: string }) => t.ticket_code);
+    const codes = await paidTickets(sys, ctx.config, c, [{ customer_type: 'adult', quantity: 12 }]);
     const functions: string[] = (
       await sys.issuance.inject({ url: `/api/ota/tickets/${codes[0]}`, headers: hC() })
     )
