@@ -3,6 +3,7 @@
 // Latencies are recorded per request with sub-millisecond resolution (autocannon's own histogram keeps
 // whole milliseconds, too coarse for a 1 ms overhead target).
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 
 export interface LoadResult {
   /** Completed operations (any outcome). */
@@ -180,11 +181,16 @@ export async function workerLoad(opts: {
 }
 
 /**
- * HTTP load from `connections` workers over keep-alive fetch, where every request sent is also
+ * HTTP load from `connections` workers over keep-alive connections, where every request sent is also
  * answered and counted before the run ends (autocannon drops the requests in flight when its time is
  * up; a state-changing scenario needs exact counts: each 201 is a hold the pool must show).
  * With `overallRate`, requests are paced to that many per second in total (latency is measured from
  * the moment a request is sent).
+ *
+ * Requests go through undici's own `request` over a pool of `connections` sockets rather than
+ * `fetch()`: the bench shares the machine's 2 cores with the system it measures, and fetch's WHATWG
+ * streams and per-request abort timer cost several times more CPU per request (bench/cpu.ts counted
+ * 245-484 µs per scan for the load generator with fetch; autocannon's GET costs about 40).
  */
 export async function exactHttpLoad(opts: HttpLoadOptions): Promise<LoadResult> {
   const isOk = opts.isOk ?? ((s: number) => s >= 200 && s < 300);
@@ -192,30 +198,39 @@ export async function exactHttpLoad(opts: HttpLoadOptions): Promise<LoadResult> 
     ...(opts.body || opts.nextBody ? { 'content-type': 'application/json' } : {}),
     ...opts.headers,
   };
+  const url = new URL(opts.url);
+  const path = `${url.pathname}${url.search}`;
+  const timeout = (opts.timeoutS ?? 10) * 1000;
+  const pool = new Pool(url.origin, { connections: opts.connections });
   const rate = opts.overallRate;
   let sent = 0;
   const started = performance.now();
-  const result = await workerLoad({
-    concurrency: opts.connections,
-    durationS: opts.durationS,
-    op: async (_worker, markStart) => {
-      const body = opts.nextBody ? opts.nextBody() : opts.body;
-      if (opts.nextBody && body === undefined) return 'stop';
-      if (rate) {
-        const slot = started + (sent++ * 1000) / rate;
-        const wait = slot - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        markStart();
-      }
-      const res = await fetch(opts.url, {
-        method: opts.method ?? 'GET',
-        headers,
-        body,
-        signal: AbortSignal.timeout((opts.timeoutS ?? 10) * 1000),
-      });
-      await res.arrayBuffer();
-      return isOk(res.status) ? true : { failed: String(res.status) };
-    },
-  });
-  return result;
+  try {
+    return await workerLoad({
+      concurrency: opts.connections,
+      durationS: opts.durationS,
+      op: async (_worker, markStart) => {
+        const body = opts.nextBody ? opts.nextBody() : opts.body;
+        if (opts.nextBody && body === undefined) return 'stop';
+        if (rate) {
+          const slot = started + (sent++ * 1000) / rate;
+          const wait = slot - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          markStart();
+        }
+        const res = await pool.request({
+          path,
+          method: opts.method ?? 'GET',
+          headers,
+          body,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        });
+        await res.body.dump();
+        return isOk(res.statusCode) ? true : { failed: String(res.statusCode) };
+      },
+    });
+  } finally {
+    await pool.close();
+  }
 }
