@@ -28,7 +28,7 @@ import {
 } from '../test/resilience/system.ts';
 import type { ReservationBaseline, UpdateBaseline } from './baselines.ts';
 import { connectionBudget, ticketInsertSql } from './baselines.ts';
-import { cpuAccount } from './cpu.ts';
+import { type CpuAccount, cpuAccount } from './cpu.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { exactHttpLoad, httpLoad, type LoadResult, workerLoad } from './load.ts';
 import type { Figure, ScenarioOutcome } from './report.ts';
@@ -971,20 +971,24 @@ export async function ticketQuery(
     `${scenario}: ${queries.length} filter mixes, ${connections} connections, ${ctx.sizes.durationS} s`,
   );
   const results: LoadResult[] = [];
+  const accounts: CpuAccount[] = [];
   // One run per filter mix keeps each query's latency visible; their union gives the overall p99.
   const perQuery = Math.max(1, Math.round(ctx.sizes.durationS / 2));
   for (const q of queries) {
-    results.push(
-      await httpLoad({
+    const run = await withCpu(ctx, 'issuance', () =>
+      httpLoad({
         url: `${ctx.system.gateway}/api/ota/tickets?${q}`,
         connections,
         durationS: perQuery,
         headers: { authorization: `Bearer ${partner.api_key}` },
       }),
     );
+    results.push(run.result);
+    accounts.push(run.cpu);
   }
   const worst = results.reduce((a, b) => (b.p99 > a.p99 ? b : a));
   const worstQuery = queries[results.indexOf(worst)]!;
+  const worstCpu = accounts[results.indexOf(worst)]!;
   const worstPlan = await explainTicketList(ctx, partner.partner_id, worstQuery);
   ctx.log(`${scenario}: the worst mix (${worstQuery}) is planned as ${worstPlan.summary}`);
 
@@ -1040,7 +1044,7 @@ export async function ticketQuery(
       baseline: { label: 'same filters, raw SQL', value: raw.p99, unit: 'ms' },
       ratio: ratio(worst.p99, raw.p99),
       target: { text: 'p99 <= 50 ms', met: worst.p99 <= 50 },
-      note: `${worstQuery}; plan: ${worstPlan.summary}`,
+      note: `${worstQuery}; plan: ${worstPlan.summary}. CPU per request: ${worstCpu.text}; raw SQL, per query: ${raw.cpu.text}`,
     },
     {
       scenario,
@@ -1094,6 +1098,7 @@ export async function ticketQuery(
         page_1: loadSummary(firstPage),
         [`cursor_at_${depth}`]: loadSummary(deepCursor),
         raw_sql_worst_mix: loadSummary(raw),
+        cpu_account_us: { worst_mix_per_request: worstCpu.perOp, raw_sql_per_query: raw.cpu.perOp },
       },
     },
   };
@@ -1155,7 +1160,7 @@ async function rawTicketQuery(
   query: string,
   concurrency: number,
   durationS: number,
-): Promise<LoadResult> {
+): Promise<LoadResult & { cpu: CpuAccount }> {
   const params = new URLSearchParams(query);
   const where = ['partner_id = $1'];
   const values: unknown[] = [partnerId];
@@ -1180,7 +1185,8 @@ async function rawTicketQuery(
   const totalSql = `SELECT count(*) FROM (SELECT 1 FROM issuance.tickets WHERE ${filter} LIMIT 10001) capped`;
   const clients = ctx.env.newPool(Math.min(concurrency, 16), 'bench-raw-query');
   try {
-    return await workerLoad({
+    const account = cpuAccount(benchProcesses(ctx));
+    const load = await workerLoad({
       concurrency,
       durationS,
       op: async () => {
@@ -1189,6 +1195,8 @@ async function rawTicketQuery(
         return true;
       },
     });
+    // Accounted before the pool closes, while its PostgreSQL backends are still there to count.
+    return { ...load, cpu: account.end(load.total, 'query') };
   } finally {
     await clients.end();
   }
