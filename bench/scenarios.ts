@@ -110,7 +110,7 @@ function partnerHeaders(ctx: BenchContext): Record<string, string> {
 const pct = (share: number) => `${(100 * share).toFixed(0)} %`;
 
 /** The processes the bench accounts CPU to by name: the services, and itself (the load generator). */
-function benchProcesses(ctx: BenchContext, extra: Record<string, number | undefined> = {}) {
+export function benchProcesses(ctx: BenchContext, extra: Record<string, number | undefined> = {}) {
   const named: Record<string, number | undefined> = { 'load generator': process.pid, ...extra };
   for (const [name, service] of ctx.system.services) named[name] = service.process.pid;
   return named;

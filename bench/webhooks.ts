@@ -10,8 +10,9 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendPartnerEvents, type PoolClient } from '@cruise/shared';
 import { call, expectStatus } from '../test/resilience/system.ts';
+import { cpuAccount } from './cpu.ts';
 import type { Figure, ScenarioOutcome } from './report.ts';
-import type { BenchContext } from './scenarios.ts';
+import { type BenchContext, benchProcesses } from './scenarios.ts';
 
 const RECEIVERS = 10;
 /** The dispatcher's WEBHOOK_CONCURRENCY_PER_ENDPOINT default: the baseline gets the same parallelism. */
@@ -194,16 +195,20 @@ export async function webhookFanOut(ctx: BenchContext, eventCount: number): Prom
     });
 
     ctx.log(`${scenario}: baseline, ${deliveries} raw POSTs, ${PER_ENDPOINT} in flight per receiver`);
+    const baselineAccount = cpuAccount(benchProcesses(ctx));
     const baselineS = await rawPosts(receivers.urls, deliveries, sampleBody);
+    const baselineCpu = baselineAccount.end(deliveries, 'POST');
     const baselineRate = deliveries / baselineS;
     receivers.reset();
 
     ctx.log(`${scenario}: burst, ${eventCount} events committed at once`);
+    const burstAccount = cpuAccount(benchProcesses(ctx));
     const burstStart = performance.now();
     await commitEvents(ctx, eventCount, 0);
     const all = () => receivers.seen.every((s) => s.size >= eventCount);
     await waitUntil(all, 600_000, 'every burst delivery');
     const burstS = (performance.now() - burstStart) / 1000;
+    const burstCpu = burstAccount.end(deliveries, 'delivery');
     const rate = deliveries / burstS;
     const burstLagP99 = percentile(receivers.lags, 99);
     const burstPosts = receivers.posts;
@@ -238,6 +243,7 @@ export async function webhookFanOut(ctx: BenchContext, eventCount: number): Prom
         baseline: { label: `raw POSTs, ${PER_ENDPOINT}/receiver`, value: baselineRate, unit: 'POST/s' },
         ratio: throughputRatio,
         target: { text: 'ratio >= 0.5', met: throughputRatio >= 0.5 },
+        note: `CPU per delivery: ${burstCpu.text}; per raw POST: ${baselineCpu.text}`,
       },
       {
         scenario,
@@ -270,6 +276,7 @@ export async function webhookFanOut(ctx: BenchContext, eventCount: number): Prom
         burst_s: burstS,
         paced_events: pacedCount,
         paced_events_per_s: pacedEventsPerS,
+        cpu_account_us: { per_delivery: burstCpu.perOp, per_raw_post: baselineCpu.perOp },
       },
     };
   } finally {
