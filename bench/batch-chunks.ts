@@ -6,13 +6,13 @@
 // the order. Reports wall time, the ratio to the baseline of the same round, this process's CPU, the
 // PostgreSQL backend's CPU (one connection, /proc/<pid>/stat) and the WAL written. (At 84451e7 it also
 // measured a COPY FROM STDIN chunk writer, which was no faster and was dropped.)
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { generateBatch } from '../services/issuance/src/domain/batches.ts';
 import { migrateDatabase, seedCatalogue } from '../test/resilience/system.ts';
 import { batchInsertBaseline, SCRATCH } from './baselines.ts';
+import { processCpuMicros } from './cpu.ts';
 import { createBenchEnvironment } from './environment.ts';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -35,12 +35,8 @@ if (before) {
   });
 }
 
-/** User + system CPU seconds of a process on this machine (USER_HZ = 100 on Linux). */
-function backendCpuS(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** User + system CPU seconds of a process (bench/cpu.ts). */
+const backendCpuS = (pid: number) => processCpuMicros(pid) / 1e6;
 
 const env = await createBenchEnvironment();
 const results = new Map<

@@ -24,7 +24,7 @@ export function processCpuMicros(pid: number): number {
 }
 
 /** The whole machine's CPU time so far (/proc/stat), in microseconds: busy (every process) and idle. */
-export function machineCpuMicros(): { busy: number; idle: number } {
+function machineCpuMicros(): { busy: number; idle: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
     .split('\n', 1)[0]!
     .trim()
