@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueBatches } from '../src/domain/batch-expiry.ts';
 import { generateBatch } from '../src/domain/batches.ts';
 import { flushPendingReleases } from '../src/domain/pool-releases.ts';
+import { applyRedemptionEvents, type RedemptionEvent } from '../src/domain/redemption-events.ts';
 import { activateTicket } from '../src/domain/tickets.ts';
 import {
   adminHeaders,
@@ -338,17 +339,62 @@ describe('redemption events and the snapshot responder', () => {
     expect(missing).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
-  it('a burst of events, repeats among them, is applied in groups: each change once, with its partner event, in order', async () => {
-    // A partner of its own, so the reports below still count A's tickets alone.
-    const c = await newPartner(sys, [{ productId: 106, channel: 'ota', allocated: 12 }]);
-    const hC = () => partnerHeaders(ctx.config, c);
-    const codes = await paidTickets(sys, ctx.config, c, [{ customer_type: 'adult', quantity: 12 }]);
-    const functions: string[] = (
-      await sys.issuance.inject({ url: `/api/ota/tickets/${codes[0]}`, headers: hC() })
-    )
-      .json()
-      .entitlements.map((e: { function_code: string }) => e.function_code);
-    const at = (k: number) => new Date(Date.UTC(2026, 0, 1, 9, k)).toISOString();
+  /** Tickets of a partner of their own (so the reports below still count A's alone), and their functions. */
+  async function freshTickets(quantity: number) {
+    const c = await newPartner(sys, [{ productId: 106, channel: 'ota', allocated: quantity }]);
+    const headers = partnerHeaders(ctx.config, c);
+    const codes = await paidTickets(sys, ctx.config, c, [{ customer_type: 'adult', quantity }]);
+    const first = (await sys.issuance.inject({ url: `/api/ota/tickets/${codes[0]}`, headers })).json();
+    const functions: string[] = first.entitlements.map((e: { function_code: string }) => e.function_code);
+    const get = async (code: string) =>
+      (await sys.issuance.inject({ url: `/api/ota/tickets/${code}`, headers })).json();
+    return { codes, functions, get };
+  }
+  const at = (k: number) => new Date(Date.UTC(2026, 0, 1, 9, k)).toISOString();
+  const usedEvent = (ticket_code: string, functions: string[]) => ({
+    ticket_code,
+    used_at: at(functions.length),
+    entitlements: functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
+  });
+
+  /** The redeemed/used partner events of `codes` in outbox order, with the outbox row each is in. */
+  async function redemptionPartnerEvents(codes: string[]) {
+    const { rows } = await sys.deps.pool.query<{
+      outbox: string;
+      code: string;
+      type: string;
+      revision: number;
+      fn: string | null;
+    }>(
+      `SELECT o.id::text AS outbox, e->'data'->'ticket'->>'ticket_code' AS code, e->>'type' AS type,
+              (e->>'revision')::int AS revision, e->'data'->>'function_code' AS fn
+         FROM issuance.outbox o, jsonb_array_elements(o.envelope->'data'->'events') WITH ORDINALITY AS x(e, n)
+        WHERE o.subject = $1 AND e->'data'->'ticket'->>'ticket_code' = ANY($2)
+          AND e->>'type' IN ('ticket.redeemed', 'ticket.used')
+        ORDER BY o.id, x.n`,
+      [events.issuancePartnerEvents.subject, codes],
+    );
+    return rows;
+  }
+
+  /** Per ticket: one event per entitlement, then the USED one, revisions 1, 2, … (no trace of repeats). */
+  function expectRedeemedThenUsed(
+    rows: Awaited<ReturnType<typeof redemptionPartnerEvents>>,
+    codes: string[],
+    functions: string[],
+  ) {
+    for (const code of codes) {
+      expect(
+        rows.filter((row) => row.code === code).map(({ type, revision, fn }) => ({ type, revision, fn })),
+      ).toEqual([
+        ...functions.map((fn, k) => ({ type: 'ticket.redeemed', revision: k + 1, fn })),
+        { type: 'ticket.used', revision: functions.length + 1, fn: null },
+      ]);
+    }
+  }
+
+  it('a burst of events published back to back, repeats among them: each change once, with its partner event, in order', async () => {
+    const { codes, functions, get } = await freshTickets(12);
     // Back to back, without waiting: each ticket's entitlements redeemed, the first one again (a
     // redelivery under another id), then the ticket used. Issuance takes them as they queue up.
     const prefix = ctx.config.NATS_PREFIX;
@@ -369,19 +415,11 @@ describe('redemption events and the snapshot responder', () => {
         envelope('tickets.redeemed', again),
         events.ticketRedeemed.subject,
       );
-      const used = {
-        ticket_code,
-        used_at: at(functions.length),
-        entitlements: functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
-      };
+      const used = usedEvent(ticket_code, functions);
       await publishEvent(sys.deps.nc, prefix, envelope('tickets.used', used), events.ticketUsed.subject);
     }
     const final = await waitFor('every ticket USED', async () => {
-      const list = await Promise.all(
-        codes.map(async (code) =>
-          (await sys.issuance.inject({ url: `/api/ota/tickets/${code}`, headers: hC() })).json(),
-        ),
-      );
+      const list = await Promise.all(codes.map(get));
       return list.every((t) => t.status === 'USED') ? list : undefined;
     });
     for (const t of final) {
@@ -390,30 +428,36 @@ describe('redemption events and the snapshot responder', () => {
         functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
       );
     }
-    // The partner events: per ticket, one per entitlement and then the USED one, revisions 1, 2, … in
-    // outbox order, and the duplicate left no trace.
-    const { rows } = await sys.deps.pool.query<{
-      code: string;
-      type: string;
-      revision: number;
-      fn: string | null;
-    }>(
-      `SELECT e->'data'->'ticket'->>'ticket_code' AS code, e->>'type' AS type, (e->>'revision')::int AS revision,
-              e->'data'->>'function_code' AS fn
-         FROM issuance.outbox o, jsonb_array_elements(o.envelope->'data'->'events') WITH ORDINALITY AS x(e, n)
-        WHERE o.subject = $1 AND e->'data'->'ticket'->>'ticket_code' = ANY($2)
-          AND e->>'type' IN ('ticket.redeemed', 'ticket.used')
-        ORDER BY o.id, x.n`,
-      [events.issuancePartnerEvents.subject, codes],
-    );
-    for (const code of codes) {
-      expect(
-        rows.filter((row) => row.code === code).map(({ type, revision, fn }) => ({ type, revision, fn })),
-      ).toEqual([
-        ...functions.map((fn, k) => ({ type: 'ticket.redeemed', revision: k + 1, fn })),
-        { type: 'ticket.used', revision: functions.length + 1, fn: null },
-      ]);
+    expectRedeemedThenUsed(await redemptionPartnerEvents(codes), codes, functions);
+  });
+
+  it('a group is one transaction with one outbox write, each ticket in its order; applied again it changes nothing', async () => {
+    const { codes, functions, get } = await freshTickets(3);
+    // Interleaved across tickets (the last ticket first), each ticket's own events in order.
+    const group: RedemptionEvent[] = [];
+    for (const [k, function_code] of functions.entries()) {
+      for (const ticket_code of [...codes].reverse())
+        group.push({ ticket_code, function_code, redeemed_at: at(k) });
     }
+    for (const ticket_code of codes) group.push(usedEvent(ticket_code, functions));
+    await applyRedemptionEvents(sys.deps.pool, group);
+
+    const rows = await redemptionPartnerEvents(codes);
+    expect(new Set(rows.map((r) => r.outbox)).size).toBe(1);
+    expectRedeemedThenUsed(rows, codes, functions);
+    const tickets = await Promise.all(codes.map(get));
+    for (const t of tickets) {
+      expect(t).toMatchObject({
+        status: 'USED',
+        used_at: at(functions.length),
+        entitlements: functions.map((function_code, k) => ({ function_code, redeemed_at: at(k) })),
+      });
+    }
+
+    // A redelivered group: no change, no partner event.
+    await applyRedemptionEvents(sys.deps.pool, group);
+    expect(await redemptionPartnerEvents(codes)).toEqual(rows);
+    expect(await Promise.all(codes.map(get))).toEqual(tickets);
   });
 });
 

@@ -40,10 +40,9 @@ export type RedemptionEvent = EventData<'ticketRedeemed'> | EventData<'ticketUse
 
 /**
  * Applies redemption's events in one transaction, each ticket's in the order given, and writes the
- * partner events of the changes they made (none for an event already applied). Returns how many
- * changed a ticket.
+ * partner events of the changes they made (none for an event already applied) in one outbox write.
  */
-export async function applyRedemptionEvents(pool: Pool, list: RedemptionEvent[]): Promise<number> {
+export async function applyRedemptionEvents(pool: Pool, list: RedemptionEvent[]): Promise<void> {
   // In ticket-code order (the sort is stable, so one ticket's events keep their order): two instances
   // applying groups that share tickets take the row locks in the same order, and cannot deadlock.
   const ordered = [...list].sort((a, b) =>
@@ -72,6 +71,5 @@ export async function applyRedemptionEvents(pool: Pool, list: RedemptionEvent[])
       }
     }
     await appendPartnerEvents(client, 'issuance', changes);
-    return changes.length;
   });
 }
