@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestContext, REPO_ROOT, type TestContext } from '@cruise/testkit';
 import pg from 'pg';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Route } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAppsBuilt } from '../../scripts/build-apps.ts';
 import {
   call,
@@ -41,9 +41,36 @@ async function redemptions(ticketCode: string): Promise<{ function_code: string;
   return rows;
 }
 
+/** Refuses every scan request as a dropped network would: the browser's offline switch, and a route. */
+const noNetwork = (route: Route) => route.abort('internetdisconnected');
+
+/**
+ * Offline for the scanner. The browser's offline emulation alone is not enough: it does not reliably
+ * cover requests of a page controlled by a service worker (playwright#2311), and a scan flushed from the
+ * queue by the reloaded page once reached the server while "offline". The route refuses those too.
+ */
+async function goOffline() {
+  await browser.context.setOffline(true);
+  await browser.context.route('**/venue/redeem', noNetwork);
+}
+
+async function goOnline() {
+  await browser.context.unroute('**/venue/redeem', noNetwork);
+  await browser.context.setOffline(false);
+}
+
+/** Pages are closed after each test even when it fails: a page left open keeps flushing the queue that
+ * every page of the context shares (IndexedDB), and would answer the next test's scans itself. */
+const openPages: Page[] = [];
+async function openPage() {
+  const page = await browser.context.newPage();
+  openPages.push(page);
+  return page;
+}
+
 /** Opens the scanner; the key is kept in the browser's storage, so only the first page signs in. */
 async function signIn(page: Page) {
-  await browser.context.setOffline(false);
+  await goOnline();
   await page.goto(`${system.gateway}/scanner/`);
   await page.locator('#device-key, #function-code').first().waitFor();
   if (await page.getByLabel('Device key').isVisible()) {
@@ -97,6 +124,10 @@ beforeAll(async () => {
   browser = await launchChromium({ fakeVideo: video });
 }, 600_000);
 
+afterEach(async () => {
+  await Promise.all(openPages.splice(0).map((page) => page.close()));
+});
+
 afterAll(async () => {
   await browser?.close();
   await db?.end();
@@ -127,7 +158,7 @@ describe('scanner app in Chromium', () => {
   });
 
   it('refuses an unknown device key at sign-in', async () => {
-    const page = await browser.context.newPage();
+    const page = await openPage();
     await page.goto(`${system.gateway}/scanner/`);
     await screenshots(page, 'scanner-sign-in');
     await page.getByLabel('Device key').fill('dev_not-a-real-key');
@@ -139,7 +170,7 @@ describe('scanner app in Chromium', () => {
   });
 
   it('redeems a QR code shown to the camera: ACCEPTED on screen and on the server', async () => {
-    const page = await browser.context.newPage();
+    const page = await openPage();
     await signIn(page);
     expect(await overflowAt(page, 360)).toBeLessThanOrEqual(0);
     await screenshots(page, 'scanner-ready');
@@ -178,7 +209,7 @@ describe('scanner app in Chromium', () => {
   });
 
   it('shows a second redemption of the same entitlement in red with the first time', async () => {
-    const page = await browser.context.newPage();
+    const page = await openPage();
     await signIn(page);
     await page.getByLabel('Ticket code').fill(tickets[0]!);
     await page.getByRole('button', { name: 'Redeem' }).click();
@@ -191,13 +222,13 @@ describe('scanner app in Chromium', () => {
   });
 
   it('queues a scan typed offline in IndexedDB and redeems it once when back online', async () => {
-    const page = await browser.context.newPage();
+    const page = await openPage();
     await signIn(page);
     // The service worker is active (its install precached the app shell) before the network goes.
     expect(await page.evaluate('navigator.serviceWorker.ready.then((r) => r.active?.state)')).toBe(
       'activated',
     );
-    await browser.context.setOffline(true);
+    await goOffline();
     await page.getByLabel('Ticket code').fill(tickets[1]!);
     await page.getByRole('button', { name: 'Redeem' }).click();
     await page.getByTestId('scan-queued').waitFor();
@@ -208,7 +239,7 @@ describe('scanner app in Chromium', () => {
     await page.locator('[data-testid="queue-length"][data-count="1"]').waitFor();
     expect(await redemptions(tickets[1]!)).toHaveLength(0);
 
-    await browser.context.setOffline(false);
+    await goOnline();
     await page.locator('[data-testid="scan-result"][data-result="ACCEPTED"]').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="queue-length"][data-count="0"]').waitFor();
     const rows = await redemptions(tickets[1]!);
@@ -218,7 +249,7 @@ describe('scanner app in Chromium', () => {
   });
 
   it('retries a scan whose answer was lost with the same nonce: ACCEPTED, one redemption', async () => {
-    const page = await browser.context.newPage();
+    const page = await openPage();
     await signIn(page);
     let attempts = 0;
     // The first attempt reaches the server (which redeems) but its answer never reaches the page.
