@@ -2,7 +2,8 @@
 // profile (as written by `node --cpu-prof`, e.g. with `BENCH_CPU_PROFILE=redemption pnpm bench`) by self
 // time, and the same time grouped by package (node_modules/<pkg>, node: internals, the repository's own
 // code). `--busiest=S` keeps only the S seconds with the least idle time, `--skip=S` leaves out the first S
-// seconds (start-up: module loading), so the figures describe the load phase.
+// seconds (start-up: module loading), so the figures describe the load phase; `--from=S --to=S` keeps
+// that window (seconds into the profile: one phase, found from the bench log's times).
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -65,6 +66,27 @@ if (Number.isFinite(busiest)) {
   console.log(
     `busiest ${busiest} s: ${(at[from]! / 1e6).toFixed(1)}-${(at[to - 1]! / 1e6).toFixed(1)} s into the profile`,
   );
+}
+// `--from=S --to=S`: an explicit window, in seconds into the profile (one phase of a scenario).
+const arg = (name: string) =>
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')[1];
+if (arg('from') !== undefined || arg('to') !== undefined) {
+  const fromUs = Number(arg('from') ?? 0) * 1e6;
+  const toUs = Number(arg('to') ?? Number.POSITIVE_INFINITY) * 1e6;
+  let t = 0;
+  from = profile.samples.length;
+  to = 0;
+  profile.timeDeltas.forEach((d, i) => {
+    t += d;
+    if (t >= fromUs && t <= toUs) {
+      from = Math.min(from, i);
+      to = i + 1;
+    }
+  });
+  console.log(`window ${fromUs / 1e6}-${toUs / 1e6} s into the profile`);
 }
 // Self time per node from the sample deltas (µs).
 const selfUs = new Map<number, number>();
