@@ -91,6 +91,9 @@ export function startOutboxRelay(opts: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let failing = false;
+  // A kick that came while a pass ran: the rows it announced may have been committed after that pass's
+  // SELECT, so another pass follows at once instead of leaving them to the interval.
+  let kickedWhileRunning = false;
 
   async function drainOnce(): Promise<number> {
     return withTransaction(pool, async (client) => {
@@ -118,9 +121,10 @@ export function startOutboxRelay(opts: {
     running = (async () => {
       let total = 0;
       for (;;) {
+        kickedWhileRunning = false;
         const n = await drainOnce();
         total += n;
-        if (n < batchSize) return total;
+        if (n < batchSize && (!kickedWhileRunning || stopped)) return total;
       }
     })();
     try {
@@ -140,7 +144,11 @@ export function startOutboxRelay(opts: {
 
   return {
     kick() {
-      if (stopped || running) return;
+      if (stopped) return;
+      if (running) {
+        kickedWhileRunning = true;
+        return;
+      }
       clearTimeout(timer);
       timer = setTimeout(loop, 0);
     },
