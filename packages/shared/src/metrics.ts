@@ -81,6 +81,21 @@ export function countJobFailures(registry: Registry, worker: Worker): void {
 }
 
 /**
+ * `outbox_relay_pass_events{schema}`: events published per relay pass. Passes of one event each at a
+ * moderate rate mean the relay claims, marks and commits once per event; larger passes share that work.
+ */
+export function outboxPassSizes(registry: Registry, schema: string): (published: number) => void {
+  const histogram = new Histogram({
+    name: 'outbox_relay_pass_events',
+    help: 'Events published to JetStream per outbox relay pass',
+    labelNames: ['schema'] as const,
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+    registers: [registry],
+  });
+  return (published) => histogram.observe({ schema }, published);
+}
+
+/**
  * `outbox_backlog_events{schema}` and `outbox_oldest_unpublished_age_seconds{schema}`: events committed
  * but not yet on JetStream. A growing age means the relay cannot publish (NATS down, relay stuck).
  */

@@ -1,5 +1,6 @@
 // The outbox relay against real PostgreSQL and NATS JetStream: a row committed while a relay pass is
-// running is published right after that pass, not left to the relay's interval.
+// running is published right after that pass, not left to the relay's interval; rows kicked within the
+// gap between passes go out in one pass.
 import { randomUUID } from 'node:crypto';
 import { createTestContext, type TestContext } from '@cruise/testkit';
 import { connect, type NatsConnection } from 'nats';
@@ -46,6 +47,13 @@ async function append(): Promise<string> {
   return id;
 }
 
+async function unpublished(): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`,
+  );
+  return rows[0]!.n;
+}
+
 async function waitFor(what: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -74,12 +82,6 @@ describe('outbox relay', () => {
     const holder = await pool.connect();
     try {
       // The relay's first pass (at start) publishes whatever the database was seeded with.
-      const unpublished = async () =>
-        (
-          await pool.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`,
-          )
-        ).rows[0]!.n;
       expect(await waitFor(async () => (await unpublished()) === 0, 5_000)).toBe(true);
       await holder.query('SELECT pg_advisory_lock($1)', [HOLD_LOCK]);
       const first = await append();
@@ -90,11 +92,54 @@ describe('outbox relay', () => {
       relay.kick();
       await holder.query('SELECT pg_advisory_unlock($1)', [HOLD_LOCK]);
       // The second row was committed after the running pass read its rows; the kick that announced it
-      // came while the pass ran. It goes out with the next pass, at once (the interval is 10 minutes).
+      // came while the pass ran. It goes out with the next pass, 10 ms after (the interval is 10 minutes).
       expect(await waitFor(async () => received.includes(second), 5_000)).toBe(true);
       expect(await waitFor(async () => (await unpublished()) === 0, 5_000)).toBe(true);
     } finally {
       holder.release();
+      await relay.stop();
+      sub.unsubscribe();
+    }
+  });
+
+  it('publishes the rows kicked within the gap after a pass in one pass', { timeout: 30_000 }, async () => {
+    const passes: number[] = [];
+    const received: string[] = [];
+    const sub = nc.subscribe(subject(ctx.config.NATS_PREFIX, probeSubject));
+    void (async () => {
+      for await (const m of sub) received.push((m.json() as { id: string }).id);
+    })();
+    // The outbox is drained (the test before stopped its relay only then): this relay publishes only
+    // this test's rows, and the passes it reports are theirs.
+    expect(await waitFor(async () => (await unpublished()) === 0, 5_000)).toBe(true);
+    // A gap long enough that five appends (a few ms each) all land inside it, whatever the machine's load.
+    const relay = startOutboxRelay({
+      pool,
+      nc,
+      prefix: ctx.config.NATS_PREFIX,
+      schema,
+      log: createLogger({ LOG_LEVEL: 'silent' }, 'test'),
+      intervalMs: 600_000,
+      minGapMs: 1_500,
+      onPass: (n) => passes.push(n),
+    });
+    try {
+      // A first row, alone: its pass opens the gap.
+      const opening = await append();
+      relay.kick();
+      expect(await waitFor(async () => received.includes(opening), 5_000)).toBe(true);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push(await append());
+        relay.kick();
+      }
+      // A pass reports its size once committed, after its messages were sent: wait for the report.
+      const reported = () => passes.reduce((a, b) => a + b, 0);
+      expect(await waitFor(async () => reported() === 6, 10_000)).toBe(true);
+      // The five went out together, in order, in the one pass after the gap.
+      expect(passes).toEqual([1, 5]);
+      expect(received.slice(-5)).toEqual(ids);
+    } finally {
       await relay.stop();
       sub.unsubscribe();
     }

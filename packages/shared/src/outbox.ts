@@ -83,16 +83,26 @@ export function startOutboxRelay(opts: {
   log: Logger;
   intervalMs?: number;
   batchSize?: number;
+  /**
+   * A kicked pass starts at least this long after the previous pass started, so the rows committed
+   * meanwhile go out together: one claim, one mark and one commit for them all.
+   */
+  minGapMs?: number;
+  /** Told the size of every pass that published something (a metric). */
+  onPass?: (published: number) => void;
 }): OutboxRelay {
   const { pool, nc, prefix, schema, log } = opts;
   const interval = opts.intervalMs ?? 200;
   const batchSize = opts.batchSize ?? 500;
+  const minGap = opts.minGapMs ?? 10;
+  let lastPassStart = Number.NEGATIVE_INFINITY;
+  const untilGap = () => Math.max(0, lastPassStart + minGap - performance.now());
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let failing = false;
   // A kick that came while a pass ran: the rows it announced may have been committed after that pass's
-  // SELECT, so another pass follows at once instead of leaving them to the interval.
+  // SELECT, so another pass follows (after the gap) instead of leaving them to the interval.
   let kickedWhileRunning = false;
 
   async function drainOnce(): Promise<number> {
@@ -122,9 +132,12 @@ export function startOutboxRelay(opts: {
       let total = 0;
       for (;;) {
         kickedWhileRunning = false;
+        lastPassStart = performance.now();
         const n = await drainOnce();
+        if (n > 0) opts.onPass?.(n);
         total += n;
-        if (n < batchSize && (!kickedWhileRunning || stopped)) return total;
+        // A full batch means more is waiting: the next pass goes at once.
+        if (n < batchSize) return total;
       }
     })();
     try {
@@ -136,7 +149,10 @@ export function startOutboxRelay(opts: {
       failing = true;
     } finally {
       running = undefined;
-      if (!stopped) timer = setTimeout(loop, failing ? interval * 5 : interval);
+      if (!stopped) {
+        const next = failing ? interval * 5 : kickedWhileRunning ? untilGap() : interval;
+        timer = setTimeout(loop, next);
+      }
     }
   }
 
@@ -150,7 +166,7 @@ export function startOutboxRelay(opts: {
         return;
       }
       clearTimeout(timer);
-      timer = setTimeout(loop, 0);
+      timer = setTimeout(loop, untilGap());
     },
     drainOnce,
     async stop() {

@@ -15,7 +15,7 @@ import { type App, type Caller, createServiceApp } from '../http.ts';
 import { idempotent } from '../idempotency.ts';
 import { isUuid } from '../ids.ts';
 import type { EventEnvelope } from '../messages.ts';
-import { countJobFailures, watchOutbox, watchQueues } from '../metrics.ts';
+import { countJobFailures, outboxPassSizes, watchOutbox, watchQueues } from '../metrics.ts';
 import {
   type CommandClient,
   consumeEvents,
@@ -146,6 +146,7 @@ export async function buildService<Ctx, O>(
         prefix,
         schema: manifest.schema,
         log: deps.log,
+        onPass: outboxPassSizes(app.metrics, manifest.schema),
         ...(typeof manifest.outbox === 'object' ? { batchSize: manifest.outbox.batchSize } : {}),
       });
       watchOutbox(app.metrics, deps.pool, manifest.schema);
