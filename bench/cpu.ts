@@ -44,25 +44,28 @@ const SERVERS: Record<string, string> = {
   'nats-server': 'NATS',
 };
 
-type Snapshot = { byName: Map<string, number>; machine: { busy: number; idle: number } };
+/** CPU time so far per process (`kind` + pid), and the whole machine's. */
+type Snapshot = {
+  byProcess: Map<string, { kind: string; micros: number }>;
+  machine: { busy: number; idle: number };
+};
 
 function snapshot(named: Record<string, number | undefined>): Snapshot {
-  const byName = new Map<string, number>();
-  const add = (name: string, us: number) => byName.set(name, (byName.get(name) ?? 0) + us);
-  for (const [name, pid] of Object.entries(named)) {
-    if (pid !== undefined) add(name, processCpuMicros(pid));
+  const byProcess = new Map<string, { kind: string; micros: number }>();
+  for (const [kind, pid] of Object.entries(named)) {
+    if (pid !== undefined) byProcess.set(`${kind}:${pid}`, { kind, micros: processCpuMicros(pid) });
   }
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const { comm, micros: us } = readStat(entry);
-      const server = SERVERS[comm];
-      if (server) add(server, us);
+      const kind = SERVERS[comm];
+      if (kind) byProcess.set(`${kind}:${entry}`, { kind, micros: us });
     } catch {
       // exited while we looked
     }
   }
-  return { byName, machine: machineCpuMicros() };
+  return { byProcess, machine: machineCpuMicros() };
 }
 
 export interface CpuAccount {
@@ -76,8 +79,10 @@ export interface CpuAccount {
 
 /**
  * Starts an account of the CPU the named processes, the database servers and the whole machine use;
- * `end(ops, unit)` closes it, per operation. A process that starts or exits in between (a PostgreSQL
- * connection opened or closed meanwhile) is counted only for the part seen at both ends.
+ * `end(ops, unit)` closes it, per operation. Each process is counted by its own difference: one that
+ * started in between (a PostgreSQL connection opened meanwhile) with all its CPU, one that exited in
+ * between (a connection a pool closed when idle) not at all, its share of the window left in `other`.
+ * (Summed by kind before the difference, an exited backend took its whole life's CPU out of the sum.)
  */
 export function cpuAccount(named: Record<string, number | undefined>) {
   const before = snapshot(named);
@@ -85,13 +90,15 @@ export function cpuAccount(named: Record<string, number | undefined>) {
     end(ops: number, unit: string): CpuAccount {
       const after = snapshot(named);
       const n = Math.max(1, ops);
-      const perOp: Record<string, number> = {};
+      const used = new Map<string, number>();
       let counted = 0;
-      for (const [name, us] of after.byName) {
-        const used = us - (before.byName.get(name) ?? us);
-        perOp[name] = used / n;
-        counted += used;
+      for (const [key, { kind, micros }] of after.byProcess) {
+        const us = micros - (before.byProcess.get(key)?.micros ?? 0);
+        used.set(kind, (used.get(kind) ?? 0) + us);
+        counted += us;
       }
+      const perOp: Record<string, number> = {};
+      for (const [kind, us] of used) perOp[kind] = us / n;
       const busy = after.machine.busy - before.machine.busy;
       const idle = after.machine.idle - before.machine.idle;
       perOp.other = Math.max(0, busy - counted) / n;
