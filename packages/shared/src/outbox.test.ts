@@ -47,6 +47,19 @@ async function append(): Promise<string> {
   return id;
 }
 
+/** A relay on the probe's outbox whose interval is far beyond the tests' waits: only a kick starts a pass. */
+function startRelay(extra: { minGapMs?: number; onPass?: (published: number) => void } = {}): OutboxRelay {
+  return startOutboxRelay({
+    pool,
+    nc,
+    prefix: ctx.config.NATS_PREFIX,
+    schema,
+    log: createLogger({ LOG_LEVEL: 'silent' }, 'test'),
+    intervalMs: 600_000,
+    ...extra,
+  });
+}
+
 async function unpublished(): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`,
@@ -70,15 +83,7 @@ describe('outbox relay', () => {
     void (async () => {
       for await (const m of sub) received.push((m.json() as { id: string }).id);
     })();
-    // An interval far beyond the test's waits: only a kick can start a pass.
-    const relay: OutboxRelay = startOutboxRelay({
-      pool,
-      nc,
-      prefix: ctx.config.NATS_PREFIX,
-      schema,
-      log: createLogger({ LOG_LEVEL: 'silent' }, 'test'),
-      intervalMs: 600_000,
-    });
+    const relay = startRelay();
     const holder = await pool.connect();
     try {
       // The relay's first pass (at start) publishes whatever the database was seeded with.
@@ -113,16 +118,7 @@ describe('outbox relay', () => {
     // this test's rows, and the passes it reports are theirs.
     expect(await waitFor(async () => (await unpublished()) === 0, 5_000)).toBe(true);
     // A gap long enough that five appends (a few ms each) all land inside it, whatever the machine's load.
-    const relay = startOutboxRelay({
-      pool,
-      nc,
-      prefix: ctx.config.NATS_PREFIX,
-      schema,
-      log: createLogger({ LOG_LEVEL: 'silent' }, 'test'),
-      intervalMs: 600_000,
-      minGapMs: 1_500,
-      onPass: (n) => passes.push(n),
-    });
+    const relay = startRelay({ minGapMs: 1_500, onPass: (n) => passes.push(n) });
     try {
       // A first row, alone: its pass opens the gap.
       const opening = await append();
