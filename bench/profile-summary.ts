@@ -12,6 +12,12 @@ interface Node {
   hitCount?: number;
   children?: number[];
 }
+/** The value of `--name=value`, if given. */
+const arg = (name: string) =>
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')[1];
 const file = process.argv.slice(2).find((a) => a.endsWith('.cpuprofile'));
 const topArg = process.argv.slice(2).find((a) => /^\d+$/.test(a));
 if (!file) throw new Error('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]');
@@ -25,12 +31,7 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as {
 const top = Number(topArg ?? 25);
 const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
 // The window of `busiest` seconds with the most non-idle samples (default: the whole profile).
-const busiest = Number(
-  process.argv
-    .slice(2)
-    .find((a) => a.startsWith('--busiest='))
-    ?.split('=')[1] ?? Number.NaN,
-);
+const busiest = Number(arg('busiest') ?? Number.NaN);
 let from = 0;
 let to = profile.samples.length;
 if (Number.isFinite(busiest)) {
@@ -43,13 +44,7 @@ if (Number.isFinite(busiest)) {
   let best = -1;
   let busy = 0;
   let lo = 0;
-  const skipUs =
-    Number(
-      process.argv
-        .slice(2)
-        .find((a) => a.startsWith('--skip='))
-        ?.split('=')[1] ?? 0,
-    ) * 1e6;
+  const skipUs = Number(arg('skip') ?? 0) * 1e6;
   while (lo < at.length && at[lo]! < skipUs) lo++;
   for (let hi = lo; hi < at.length; hi++) {
     if (!idleIds.has(profile.samples[hi]!)) busy += profile.timeDeltas[hi] ?? 0;
@@ -68,11 +63,6 @@ if (Number.isFinite(busiest)) {
   );
 }
 // `--from=S --to=S`: an explicit window, in seconds into the profile (one phase of a scenario).
-const arg = (name: string) =>
-  process.argv
-    .slice(2)
-    .find((a) => a.startsWith(`--${name}=`))
-    ?.split('=')[1];
 if (arg('from') !== undefined || arg('to') !== undefined) {
   const fromUs = Number(arg('from') ?? 0) * 1e6;
   const toUs = Number(arg('to') ?? Number.POSITIVE_INFINITY) * 1e6;
