@@ -30,7 +30,7 @@ import {
   type Sizes,
   ticketQuery,
 } from './scenarios.ts';
-import { settle } from './settle.ts';
+import { describeSettled, settle, settleTimeoutMs } from './settle.ts';
 import { webhookFanOut } from './webhooks.ts';
 
 const SCENARIOS = ['gateway', 'reservations', 'batches', 'redemption', 'tickets', 'webhooks'] as const;
@@ -157,11 +157,9 @@ try {
       });
     }
     // The next scenario starts on a quiet system, not on this one's backlog of events.
-    const line = await settle(env, quick ? 30_000 : 180_000).then(
+    const line = await settle(env, settleTimeoutMs(quick)).then(
       (settled) =>
-        settled.settled
-          ? `after ${name}: outboxes and event consumers drained in ${settled.seconds.toFixed(1)} s before the next scenario (${settled.initially} pending at first${settled.seconds >= 1 ? `, ${(settled.initially / settled.seconds).toFixed(0)}/s` : ''})`
-          : `after ${name}: still pending after ${settled.seconds.toFixed(0)} s (${settled.pending}); the next scenario shares the machine with it`,
+        `after ${name}, outboxes and event consumers: ${describeSettled(settled)}${settled.settled ? '' : '; the next scenario shares the machine with it'}`,
       (err: unknown) =>
         `after ${name}: could not tell whether the system had settled: ${(err as Error).message}`,
     );

@@ -32,7 +32,7 @@ import { type CpuAccount, cpuAccount } from './cpu.ts';
 import type { BenchEnvironment } from './environment.ts';
 import { exactHttpLoad, httpLoad, type LoadResult, workerLoad } from './load.ts';
 import type { Figure, ScenarioOutcome } from './report.ts';
-import { settle } from './settle.ts';
+import { describeSettled, settle, settleTimeoutMs } from './settle.ts';
 
 export interface Sizes {
   durationS: number;
@@ -735,10 +735,7 @@ async function waitForProjection(ctx: BenchContext, codes: string[], timeoutMs: 
  * next phase measures its own load; returns how long that took, for the figure's note.
  */
 async function settleBetweenPhases(ctx: BenchContext, scenario: string, before: string): Promise<string> {
-  const settled = await settle(ctx.env, ctx.quick ? 30_000 : 180_000);
-  const text = settled.settled
-    ? `${settled.initially} events pending, drained in ${settled.seconds.toFixed(1)} s`
-    : `still pending after ${settled.seconds.toFixed(0)} s: ${settled.pending}`;
+  const text = describeSettled(await settle(ctx.env, settleTimeoutMs(ctx.quick)));
   ctx.log(`${scenario}: before ${before}, ${text}`);
   return text;
 }
