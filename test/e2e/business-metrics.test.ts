@@ -373,7 +373,7 @@ describe('a journey moves every business metric', () => {
     expect(after.families.has('nats_command_timeouts_total')).toBe(true);
   });
 
-  it('queue depth, failed jobs, outbox backlog and age, pending releases, rate-limit refusals, readiness', () => {
+  it('queue depth, failed jobs, outbox backlog, age and relay pass sizes, pending releases, rate-limit refusals, readiness', () => {
     for (const queue of ['batch-generation', 'batch-expiry', 'reservation-expiry', 'webhook-delivery']) {
       expect(
         after.samples.some(
@@ -397,6 +397,11 @@ describe('a journey moves every business metric', () => {
         ),
       ).toBe(true);
     }
+    // The cancellation the webhook delivered was published by inventory's relay, in a pass it measured.
+    expect(value(after, 'outbox_relay_pass_events_count', { schema: 'inventory' })).toBeGreaterThanOrEqual(1);
+    expect(value(after, 'outbox_relay_pass_events_sum', { schema: 'inventory' })).toBeGreaterThanOrEqual(
+      value(after, 'outbox_relay_pass_events_count', { schema: 'inventory' }),
+    );
     expect(value(after, 'issuance_pending_releases')).toBe(1);
     expect(value(after, 'issuance_pending_release_oldest_age_seconds')).toBeGreaterThan(0);
     moved('gateway_rate_limited_total', { scope: 'partner' }, 1);
